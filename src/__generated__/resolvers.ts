@@ -1,0 +1,579 @@
+/* eslint-disable */
+import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
+import type { TenantRef, ServiceRef } from '../catalog/types.js';
+import type { ServiceRow } from '../catalog/tables.js';
+import type { EvidenceRow } from '../evidence/tables.js';
+import type { EvidenceConnectionModel } from '../evidence/types.js';
+import type { ReleaseRow } from '../attestations/tables.js';
+import type { LedgerRow } from '../ledger/tables.js';
+import type { Context } from '../context.js';
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /** RFC 3339 date-time with offset, e.g. 2026-04-01T12:00:00Z */
+  DateTime: { input: Date; output: Date; }
+  /** Arbitrary JSON value */
+  JSON: { input: unknown; output: unknown; }
+  _FieldSet: { input: unknown; output: unknown; }
+};
+
+/** One piece of compliance evidence, content-addressed by the sha256 of its canonical JSON. */
+export type EvidenceArtifact = {
+  __typename?: 'EvidenceArtifact';
+  /** When it was collected. */
+  collectedAt: Scalars['DateTime']['output'];
+  /** The evidence document itself (not visible to viewers). */
+  content?: Maybe<Scalars['JSON']['output']>;
+  /** When it stops counting as fresh, if ever. */
+  expiresAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Evidence id (UUID). */
+  id: Scalars['ID']['output'];
+  /** What the evidence proves. */
+  kind: EvidenceKind;
+  /** The service it is about. */
+  serviceId: Scalars['ID']['output'];
+  /** sha256 of the canonical JSON of content, lowercase hex */
+  sha256: Scalars['String']['output'];
+  /** Where it came from (collector, pipeline, person). */
+  source: Scalars['String']['output'];
+  /** The tenant it is about, if any; tenant-scoped evidence is visible only to that tenant's readers. */
+  tenantId?: Maybe<Scalars['ID']['output']>;
+};
+
+/** A page of evidence, newest first. */
+export type EvidenceConnection = {
+  __typename?: 'EvidenceConnection';
+  /** The evidence of this page. */
+  edges: Array<EvidenceEdge>;
+  /** Where this page ends. */
+  pageInfo: PageInfo;
+  /** How many items match, across all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An evidence item and its cursor. */
+export type EvidenceEdge = {
+  __typename?: 'EvidenceEdge';
+  /** Opaque cursor of this item. */
+  cursor: Scalars['String']['output'];
+  /** The evidence. */
+  node: EvidenceArtifact;
+};
+
+/** Evidence to record. */
+export type EvidenceInput = {
+  /** When it was collected (not in the future). */
+  collectedAt: Scalars['DateTime']['input'];
+  /** The evidence document (at most 256 KiB of JSON). */
+  content: Scalars['JSON']['input'];
+  /** When it stops counting as fresh, if ever. */
+  expiresAt?: InputMaybe<Scalars['DateTime']['input']>;
+  /** What the evidence proves. */
+  kind: EvidenceKind;
+  /** The service it is about (must be in the catalog). */
+  serviceId: Scalars['ID']['input'];
+  /** Where it came from. */
+  source: Scalars['String']['input'];
+  /** The tenant it is about, if any. */
+  tenantId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** Open enum: more kinds may be added. */
+export type EvidenceKind =
+  /** Access (SCIM) review record. */
+  | 'ACCESS_REVIEW'
+  /** Customer-managed key rotation log. */
+  | 'CMK_ROTATION'
+  /** Disaster-recovery drill record. */
+  | 'DR_DRILL'
+  /** Game-day exercise record. */
+  | 'GAME_DAY'
+  /** Licence compliance of dependencies. */
+  | 'LICENSE_PROOF'
+  /** Share of resources with a bound policy. */
+  | 'POLICY_COVERAGE'
+  /** Privacy (epsilon) budget statement. */
+  | 'PRIVACY_BUDGET'
+  /** SLSA build provenance. */
+  | 'PROVENANCE'
+  /** Tenant data residency assertion. */
+  | 'RESIDENCY_PROOF'
+  /** Right-to-be-forgotten proof. */
+  | 'RTBF_PROOF'
+  /** Software bill of materials (CycloneDX). */
+  | 'SBOM'
+  /** Vulnerability remediation against SLA. */
+  | 'VULN_SLA';
+
+/** An entry of the append-only, hash-chained ledger of auditable events. */
+export type LedgerEntry = {
+  __typename?: 'LedgerEntry';
+  /** Who caused it (the token's sub). */
+  actor: Scalars['String']['output'];
+  /** When it was appended. */
+  at: Scalars['DateTime']['output'];
+  /** sha256(prevHash || '\n' || JCS({seq, kind, actor, at, payload})), lowercase hex. */
+  hash: Scalars['String']['output'];
+  /** Event kind, e.g. evidence.recorded. */
+  kind: Scalars['String']['output'];
+  /** The event's details. */
+  payload: Scalars['JSON']['output'];
+  /** Hash of the previous entry (64 zeros for the first). */
+  prevHash: Scalars['String']['output'];
+  /** Position in the chain, from 1. */
+  seq: Scalars['Int']['output'];
+};
+
+/** RFC 6962 Merkle inclusion proof of one ledger entry. */
+export type LedgerProof = {
+  __typename?: 'LedgerProof';
+  /** Sibling hashes from the leaf upwards, hex. */
+  auditPath: Array<Scalars['String']['output']>;
+  /** SHA-256(0x00 || entry hash), hex. */
+  leafHash: Scalars['String']['output'];
+  /** Merkle tree head (root hash), hex. */
+  rootHash: Scalars['String']['output'];
+  /** The entry proved. */
+  seq: Scalars['Int']['output'];
+  /** Entries in the tree the proof is against. */
+  treeSize: Scalars['Int']['output'];
+};
+
+/** Result of recomputing the whole chain. */
+export type LedgerVerification = {
+  __typename?: 'LedgerVerification';
+  /** Entries checked. */
+  entries: Scalars['Int']['output'];
+  /** The first entry that does not match, if any. */
+  firstBadSeq?: Maybe<Scalars['Int']['output']>;
+  /** True when every entry links and hashes correctly. */
+  ok: Scalars['Boolean']['output'];
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Stores evidence with the sha256 of its canonical JSON and appends a ledger entry. */
+  recordEvidence: EvidenceArtifact;
+  /** Keeps the local service catalog (service -> team) in step with the core subgraph. */
+  upsertService: ServiceRecord;
+};
+
+
+export type MutationRecordEvidenceArgs = {
+  input: EvidenceInput;
+};
+
+
+export type MutationUpsertServiceArgs = {
+  input: ServiceInput;
+};
+
+/** Relay-style pagination state of a connection. */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  /** Cursor of the last item returned; pass it as `after` to continue. */
+  endCursor?: Maybe<Scalars['String']['output']>;
+  /** True when more items follow endCursor. */
+  hasNextPage: Scalars['Boolean']['output'];
+};
+
+export type Query = {
+  __typename?: 'Query';
+  /** One evidence item by id; null when absent or not visible to the caller. */
+  evidenceArtifact?: Maybe<EvidenceArtifact>;
+  /** Ledger entries in seq order, optionally of one kind, after a seq. */
+  ledger: Array<LedgerEntry>;
+  /** Merkle inclusion proof of one entry in the current ledger tree (RFC 6962 hashing). */
+  ledgerProof: LedgerProof;
+  /** Recomputes the chain and reports the first entry that does not match. */
+  ledgerVerification: LedgerVerification;
+  /** A release by id; null when absent. */
+  release?: Maybe<Release>;
+};
+
+
+export type QueryEvidenceArtifactArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryLedgerArgs = {
+  after?: InputMaybe<Scalars['Int']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  kind?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryLedgerProofArgs = {
+  seq: Scalars['Int']['input'];
+};
+
+
+export type QueryReleaseArgs = {
+  id: Scalars['ID']['input'];
+};
+
+/** A release of a service. Owned by this subgraph. */
+export type Release = {
+  __typename?: 'Release';
+  /** Release id. */
+  id: Scalars['ID']['output'];
+  /** The service released. */
+  serviceId: Scalars['ID']['output'];
+  /** The artifacts of the release. */
+  subjects: Array<Subject>;
+  /** Version string. */
+  version: Scalars['String']['output'];
+};
+
+/**
+ * A service of the platform. Owned by the core subgraph; this subgraph contributes its evidence
+ * and scorecard.
+ */
+export type Service = {
+  __typename?: 'Service';
+  /** Hot path: served through the dual-path read while a data migration is shadowing. */
+  evidence: EvidenceConnection;
+  /** The service's id, as issued by the core subgraph. */
+  id: Scalars['ID']['output'];
+};
+
+
+/**
+ * A service of the platform. Owned by the core subgraph; this subgraph contributes its evidence
+ * and scorecard.
+ */
+export type ServiceEvidenceArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  kind?: InputMaybe<EvidenceKind>;
+};
+
+/** A service -> team row of the local catalog. */
+export type ServiceInput = {
+  /** Service id, as in the core subgraph. */
+  id: Scalars['ID']['input'];
+  /** Human-readable service name. */
+  name: Scalars['String']['input'];
+  /** Owning team; scorecards are grouped by it. */
+  team: Scalars['String']['input'];
+};
+
+/** The local catalog's view of a service. */
+export type ServiceRecord = {
+  __typename?: 'ServiceRecord';
+  /** Service id. */
+  id: Scalars['ID']['output'];
+  /** Human-readable service name. */
+  name: Scalars['String']['output'];
+  /** Owning team. */
+  team: Scalars['String']['output'];
+};
+
+/** An artifact a release ships, named by its digest. */
+export type Subject = {
+  __typename?: 'Subject';
+  /** sha256:<64 hex> */
+  digest: Scalars['String']['output'];
+  /** Artifact name, e.g. an image reference or file name. */
+  name: Scalars['String']['output'];
+};
+
+/**
+ * A tenant of the IntelGraph platform. Owned by the core subgraph; this subgraph contributes
+ * compliance fields to it.
+ */
+export type Tenant = {
+  __typename?: 'Tenant';
+  /** The tenant's id, as issued by the core subgraph. */
+  id: Scalars['ID']['output'];
+};
+
+
+
+export type ResolverTypeWrapper<T> = Promise<T> | T;
+
+export type ReferenceResolver<TResult, TReference, TContext> = (
+      reference: TReference,
+      context: TContext,
+      info: GraphQLResolveInfo
+    ) => Promise<TResult> | TResult;
+
+      type ScalarCheck<T, S> = S extends true ? T : NullableCheck<T, S>;
+      type NullableCheck<T, S> = Maybe<T> extends T ? Maybe<ListCheck<NonNullable<T>, S>> : ListCheck<T, S>;
+      type ListCheck<T, S> = T extends (infer U)[] ? NullableCheck<U, S>[] : GraphQLRecursivePick<T, S>;
+      export type GraphQLRecursivePick<T, S> = { [K in keyof T & keyof S]: ScalarCheck<T[K], S[K]> };
+    
+
+export type ResolverWithResolve<TResult, TParent, TContext, TArgs> = {
+  resolve: ResolverFn<TResult, TParent, TContext, TArgs>;
+};
+export type Resolver<TResult, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> = ResolverFn<TResult, TParent, TContext, TArgs> | ResolverWithResolve<TResult, TParent, TContext, TArgs>;
+
+export type ResolverFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => Promise<TResult> | TResult;
+
+export type SubscriptionSubscribeFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => AsyncIterable<TResult> | Promise<AsyncIterable<TResult>>;
+
+export type SubscriptionResolveFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => TResult | Promise<TResult>;
+
+export interface SubscriptionSubscriberObject<TResult, TKey extends string, TParent, TContext, TArgs> {
+  subscribe: SubscriptionSubscribeFn<{ [key in TKey]: TResult }, TParent, TContext, TArgs>;
+  resolve?: SubscriptionResolveFn<TResult, { [key in TKey]: TResult }, TContext, TArgs>;
+}
+
+export interface SubscriptionResolverObject<TResult, TParent, TContext, TArgs> {
+  subscribe: SubscriptionSubscribeFn<any, TParent, TContext, TArgs>;
+  resolve: SubscriptionResolveFn<TResult, any, TContext, TArgs>;
+}
+
+export type SubscriptionObject<TResult, TKey extends string, TParent, TContext, TArgs> =
+  | SubscriptionSubscriberObject<TResult, TKey, TParent, TContext, TArgs>
+  | SubscriptionResolverObject<TResult, TParent, TContext, TArgs>;
+
+export type SubscriptionResolver<TResult, TKey extends string, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> =
+  | ((...args: any[]) => SubscriptionObject<TResult, TKey, TParent, TContext, TArgs>)
+  | SubscriptionObject<TResult, TKey, TParent, TContext, TArgs>;
+
+export type TypeResolveFn<TTypes, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (
+  parent: TParent,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => Maybe<TTypes> | Promise<Maybe<TTypes>>;
+
+export type IsTypeOfResolverFn<T = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (obj: T, context: TContext, info: GraphQLResolveInfo) => boolean | Promise<boolean>;
+
+export type NextResolverFn<T> = () => Promise<T>;
+
+export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> = (
+  next: NextResolverFn<TResult>,
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => TResult | Promise<TResult>;
+
+/** Mapping of federation types */
+export type FederationTypes = {
+  EvidenceArtifact: EvidenceArtifact;
+  Release: Release;
+  Service: Service;
+  Tenant: Tenant;
+};
+
+/** Mapping of federation reference types */
+export type FederationReferenceTypes = {
+  EvidenceArtifact:
+    ( { __typename: 'EvidenceArtifact' }
+    & GraphQLRecursivePick<FederationTypes['EvidenceArtifact'], {"id":true}> );
+  Release:
+    ( { __typename: 'Release' }
+    & GraphQLRecursivePick<FederationTypes['Release'], {"id":true}> );
+  Service:
+    ( { __typename: 'Service' }
+    & GraphQLRecursivePick<FederationTypes['Service'], {"id":true}> );
+  Tenant:
+    ( { __typename: 'Tenant' }
+    & GraphQLRecursivePick<FederationTypes['Tenant'], {"id":true}> );
+};
+
+
+
+/** Mapping between all available schema types and the resolvers types */
+export type ResolversTypes = {
+  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  EvidenceArtifact: ResolverTypeWrapper<EvidenceRow>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  EvidenceConnection: ResolverTypeWrapper<EvidenceConnectionModel>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  EvidenceEdge: ResolverTypeWrapper<Omit<EvidenceEdge, 'node'> & { node: ResolversTypes['EvidenceArtifact'] }>;
+  EvidenceInput: EvidenceInput;
+  EvidenceKind: EvidenceKind;
+  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
+  LedgerEntry: ResolverTypeWrapper<LedgerRow>;
+  LedgerProof: ResolverTypeWrapper<LedgerProof>;
+  LedgerVerification: ResolverTypeWrapper<LedgerVerification>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Release: ResolverTypeWrapper<ReleaseRow>;
+  Service: ResolverTypeWrapper<ServiceRef>;
+  ServiceInput: ServiceInput;
+  ServiceRecord: ResolverTypeWrapper<ServiceRow>;
+  Subject: ResolverTypeWrapper<Subject>;
+  Tenant: ResolverTypeWrapper<TenantRef>;
+};
+
+/** Mapping between all available schema types and the resolvers parents */
+export type ResolversParentTypes = {
+  DateTime: Scalars['DateTime']['output'];
+  EvidenceArtifact: EvidenceRow;
+  ID: Scalars['ID']['output'];
+  String: Scalars['String']['output'];
+  EvidenceConnection: EvidenceConnectionModel;
+  Int: Scalars['Int']['output'];
+  EvidenceEdge: Omit<EvidenceEdge, 'node'> & { node: ResolversParentTypes['EvidenceArtifact'] };
+  EvidenceInput: EvidenceInput;
+  JSON: Scalars['JSON']['output'];
+  LedgerEntry: LedgerRow;
+  LedgerProof: LedgerProof;
+  LedgerVerification: LedgerVerification;
+  Boolean: Scalars['Boolean']['output'];
+  Mutation: Record<PropertyKey, never>;
+  PageInfo: PageInfo;
+  Query: Record<PropertyKey, never>;
+  Release: ReleaseRow;
+  Service: ServiceRef;
+  ServiceInput: ServiceInput;
+  ServiceRecord: ServiceRow;
+  Subject: Subject;
+  Tenant: TenantRef;
+};
+
+export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
+  name: 'DateTime';
+}
+
+export type EvidenceArtifactResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EvidenceArtifact'] = ResolversParentTypes['EvidenceArtifact'], FederationReferenceType extends FederationReferenceTypes['EvidenceArtifact'] = FederationReferenceTypes['EvidenceArtifact']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['EvidenceArtifact']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  collectedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  content?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['EvidenceKind'], ParentType, ContextType>;
+  serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  sha256?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  tenantId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+};
+
+export type EvidenceConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EvidenceConnection'] = ResolversParentTypes['EvidenceConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['EvidenceEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type EvidenceEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EvidenceEdge'] = ResolversParentTypes['EvidenceEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['EvidenceArtifact'], ParentType, ContextType>;
+};
+
+export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
+  name: 'JSON';
+}
+
+export type LedgerEntryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LedgerEntry'] = ResolversParentTypes['LedgerEntry']> = {
+  actor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  hash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  payload?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  prevHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type LedgerProofResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LedgerProof'] = ResolversParentTypes['LedgerProof']> = {
+  auditPath?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  leafHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rootHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  treeSize?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type LedgerVerificationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LedgerVerification'] = ResolversParentTypes['LedgerVerification']> = {
+  entries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  firstBadSeq?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  ok?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  recordEvidence?: Resolver<ResolversTypes['EvidenceArtifact'], ParentType, ContextType, RequireFields<MutationRecordEvidenceArgs, 'input'>>;
+  upsertService?: Resolver<ResolversTypes['ServiceRecord'], ParentType, ContextType, RequireFields<MutationUpsertServiceArgs, 'input'>>;
+};
+
+export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  evidenceArtifact?: Resolver<Maybe<ResolversTypes['EvidenceArtifact']>, ParentType, ContextType, RequireFields<QueryEvidenceArtifactArgs, 'id'>>;
+  ledger?: Resolver<Array<ResolversTypes['LedgerEntry']>, ParentType, ContextType, RequireFields<QueryLedgerArgs, 'first'>>;
+  ledgerProof?: Resolver<ResolversTypes['LedgerProof'], ParentType, ContextType, RequireFields<QueryLedgerProofArgs, 'seq'>>;
+  ledgerVerification?: Resolver<ResolversTypes['LedgerVerification'], ParentType, ContextType>;
+  release?: Resolver<Maybe<ResolversTypes['Release']>, ParentType, ContextType, RequireFields<QueryReleaseArgs, 'id'>>;
+};
+
+export type ReleaseResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Release'] = ResolversParentTypes['Release'], FederationReferenceType extends FederationReferenceTypes['Release'] = FederationReferenceTypes['Release']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Release']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  subjects?: Resolver<Array<ResolversTypes['Subject']>, ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ServiceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Service'] = ResolversParentTypes['Service'], FederationReferenceType extends FederationReferenceTypes['Service'] = FederationReferenceTypes['Service']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Service']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  evidence?: Resolver<ResolversTypes['EvidenceConnection'], ParentType, ContextType, RequireFields<ServiceEvidenceArgs, 'first'>>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type ServiceRecordResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ServiceRecord'] = ResolversParentTypes['ServiceRecord']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  team?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type SubjectResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subject'] = ResolversParentTypes['Subject']> = {
+  digest?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type TenantResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Tenant'] = ResolversParentTypes['Tenant'], FederationReferenceType extends FederationReferenceTypes['Tenant'] = FederationReferenceTypes['Tenant']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Tenant']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type Resolvers<ContextType = Context> = {
+  DateTime?: GraphQLScalarType;
+  EvidenceArtifact?: EvidenceArtifactResolvers<ContextType>;
+  EvidenceConnection?: EvidenceConnectionResolvers<ContextType>;
+  EvidenceEdge?: EvidenceEdgeResolvers<ContextType>;
+  JSON?: GraphQLScalarType;
+  LedgerEntry?: LedgerEntryResolvers<ContextType>;
+  LedgerProof?: LedgerProofResolvers<ContextType>;
+  LedgerVerification?: LedgerVerificationResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
+  Release?: ReleaseResolvers<ContextType>;
+  Service?: ServiceResolvers<ContextType>;
+  ServiceRecord?: ServiceRecordResolvers<ContextType>;
+  Subject?: SubjectResolvers<ContextType>;
+  Tenant?: TenantResolvers<ContextType>;
+};
+

@@ -1,0 +1,21 @@
+import { Command, CommanderError } from 'commander';
+
+/**
+ * Runs a CLI program: `--help` works, and any failure exits non-zero with one line saying why
+ * (no stack trace for expected errors; set DEBUG=1 to see one).
+ */
+export async function runCli(program: Command, argv: string[] = process.argv): Promise<void> {
+  program.exitOverride().configureOutput({ outputError: (str, write) => write(str) });
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    process.stderr.write(`${program.name()}: ${message}\n`);
+    if (process.env.DEBUG) process.stderr.write(`${err instanceof Error ? err.stack : ''}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,54 @@
+import type DataLoader from 'dataloader';
+import type { ReleaseRow } from './attestations/tables.js';
+import type { Session } from './auth/session.js';
+import { unauthenticated } from './errors.js';
+import type { EvidenceRow } from './evidence/tables.js';
+import type { EvidencePageArgs } from './evidence/service.js';
+import type { EvidenceConnectionModel } from './evidence/types.js';
+import type { Services } from './services.js';
+import { byIdLoader, groupedLoader } from './util/loader.js';
+
+/** What a graphql-shield rule resolves to. */
+type RuleResult = boolean | string | Error;
+
+/** Per-request DataLoaders: they hold user-visible data, so they never outlive the request. */
+export interface Loaders {
+  evidenceById: DataLoader<string, EvidenceRow | null>;
+  evidencePage: DataLoader<{ id: string; args: EvidencePageArgs }, EvidenceConnectionModel, string>;
+  releaseById: DataLoader<string, ReleaseRow | null>;
+}
+
+export interface Context {
+  session: Session | null;
+  services: Services;
+  loaders: Loaders;
+  /** Authorization results of this request, keyed by rule (see src/auth/authorize.ts). */
+  auth: Map<object, unknown>;
+  /** graphql-shield's own per-request cache. */
+  _shield: { cache: Record<string, RuleResult | Promise<RuleResult>> };
+}
+
+function createLoaders(services: Services, session: Session | null): Loaders {
+  const s = (): Session => {
+    if (!session) throw unauthenticated();
+    return session;
+  };
+  return {
+    evidenceById: byIdLoader((ids) => services.evidence.byIds(s(), ids)),
+    evidencePage: groupedLoader(
+      (ids: string[], args: EvidencePageArgs) => services.evidence.pages(s(), ids, args),
+      (a) => `${a.kind ?? ''}|${a.first}|${a.after ?? ''}`,
+    ),
+    releaseById: byIdLoader((ids) => services.releases.byIds(ids)),
+  };
+}
+
+export function createContext(services: Services, session: Session | null): Context {
+  return { session, services, loaders: createLoaders(services, session), auth: new Map(), _shield: { cache: {} } };
+}
+
+/** The caller's session; rules have already required one, this narrows the type. */
+export function sessionOf(ctx: Context): Session {
+  if (!ctx.session) throw unauthenticated();
+  return ctx.session;
+}

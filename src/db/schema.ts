@@ -1,0 +1,5 @@
+// Every table of every domain, for drizzle's query builder and drizzle-kit's migration generator.
+export * from '../catalog/tables.js';
+export * from '../evidence/tables.js';
+export * from '../attestations/tables.js';
+export * from '../ledger/tables.js';

@@ -1,0 +1,26 @@
+import { badInput } from '../errors.js';
+
+/** Opaque keyset cursor: (collectedAt, id) of the last item, base64url JSON. */
+export interface EvidenceCursor {
+  collectedAt: Date;
+  id: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function encodeCursor(c: EvidenceCursor): string {
+  return Buffer.from(JSON.stringify([c.collectedAt.toISOString(), c.id])).toString('base64url');
+}
+
+export function decodeCursor(s: string): EvidenceCursor {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && UUID.test(v[1])) {
+      const at = new Date(v[0]);
+      if (!Number.isNaN(at.getTime())) return { collectedAt: at, id: v[1] };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw badInput('after is not a cursor returned by this API', { field: 'after' });
+}

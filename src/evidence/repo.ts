@@ -1,0 +1,102 @@
+import { and, inArray, isNull, or } from 'drizzle-orm';
+import type { Sql } from 'postgres';
+import type { DbOrTx } from '../db/client.js';
+import type { EvidenceCursor } from './cursor.js';
+import { evidence, type EvidenceRow } from './tables.js';
+
+export interface EvidencePageQuery {
+  serviceIds: readonly string[];
+  kind: string | null;
+  /** Rows per service to return; one more is fetched to know whether a next page exists. */
+  first: number;
+  after: EvidenceCursor | null;
+  /** null: no tenant restriction. */
+  tenants: string[] | null;
+}
+
+export interface EvidencePageRow extends EvidenceRow {
+  total: number;
+}
+
+type RawRow = {
+  service_id: string;
+  total: number;
+  id: string | null;
+  kind: string;
+  tenant_id: string | null;
+  sha256: string;
+  source: string;
+  collected_at: string;
+  expires_at: string | null;
+  content: unknown;
+  recorded_by: string;
+  created_at: string;
+};
+
+// drizzle installs pass-through parsers and serializers for date/time types on the shared
+// postgres.js client, so raw statements see timestamps as PostgreSQL text and must send text.
+const toDate = (v: string) => new Date(v);
+
+/**
+ * The v1 read of `Service.evidence` for a whole `_entities` batch: ONE statement whatever the
+ * number of services (a lateral join per service id), with each service's total count.
+ * Services with no evidence come back as one row with id null.
+ */
+export async function evidencePages(sql: Sql, q: EvidencePageQuery): Promise<Map<string, { total: number; rows: EvidenceRow[] }>> {
+  const raw = await sql<RawRow[]>`
+    select s.service_id, c.total, e.*
+    from unnest(${sql.array(q.serviceIds as string[])}::text[]) as s(service_id)
+    cross join lateral (
+      select count(*)::int as total from evidence x
+      where x.service_id = s.service_id
+        and (${q.kind}::text is null or x.kind = ${q.kind})
+        and (${q.tenants}::text[] is null or x.tenant_id is null or x.tenant_id = any(${q.tenants}::text[]))
+    ) c
+    left join lateral (
+      select x.id, x.kind, x.tenant_id, x.sha256, x.source, x.collected_at, x.expires_at, x.content, x.recorded_by, x.created_at
+      from evidence x
+      where x.service_id = s.service_id
+        and (${q.kind}::text is null or x.kind = ${q.kind})
+        and (${q.tenants}::text[] is null or x.tenant_id is null or x.tenant_id = any(${q.tenants}::text[]))
+        and (${q.after?.collectedAt.toISOString() ?? null}::timestamptz is null
+             or (x.collected_at, x.id) < (${q.after?.collectedAt.toISOString() ?? null}::timestamptz, ${q.after?.id ?? null}::uuid))
+      order by x.collected_at desc, x.id desc
+      limit ${q.first + 1}
+    ) e on true`;
+  const out = new Map<string, { total: number; rows: EvidenceRow[] }>();
+  for (const r of raw) {
+    let page = out.get(r.service_id);
+    if (!page) out.set(r.service_id, (page = { total: r.total, rows: [] }));
+    if (r.id === null) continue;
+    page.rows.push({
+      id: r.id,
+      kind: r.kind,
+      serviceId: r.service_id,
+      tenantId: r.tenant_id,
+      sha256: r.sha256,
+      source: r.source,
+      collectedAt: toDate(r.collected_at),
+      expiresAt: r.expires_at === null ? null : toDate(r.expires_at),
+      content: r.content,
+      recordedBy: r.recorded_by,
+      createdAt: toDate(r.created_at),
+    });
+  }
+  return out;
+}
+
+export const evidenceRepo = {
+  async insert(tx: DbOrTx, row: typeof evidence.$inferInsert): Promise<EvidenceRow> {
+    const [saved] = await tx.insert(evidence).values(row).returning();
+    if (!saved) throw new Error('insert returned no row');
+    return saved;
+  },
+
+  byIds(db: DbOrTx, ids: readonly string[], tenants: string[] | null): Promise<EvidenceRow[]> {
+    const byId = inArray(evidence.id, [...ids]);
+    return db
+      .select()
+      .from(evidence)
+      .where(tenants === null ? byId : and(byId, or(isNull(evidence.tenantId), inArray(evidence.tenantId, tenants))));
+  },
+};

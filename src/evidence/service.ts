@@ -1,0 +1,120 @@
+import type { Sql } from 'postgres';
+import { canSeeTenant, tenantFilter, type Session } from '../auth/session.js';
+import type { Db } from '../db/client.js';
+import { badInput, forbidden } from '../errors.js';
+import type { LedgerService } from '../ledger/service.js';
+import { canonicalJson, sha256Hex } from '../util/canonical.js';
+import type { Clock } from '../util/clock.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { evidencePages, evidenceRepo } from './repo.js';
+import type { EvidenceRow } from './tables.js';
+import type { EvidenceConnectionModel } from './types.js';
+
+export const MAX_CONTENT_BYTES = 256 * 1024;
+const CLOCK_SKEW_MS = 5 * 60_000;
+const FOREIGN_KEY_VIOLATION = '23503';
+
+export interface EvidenceInput {
+  kind: string;
+  serviceId: string;
+  tenantId?: string | null;
+  source: string;
+  collectedAt: Date;
+  expiresAt?: Date | null;
+  content: unknown;
+}
+
+export interface EvidencePageArgs {
+  kind: string | null;
+  first: number;
+  after: string | null;
+}
+
+export class EvidenceService {
+  constructor(
+    private readonly db: Db,
+    private readonly sql: Sql,
+    private readonly ledger: LedgerService,
+    private readonly clock: Clock,
+  ) {}
+
+  async record(session: Session, input: EvidenceInput): Promise<EvidenceRow> {
+    const tenantId = input.tenantId ?? null;
+    if (!canSeeTenant(session, tenantId)) throw forbidden(`not allowed to record evidence for tenant ${tenantId}`);
+    const source = input.source.trim();
+    if (!source || source.length > 256) throw badInput('source must be 1-256 characters', { field: 'source' });
+    if (input.collectedAt.getTime() > this.clock.now().getTime() + CLOCK_SKEW_MS) {
+      throw badInput('collectedAt is in the future', { field: 'collectedAt' });
+    }
+    if (input.expiresAt && input.expiresAt <= input.collectedAt) {
+      throw badInput('expiresAt must be after collectedAt', { field: 'expiresAt' });
+    }
+    if (input.content === null || input.content === undefined) throw badInput('content is required', { field: 'content' });
+    const canonical = canonicalJson(input.content);
+    if (Buffer.byteLength(canonical) > MAX_CONTENT_BYTES) {
+      throw badInput(`content exceeds ${MAX_CONTENT_BYTES} bytes of canonical JSON`, { field: 'content' });
+    }
+    const sha256 = sha256Hex(canonical);
+    try {
+      return await this.db.transaction(async (tx) => {
+        const row = await evidenceRepo.insert(tx, {
+          kind: input.kind,
+          serviceId: input.serviceId,
+          tenantId,
+          sha256,
+          source,
+          collectedAt: input.collectedAt,
+          expiresAt: input.expiresAt ?? null,
+          content: input.content,
+          recordedBy: session.sub,
+        });
+        await this.ledger.append(tx, {
+          kind: 'evidence.recorded',
+          actor: session.sub,
+          payload: { id: row.id, kind: row.kind, serviceId: row.serviceId, tenantId, sha256, source },
+        });
+        return row;
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === FOREIGN_KEY_VIOLATION) {
+        throw badInput(`unknown service ${input.serviceId}: upsertService it first`, { field: 'serviceId' });
+      }
+      throw err;
+    }
+  }
+
+  /** Evidence by id, for a batch of ids; invisible tenants' items are simply absent. */
+  byIds(session: Session, ids: readonly string[]): Promise<EvidenceRow[]> {
+    return evidenceRepo.byIds(this.db, ids, tenantFilter(session));
+  }
+
+  static validatePageArgs(args: { kind?: string | null; first?: number | null; after?: string | null }): EvidencePageArgs {
+    const first = args.first ?? 50;
+    if (!Number.isInteger(first) || first < 1 || first > 100) throw badInput('first must be between 1 and 100', { field: 'first' });
+    if (args.after) decodeCursor(args.after);
+    return { kind: args.kind ?? null, first, after: args.after ?? null };
+  }
+
+  /** One page per service for a batch of services sharing the same arguments: one query. */
+  async pages(session: Session, serviceIds: readonly string[], args: EvidencePageArgs): Promise<Map<string, EvidenceConnectionModel>> {
+    const pages = await evidencePages(this.sql, {
+      serviceIds,
+      kind: args.kind,
+      first: args.first,
+      after: args.after ? decodeCursor(args.after) : null,
+      tenants: tenantFilter(session),
+    });
+    const out = new Map<string, EvidenceConnectionModel>();
+    for (const id of serviceIds) {
+      const page = pages.get(id) ?? { total: 0, rows: [] };
+      const rows = page.rows.slice(0, args.first);
+      const edges = rows.map((node) => ({ cursor: encodeCursor(node), node }));
+      out.set(id, {
+        edges,
+        pageInfo: { hasNextPage: page.rows.length > args.first, endCursor: edges.at(-1)?.cursor ?? null },
+        totalCount: page.total,
+      });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,26 @@
+import { index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { services } from '../catalog/tables.js';
+
+export const evidence = pgTable(
+  'evidence',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    kind: text('kind').notNull(),
+    serviceId: text('service_id')
+      .notNull()
+      .references(() => services.id),
+    tenantId: text('tenant_id'),
+    sha256: text('sha256').notNull(),
+    source: text('source').notNull(),
+    collectedAt: timestamp('collected_at', { withTimezone: true, mode: 'date' }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    content: jsonb('content').notNull(),
+    recordedBy: text('recorded_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  // The v1 read path for Service.evidence. The evolution plan replaces it online with a covering
+  // index (service, kind, collected_at, id); see src/evolution/plans/.
+  (t) => [index('evidence_service_idx').on(t.serviceId)],
+);
+
+export type EvidenceRow = typeof evidence.$inferSelect;

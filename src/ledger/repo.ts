@@ -1,0 +1,46 @@
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../db/client.js';
+import { ledger, ledgerHead, type LedgerRow } from './tables.js';
+
+export const ledgerRepo = {
+  /** Locks the chain head for the rest of the transaction: appends are serialized here. */
+  async lockHead(tx: DbOrTx): Promise<{ seq: number; hash: string }> {
+    const rows = await tx.select({ seq: ledgerHead.seq, hash: ledgerHead.hash }).from(ledgerHead).where(eq(ledgerHead.id, 1)).for('update');
+    const head = rows[0];
+    if (!head) throw new Error('ledger_head row missing: migrations not applied');
+    return head;
+  },
+
+  async insert(tx: DbOrTx, row: LedgerRow): Promise<void> {
+    await tx.insert(ledger).values(row);
+    await tx.update(ledgerHead).set({ seq: row.seq, hash: row.hash }).where(eq(ledgerHead.id, 1));
+  },
+
+  list(db: DbOrTx, opts: { kind?: string | null; after?: number | null; first: number }): Promise<LedgerRow[]> {
+    const conds = [gt(ledger.seq, opts.after ?? 0)];
+    if (opts.kind) conds.push(eq(ledger.kind, opts.kind));
+    return db.select().from(ledger).where(and(...conds)).orderBy(asc(ledger.seq)).limit(opts.first);
+  },
+
+  /** Every entry in order, in pages, so verification never holds the whole ledger in memory. */
+  async *scan(db: DbOrTx, pageSize = 5000): AsyncGenerator<LedgerRow> {
+    let after = 0;
+    for (;;) {
+      const page = await db.select().from(ledger).where(gt(ledger.seq, after)).orderBy(asc(ledger.seq)).limit(pageSize);
+      yield* page;
+      if (page.length < pageSize) return;
+      after = (page[page.length - 1] as LedgerRow).seq;
+    }
+  },
+
+  /** Entry hashes of seq 1..n in order (the Merkle leaves). */
+  async hashesUpTo(db: DbOrTx, n: number): Promise<string[]> {
+    const rows = await db.select({ hash: ledger.hash }).from(ledger).where(sql`${ledger.seq} <= ${n}`).orderBy(asc(ledger.seq));
+    return rows.map((r) => r.hash);
+  },
+
+  async head(db: DbOrTx): Promise<{ seq: number; hash: string }> {
+    const rows = await db.select({ seq: ledgerHead.seq, hash: ledgerHead.hash }).from(ledgerHead).where(eq(ledgerHead.id, 1));
+    return rows[0] ?? { seq: 0, hash: '' };
+  },
+};

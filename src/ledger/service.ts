@@ -1,0 +1,79 @@
+import type { Db, DbOrTx } from '../db/client.js';
+import { DomainError, badInput } from '../errors.js';
+import type { Clock } from '../util/clock.js';
+import { entryHash, verifyChain, type ChainEntry, type ChainVerification } from './chain.js';
+import { inclusionPath, leafHash, rootHash, type InclusionProof } from './merkle.js';
+import { ledgerRepo } from './repo.js';
+import type { LedgerRow } from './tables.js';
+
+export interface AppendInput {
+  kind: string;
+  actor: string;
+  payload: Record<string, unknown>;
+}
+
+export interface LedgerProofResult extends InclusionProof {
+  seq: number;
+}
+
+const toChainEntry = (r: LedgerRow): ChainEntry => ({ ...r, at: r.at.toISOString() });
+
+export class LedgerService {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Appends inside the caller's transaction, so the event and its ledger entry commit together.
+   * The head row lock serializes appends across every replica.
+   */
+  async append(tx: DbOrTx, input: AppendInput): Promise<LedgerRow> {
+    const head = await ledgerRepo.lockHead(tx);
+    // Milliseconds only: the stored timestamp(3) must round-trip to the exact hashed string.
+    const at = new Date(Math.floor(this.clock.now().getTime()));
+    const body = { seq: head.seq + 1, kind: input.kind, actor: input.actor, at: at.toISOString(), payload: input.payload };
+    const hash = entryHash(head.hash, body);
+    const row: LedgerRow = { ...body, at, prevHash: head.hash, hash };
+    await ledgerRepo.insert(tx, row);
+    return row;
+  }
+
+  /** Appends in a transaction of its own. */
+  appendNow(input: AppendInput): Promise<LedgerRow> {
+    return this.db.transaction((tx) => this.append(tx, input));
+  }
+
+  list(opts: { kind?: string | null; after?: number | null; first?: number | null }): Promise<LedgerRow[]> {
+    const first = opts.first ?? 100;
+    if (!Number.isInteger(first) || first < 1 || first > 1000) throw badInput('first must be between 1 and 1000');
+    return ledgerRepo.list(this.db, { kind: opts.kind ?? null, after: opts.after ?? null, first });
+  }
+
+  async verify(): Promise<ChainVerification> {
+    const db = this.db;
+    return verifyChain(
+      (async function* () {
+        for await (const row of ledgerRepo.scan(db)) yield toChainEntry(row);
+      })(),
+    );
+  }
+
+  /** Inclusion proof of entry `seq` against the current tree head. */
+  async proof(seq: number): Promise<LedgerProofResult> {
+    const head = await ledgerRepo.head(this.db);
+    if (!Number.isInteger(seq) || seq < 1 || seq > head.seq) {
+      throw new DomainError('NOT_FOUND', `no ledger entry ${seq} (the ledger has ${head.seq})`);
+    }
+    const leaves = (await ledgerRepo.hashesUpTo(this.db, head.seq)).map(leafHash);
+    const index = seq - 1;
+    return {
+      seq,
+      index,
+      treeSize: leaves.length,
+      leafHash: (leaves[index] as Buffer).toString('hex'),
+      rootHash: rootHash(leaves).toString('hex'),
+      auditPath: inclusionPath(index, leaves).map((b) => b.toString('hex')),
+    };
+  }
+}

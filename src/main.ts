@@ -1,0 +1,55 @@
+import { count } from 'drizzle-orm';
+import { devSecret } from './auth/dev-secret.js';
+import { services as servicesTable } from './catalog/tables.js';
+import { config as loadConfig, ConfigError } from './config.js';
+import { seedDemo } from './db/seed.js';
+import { openRuntime } from './runtime.js';
+import { createServer } from './server.js';
+import { systemClock } from './util/clock.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  say(config.DATABASE_URL ? 'Connecting to DATABASE_URL…' : `Starting embedded PostgreSQL in ${config.DATA_DIR}/pg …`);
+  const runtime = await openRuntime(config, (l) => process.stderr.write(`[postgres] ${l}\n`));
+  const jwtSecret = config.AUTH_JWT_SECRET ?? (config.AUTH_JWKS_URL ? undefined : await devSecret(config.DATA_DIR, true));
+  const server = await createServer({ config, database: runtime.database, applicationName: runtime.applicationName, ...(jwtSecret ? { jwtSecret } : {}) });
+  if (config.SEED_DEMO) {
+    const seeded = await seedDemo(server.services, systemClock, async () => {
+      const [row] = await runtime.database.db.select({ n: count() }).from(servicesTable);
+      return (row?.n ?? 0) === 0;
+    });
+    if (seeded) say('Seeded demo data (services gateway, graph-core, ingest; tenants acme, globex, initech).');
+  }
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: draining…`);
+    await server.close();
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  await server.listen();
+  const base = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
+  say(`
+Compliance subgraph ready at ${base}/graphql   (health: /healthz  ready: /readyz  metrics: /metrics)
+
+Mint a token for a role (any of viewer, compliance, privacy_officer, sre, auditor, ci, dp_engine, policy_engine):
+  npm run token -- --role compliance --tenant '*'
+  npm run token -- --role viewer --tenant acme
+
+Example query:
+  TOKEN=$(npm run -s token -- --role compliance --tenant '*')
+  curl -s ${base}/graphql -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+    -d '{"query":"{ _entities(representations:[{__typename:\\"Service\\",id:\\"gateway\\"}]) { ... on Service { id evidence(first: 5) { totalCount edges { node { kind sha256 collectedAt } } } } } }"}'
+`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,31 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A PostgreSQL server URL on which each test file creates its own database. */
+    pgUrl: string;
+  }
+}
+
+let embedded: EmbeddedDatabase | undefined;
+let dir: string | undefined;
+
+/** One PostgreSQL for the run: DATABASE_URL when set, otherwise an embedded one in a temp dir. */
+export async function setup(project: TestProject): Promise<void> {
+  if (process.env.DATABASE_URL) {
+    project.provide('pgUrl', process.env.DATABASE_URL);
+    return;
+  }
+  dir = await mkdtemp(join(tmpdir(), 'ig-test-pg-'));
+  embedded = await startEmbeddedPostgres({ dataDir: dir, persistent: false });
+  project.provide('pgUrl', embedded.url);
+}
+
+export async function teardown(): Promise<void> {
+  await embedded?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,82 @@
+import type { Role } from '../../src/auth/session.js';
+import { mintToken } from '../../src/auth/tokens.js';
+import { parseConfig, type Config } from '../../src/config.js';
+import { createServer, type ComplianceServer } from '../../src/server.js';
+import type { Clock } from '../../src/util/clock.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+
+export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
+
+export interface Caller {
+  sub?: string;
+  roles: Role[];
+  tenants?: string[];
+  engagements?: string[];
+}
+
+export interface GraphQLResult<T = Record<string, unknown>> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } & Record<string, unknown> }[];
+}
+
+export interface TestServer {
+  server: ComplianceServer;
+  db: TestDatabase;
+  config: Config;
+  url: string;
+  token(caller: Caller): Promise<string>;
+  /** POSTs a GraphQL request over real HTTP. `caller` null sends no token. */
+  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, caller?: Caller | null, headers?: Record<string, string>): Promise<GraphQLResult<T>>;
+  close(): Promise<void>;
+}
+
+export const as = {
+  compliance: { sub: 'carol@compliance', roles: ['compliance'], tenants: ['*'] } satisfies Caller,
+  viewer: (tenants: string[] = ['*']): Caller => ({ sub: 'vic@viewer', roles: ['viewer'], tenants }),
+  ci: { sub: 'ci@pipeline', roles: ['ci'], tenants: ['*'] } satisfies Caller,
+  auditor: { sub: 'alice@audit-firm', roles: ['auditor'], tenants: ['*'], engagements: [] } satisfies Caller,
+};
+
+/** A real server on a fresh database, listening on a free loopback port. */
+export async function startTestServer(opts: { env?: Record<string, string>; clock?: Clock } = {}): Promise<TestServer> {
+  const db = await createTestDatabase();
+  const config = parseConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    AUTH_JWT_SECRET: TEST_SECRET,
+    DATABASE_URL: db.url,
+    ...opts.env,
+  });
+  const server = await createServer({ config, database: db.database, applicationName: db.applicationName, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const address = await server.listen();
+  const url = `${address}/graphql`;
+  const token = (c: Caller) =>
+    mintToken({ secret: TEST_SECRET, sub: c.sub ?? `${c.roles[0]}@test`, roles: c.roles, tenants: c.tenants ?? [], engagements: c.engagements ?? [], issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE });
+  return {
+    server,
+    db,
+    config,
+    url,
+    token,
+    async gql(query, variables, caller = as.compliance, headers = {}) {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(caller ? { authorization: `Bearer ${await token(caller)}` } : {}),
+          ...headers,
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await res.json()) as GraphQLResult;
+      return { ...body, status: res.status } as GraphQLResult<never>;
+    },
+    async close() {
+      await server.close();
+      await db.drop();
+    },
+  };
+}
