@@ -5,7 +5,7 @@ import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastif
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type ValidationContext } from 'graphql';
 import { TokenVerifier } from './auth/tokens.js';
 import type { Session } from './auth/session.js';
 import type { Config } from './config.js';
@@ -59,6 +59,15 @@ function metricsPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
   };
 }
 
+/**
+ * graphql-armor's rules throw by default, which Apollo answers with a 500; reported through
+ * the validation context they become ordinary 400 GRAPHQL_VALIDATION_FAILED errors.
+ */
+const reportInsteadOfThrow = {
+  propagateOnRejection: false,
+  onReject: [(ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(err)],
+};
+
 export async function createServer(deps: ServerDeps): Promise<ComplianceServer> {
   const { config, database } = deps;
   const production = config.NODE_ENV === 'production';
@@ -87,7 +96,10 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     allowBatchedHttpRequests: false,
     persistedQueries: false,
     csrfPrevention: true,
-    validationRules: [maxDepthRule({ n: config.MAX_DEPTH, flattenFragments: true }), maxAliasesRule({ n: config.MAX_ALIASES })],
+    validationRules: [
+      maxDepthRule({ n: config.MAX_DEPTH, flattenFragments: true, ...reportInsteadOfThrow }),
+      maxAliasesRule({ n: config.MAX_ALIASES, ...reportInsteadOfThrow }),
+    ],
     formatError: (formatted, error) => formatError(formatted, error, (err) => app.log.error({ err }, 'unexpected error')),
     plugins: [
       fastifyApolloDrainPlugin(app),

@@ -11,7 +11,7 @@ export async function devSecret(dataDir: string, create: boolean): Promise<strin
     return (await readFile(path, 'utf8')).trim();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !create) {
-      throw new Error(`no AUTH_JWT_SECRET and no development secret at ${path}: run npm start once, or set AUTH_JWT_SECRET`);
+      throw new Error(`no AUTH_JWT_SECRET and no development secret at ${path}: run npm start once, or set AUTH_JWT_SECRET`, { cause: err });
     }
   }
   await mkdir(dataDir, { recursive: true });

@@ -1,4 +1,4 @@
-import { allow, and, deny, rule } from 'graphql-shield';
+import { allow, deny, rule, type and } from 'graphql-shield';
 import type { Context } from '../context.js';
 import { forbidden, unauthenticated } from '../errors.js';
 import type { Role } from './session.js';

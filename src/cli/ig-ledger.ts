@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { leafHash, verifyInclusion } from '../ledger/merkle.js';
+import { leafHash, verifyInclusion, verifyInclusionInHead } from '../ledger/merkle.js';
 import { runCli } from './run.js';
 
 interface ProofFile {
@@ -28,15 +28,22 @@ program
   .description('Verify an RFC 6962 inclusion proof (the ledgerProof query result) without the server')
   .requiredOption('--proof <file>', 'JSON file with the ledgerProof result (or the whole GraphQL response)')
   .option('--entry-hash <hex>', "the entry's hash (LedgerEntry.hash): also check the leaf is that entry")
-  .option('--root <hex>', 'a tree head obtained independently (e.g. from an audit pack manifest): require it')
-  .action(async (opts: { proof: string; entryHash?: string; root?: string }) => {
+  .option('--root <hex>', 'root hash of a tree head obtained independently (e.g. an audit pack manifest); with --tree-size')
+  .option('--tree-size <n>', 'size of that tree head; with --root', (v) => Number.parseInt(v, 10))
+  .action(async (opts: { proof: string; entryHash?: string; root?: string; treeSize?: number }) => {
     const proof = extractProof(JSON.parse(await readFile(opts.proof, 'utf8')));
     if (opts.entryHash && leafHash(opts.entryHash.toLowerCase()).toString('hex') !== proof.leafHash) {
       throw new Error(`entry ${proof.seq}: the leaf is not the hash of the given entry`);
     }
-    if (opts.root && opts.root.toLowerCase() !== proof.rootHash) throw new Error(`entry ${proof.seq}: the proof is for another tree head`);
-    const ok = verifyInclusion({ index: proof.seq - 1, treeSize: proof.treeSize, leafHash: proof.leafHash, rootHash: proof.rootHash, auditPath: proof.auditPath });
-    if (!ok) throw new Error(`entry ${proof.seq}: inclusion proof does not verify`);
+    const inclusion = { index: proof.seq - 1, treeSize: proof.treeSize, leafHash: proof.leafHash, rootHash: proof.rootHash, auditPath: proof.auditPath };
+    if ((opts.root === undefined) !== (opts.treeSize === undefined)) throw new Error('pass --root and --tree-size together');
+    if (opts.root !== undefined && opts.treeSize !== undefined) {
+      if (!verifyInclusionInHead(inclusion, { treeSize: opts.treeSize, rootHash: opts.root })) {
+        throw new Error(`entry ${proof.seq}: not included in the tree head of size ${opts.treeSize} with root ${opts.root}`);
+      }
+    } else if (!verifyInclusion(inclusion)) {
+      throw new Error(`entry ${proof.seq}: inclusion proof does not verify`);
+    }
     process.stdout.write(`ok: entry ${proof.seq} is included in the ledger tree of size ${proof.treeSize} with root ${proof.rootHash}\n`);
   });
 

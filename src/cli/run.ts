@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
 
 /**
  * Runs a CLI program: `--help` works, and any failure exits non-zero with one line saying why

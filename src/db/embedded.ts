@@ -1,4 +1,4 @@
-import { chown, mkdir, readFile, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -37,6 +37,8 @@ export async function startEmbeddedPostgres(opts: {
   const port = opts.port && opts.port > 0 ? opts.port : await freePort();
   const isRoot = userInfo().uid === 0;
   await mkdir(base, { recursive: true, mode: 0o755 });
+  // The postgres user must be able to reach its cluster directory inside ours.
+  if (isRoot) await chmod(base, 0o755);
   const initialised = await stat(join(dir, 'PG_VERSION')).then(
     () => true,
     () => false,

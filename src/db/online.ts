@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import { pgErrorCode, PG } from './errors.js';
 
 /**
  * Statements that cannot run inside a transaction (drizzle's migrator wraps everything in one,
@@ -36,7 +37,7 @@ export interface BuildIndexOptions {
 
 // lock_not_available (our lock_timeout) and query_canceled (statement_timeout, pg_cancel_backend)
 // leave an INVALID index behind; both are worth another attempt.
-const RETRYABLE = new Set(['55P03', '57014']);
+const RETRYABLE = new Set<string>([PG.LOCK_NOT_AVAILABLE, PG.QUERY_CANCELED]);
 
 /** Builds an index online; returns once it is valid and ready, or throws after the retries. */
 export async function buildIndexConcurrently(sql: Sql, opts: BuildIndexOptions): Promise<'built' | 'already-valid'> {
@@ -56,7 +57,7 @@ export async function buildIndexConcurrently(sql: Sql, opts: BuildIndexOptions):
     try {
       await withConnection(sql, lockTimeout, (c) => c.unsafe(opts.createSql));
     } catch (err) {
-      if (!RETRYABLE.has((err as { code?: string }).code ?? '')) throw err;
+      if (!RETRYABLE.has(pgErrorCode(err) ?? '')) throw err;
       opts.onEvent?.({ type: 'lock-timeout', attempt });
       await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 5000)));
     }

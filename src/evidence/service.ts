@@ -1,6 +1,7 @@
 import type { Sql } from 'postgres';
 import { canSeeTenant, tenantFilter, type Session } from '../auth/session.js';
 import type { Db } from '../db/client.js';
+import { pgErrorCode, PG } from '../db/errors.js';
 import { badInput, forbidden } from '../errors.js';
 import type { LedgerService } from '../ledger/service.js';
 import { canonicalJson, sha256Hex } from '../util/canonical.js';
@@ -12,7 +13,6 @@ import type { EvidenceConnectionModel } from './types.js';
 
 export const MAX_CONTENT_BYTES = 256 * 1024;
 const CLOCK_SKEW_MS = 5 * 60_000;
-const FOREIGN_KEY_VIOLATION = '23503';
 
 export interface EvidenceInput {
   kind: string;
@@ -76,7 +76,7 @@ export class EvidenceService {
         return row;
       });
     } catch (err) {
-      if ((err as { code?: string }).code === FOREIGN_KEY_VIOLATION) {
+      if (pgErrorCode(err) === PG.FOREIGN_KEY_VIOLATION) {
         throw badInput(`unknown service ${input.serviceId}: upsertService it first`, { field: 'serviceId' });
       }
       throw err;

@@ -105,3 +105,17 @@ export function verifyInclusion(proof: InclusionProof): boolean {
   }
   return sn === 0 && r.equals(Buffer.from(proof.rootHash, 'hex'));
 }
+
+export interface TreeHead {
+  treeSize: number;
+  rootHash: string;
+}
+
+/**
+ * Inclusion in a tree head the verifier trusts (from an audit pack manifest, a previous
+ * query, a published checkpoint). An RFC 6962 root does not encode the tree size, so a proof
+ * alone cannot rule out every other size with the same path shape; pinning the head does.
+ */
+export function verifyInclusionInHead(proof: InclusionProof, head: TreeHead): boolean {
+  return proof.treeSize === head.treeSize && proof.rootHash === head.rootHash.toLowerCase() && verifyInclusion(proof);
+}
