@@ -23,6 +23,8 @@ const schema = z
     MAX_DEPTH: z.coerce.number().int().min(1).max(50).default(10),
     MAX_ALIASES: z.coerce.number().int().min(1).max(200).default(15),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+    BUDGET_DEFAULT_EPSILON: z.coerce.number().min(0).max(1_000_000).default(10),
+    BUDGET_DEFAULT_WINDOW: z.enum(['DAY', 'WEEK', 'MONTH']).default('DAY'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((c) => !(c.AUTH_JWT_SECRET && c.AUTH_JWKS_URL), {

@@ -1,5 +1,6 @@
-import type DataLoader from 'dataloader';
+import DataLoader from 'dataloader';
 import type { ReleaseRow } from './attestations/tables.js';
+import type { BudgetOverrideRow } from './budgets/tables.js';
 import type { Session } from './auth/session.js';
 import { unauthenticated } from './errors.js';
 import type { EvidenceRow } from './evidence/tables.js';
@@ -16,6 +17,7 @@ export interface Loaders {
   evidenceById: DataLoader<string, EvidenceRow | null>;
   evidencePage: DataLoader<{ id: string; args: EvidencePageArgs }, EvidenceConnectionModel, string>;
   releaseById: DataLoader<string, ReleaseRow | null>;
+  overridesOfWindow: DataLoader<{ tenantId: string; windowStart: Date }, BudgetOverrideRow[], string>;
 }
 
 export interface Context {
@@ -40,6 +42,9 @@ function createLoaders(services: Services, session: Session | null): Loaders {
       (a) => `${a.kind ?? ''}|${a.first}|${a.after ?? ''}`,
     ),
     releaseById: byIdLoader((ids) => services.releases.byIds(ids)),
+    overridesOfWindow: new DataLoader((keys) => services.budgets.overridesOfWindows(keys), {
+      cacheKeyFn: (k) => `${k.tenantId}@${k.windowStart.toISOString()}`,
+    }),
   };
 }
 

@@ -7,6 +7,7 @@ import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { rule } from 'graphql-shield';
 import type { Resolvers } from './__generated__/resolvers.js';
 import * as attestations from './attestations/resolvers.js';
+import * as budgets from './budgets/resolvers.js';
 import { applyAuthorization, type AuthorizationReport } from './auth/authorize.js';
 import { allow, type RuleTree, type ShieldRule } from './auth/rules.js';
 import * as catalog from './catalog/resolvers.js';
@@ -32,7 +33,7 @@ interface DomainModule {
   entities?: Record<string, ShieldRule>;
 }
 
-const modules: DomainModule[] = [catalog, evidence, attestations, ledger];
+const modules: DomainModule[] = [catalog, evidence, attestations, ledger, budgets];
 
 function merge<T extends object>(parts: T[]): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};

@@ -15,6 +15,9 @@ import { expectedMigrations, migrationsApplied } from './db/migrate.js';
 import { DomainError, formatError } from './errors.js';
 import { Metrics } from './metrics.js';
 import { buildSchema } from './schema.js';
+import { attachSubscriptions } from './subscriptions.js';
+import { registerBudgetMetrics } from './budgets/metrics.js';
+import { toMicro } from './budgets/epsilon.js';
 import { createServices, type Services } from './services.js';
 import { systemClock, type Clock } from './util/clock.js';
 
@@ -71,8 +74,11 @@ const reportInsteadOfThrow = {
 export async function createServer(deps: ServerDeps): Promise<ComplianceServer> {
   const { config, database } = deps;
   const production = config.NODE_ENV === 'production';
-  const services = createServices(database, deps.clock ?? systemClock);
+  const services = createServices(database, deps.clock ?? systemClock, {
+    budgetDefaults: { limitMicro: toMicro(config.BUDGET_DEFAULT_EPSILON, 'BUDGET_DEFAULT_EPSILON', { allowZero: true }), window: config.BUDGET_DEFAULT_WINDOW },
+  });
   const metrics = new Metrics(database, deps.applicationName, config.DB_POOL_MAX);
+  registerBudgetMetrics(metrics.registry, services.budgets);
   const verifier = new TokenVerifier({
     secret: config.AUTH_JWT_SECRET ?? deps.jwtSecret,
     jwksUrl: config.AUTH_JWKS_URL,
@@ -89,6 +95,10 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
   });
 
   const { schema } = buildSchema();
+  const validationRules = [
+    maxDepthRule({ n: config.MAX_DEPTH, flattenFragments: true, ...reportInsteadOfThrow }),
+    maxAliasesRule({ n: config.MAX_ALIASES, ...reportInsteadOfThrow }),
+  ];
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: !production,
@@ -96,10 +106,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     allowBatchedHttpRequests: false,
     persistedQueries: false,
     csrfPrevention: true,
-    validationRules: [
-      maxDepthRule({ n: config.MAX_DEPTH, flattenFragments: true, ...reportInsteadOfThrow }),
-      maxAliasesRule({ n: config.MAX_ALIASES, ...reportInsteadOfThrow }),
-    ],
+    validationRules,
     formatError: (formatted, error) => formatError(formatted, error, (err) => app.log.error({ err }, 'unexpected error')),
     plugins: [
       fastifyApolloDrainPlugin(app),
@@ -126,6 +133,8 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     },
   });
 
+  const ws = attachSubscriptions({ server: app.server, schema, verifier, services, validationRules });
+
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     try {
@@ -149,7 +158,9 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     contextFor: (session) => createContext(services, session),
     listen: () => app.listen({ host: config.HOST, port: config.PORT }),
     close: async () => {
+      await ws.close();
       await app.close();
+      await services.pubsub.close();
     },
   };
 }

@@ -3,6 +3,8 @@ import { CatalogService } from './catalog/service.js';
 import type { Database } from './db/client.js';
 import { EvidenceService } from './evidence/service.js';
 import { LedgerService } from './ledger/service.js';
+import { BudgetService, type DefaultPolicy } from './budgets/service.js';
+import { PgPubSub } from './pubsub/pg.js';
 import type { Clock } from './util/clock.js';
 
 /** The domain services, built once per process and shared by every request. */
@@ -11,11 +13,20 @@ export interface Services {
   catalog: CatalogService;
   evidence: EvidenceService;
   releases: ReleaseService;
+  budgets: BudgetService;
+  pubsub: PgPubSub;
 }
 
-export function createServices(database: Database, clock: Clock): Services {
+export interface ServiceOptions {
+  budgetDefaults: DefaultPolicy;
+}
+
+export function createServices(database: Database, clock: Clock, opts: ServiceOptions): Services {
   const ledger = new LedgerService(database.db, clock);
+  const pubsub = new PgPubSub(database.sql);
   return {
+    pubsub,
+    budgets: new BudgetService(database.db, ledger, pubsub, clock, opts.budgetDefaults),
     ledger,
     catalog: new CatalogService(database.db, ledger),
     evidence: new EvidenceService(database.db, database.sql, ledger, clock),

@@ -6,6 +6,8 @@ import type { EvidenceRow } from '../evidence/tables.js';
 import type { EvidenceConnectionModel } from '../evidence/types.js';
 import type { ReleaseRow } from '../attestations/tables.js';
 import type { LedgerRow } from '../ledger/tables.js';
+import type { BudgetWindowRow, BudgetPolicyRow, BudgetOverrideRow, BudgetAlertRow } from '../budgets/tables.js';
+import type { SpendOutcome } from '../budgets/service.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -24,6 +26,103 @@ export type Scalars = {
   JSON: { input: unknown; output: unknown; }
   _FieldSet: { input: unknown; output: unknown; }
 };
+
+/** A budget crossing a threshold (LOW, CRITICAL, EXHAUSTED), once per crossing per window. */
+export type BudgetAlert = {
+  __typename?: 'BudgetAlert';
+  /** When it was crossed. */
+  at: Scalars['DateTime']['output'];
+  /** Limit plus approved overrides at that moment. */
+  epsilonLimit: Scalars['Float']['output'];
+  /** Epsilon remaining when it was crossed. */
+  epsilonRemaining: Scalars['Float']['output'];
+  /** The tenant notice, rendered from templates/notices (Markdown). */
+  notice: Scalars['String']['output'];
+  /** Sequence number, for catch-up after a reconnect. */
+  seq: Scalars['Int']['output'];
+  /** The threshold crossed. */
+  status: BudgetStatus;
+  /** The tenant. */
+  tenantId: Scalars['ID']['output'];
+  /** Start of the window. */
+  windowStart: Scalars['DateTime']['output'];
+};
+
+/** A warranted request for extra epsilon, and its decision. */
+export type BudgetOverride = {
+  __typename?: 'BudgetOverride';
+  /** When it was asked for. */
+  createdAt: Scalars['DateTime']['output'];
+  /** When it was decided. */
+  decidedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Who decided, if anyone has. */
+  decidedBy?: Maybe<Scalars['String']['output']>;
+  /** Extra epsilon asked for. */
+  epsilon: Scalars['Float']['output'];
+  /** Override id. */
+  id: Scalars['ID']['output'];
+  /** Ledger entry of the decision (or of the request while pending). */
+  ledgerSeq?: Maybe<Scalars['Int']['output']>;
+  /** The tenant notice for the decision, rendered from templates/notices (Markdown). */
+  notice?: Maybe<Scalars['String']['output']>;
+  /** Why it was rejected, if it was. */
+  rejectionReason?: Maybe<Scalars['String']['output']>;
+  /** Who asked. */
+  requestedBy: Scalars['String']['output'];
+  /** Where it stands. */
+  status: OverrideStatus;
+  /** The tenant. */
+  tenantId: Scalars['ID']['output'];
+  /** The warrant (privacy officers and compliance only). */
+  warrant: Warrant;
+  /** Start of the window it applies to. */
+  windowStart: Scalars['DateTime']['output'];
+};
+
+/** The budget policy in force for a tenant. */
+export type BudgetPolicy = {
+  __typename?: 'BudgetPolicy';
+  /** Epsilon per window. */
+  epsilonLimit: Scalars['Float']['output'];
+  /** The tenant. */
+  tenantId: Scalars['ID']['output'];
+  /** When it was set. */
+  updatedAt: Scalars['DateTime']['output'];
+  /** Who set it. */
+  updatedBy: Scalars['String']['output'];
+  /** Window length. */
+  window: BudgetWindowKind;
+};
+
+/** A tenant's budget policy. */
+export type BudgetPolicyInput = {
+  /** Epsilon per window, 0 to 1,000,000 (micro-epsilon resolution). */
+  epsilonLimit: Scalars['Float']['input'];
+  /** The tenant. */
+  tenantId: Scalars['ID']['input'];
+  /** Window length. */
+  window: BudgetWindowKind;
+};
+
+/** Budget state: remaining share of (limit + approved overrides). */
+export type BudgetStatus =
+  /** at most 10% remaining */
+  | 'CRITICAL'
+  /** nothing remaining */
+  | 'EXHAUSTED'
+  /** at most 20% remaining */
+  | 'LOW'
+  /** more than 20% remaining */
+  | 'OK';
+
+/** Length of a budget window (calendar, UTC; weeks start on Monday). */
+export type BudgetWindowKind =
+  /** A calendar day. */
+  | 'DAY'
+  /** A calendar month. */
+  | 'MONTH'
+  /** An ISO week, Monday to Monday. */
+  | 'WEEK';
 
 /** One piece of compliance evidence, content-addressed by the sha256 of its canonical JSON. */
 export type EvidenceArtifact = {
@@ -160,10 +259,25 @@ export type LedgerVerification = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** The approver must hold privacy_officer and must not be the requester. */
+  approveBudgetOverride: BudgetOverride;
   /** Stores evidence with the sha256 of its canonical JSON and appends a ledger entry. */
   recordEvidence: EvidenceArtifact;
+  /** Rejects a pending override with a reason. */
+  rejectBudgetOverride: BudgetOverride;
+  /** Files a warranted override request (PENDING). */
+  requestBudgetOverride: BudgetOverride;
+  /** Sets a tenant's epsilon limit and window length; applies to the current window and later ones. */
+  setBudgetPolicy: BudgetPolicy;
+  /** Spends epsilon if the window affords it, atomically; idempotent on idempotencyKey. */
+  spendPrivacyBudget: SpendResult;
   /** Keeps the local service catalog (service -> team) in step with the core subgraph. */
   upsertService: ServiceRecord;
+};
+
+
+export type MutationApproveBudgetOverrideArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -172,9 +286,51 @@ export type MutationRecordEvidenceArgs = {
 };
 
 
+export type MutationRejectBudgetOverrideArgs = {
+  id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
+export type MutationRequestBudgetOverrideArgs = {
+  input: OverrideRequestInput;
+};
+
+
+export type MutationSetBudgetPolicyArgs = {
+  input: BudgetPolicyInput;
+};
+
+
+export type MutationSpendPrivacyBudgetArgs = {
+  input: SpendInput;
+};
+
+
 export type MutationUpsertServiceArgs = {
   input: ServiceInput;
 };
+
+/** A request for extra epsilon in the current window. */
+export type OverrideRequestInput = {
+  /** Extra epsilon asked for. */
+  epsilon: Scalars['Float']['input'];
+  /** The tenant. */
+  tenantId: Scalars['ID']['input'];
+  /** The warrant behind the request. */
+  warrant: WarrantInput;
+};
+
+/** Where an override request stands. */
+export type OverrideStatus =
+  /** Approved: its epsilon was added to the window. */
+  | 'APPROVED'
+  /** The warrant lapsed before a decision. */
+  | 'EXPIRED'
+  /** Waiting for a privacy officer. */
+  | 'PENDING'
+  /** Rejected with a reason. */
+  | 'REJECTED';
 
 /** Relay-style pagination state of a connection. */
 export type PageInfo = {
@@ -185,8 +341,37 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/** A tenant's epsilon budget for one window. */
+export type PrivacyBudget = {
+  __typename?: 'PrivacyBudget';
+  /** Approved overrides in this window, added to the limit */
+  epsilonGranted: Scalars['Float']['output'];
+  /** The policy's epsilon limit for this window. */
+  epsilonLimit: Scalars['Float']['output'];
+  /** epsilonLimit + epsilonGranted - epsilonSpent. */
+  epsilonRemaining: Scalars['Float']['output'];
+  /** Epsilon granted to queries in this window. */
+  epsilonSpent: Scalars['Float']['output'];
+  /** Override requests for this window (warrants visible to privacy officers and compliance only). */
+  overrides: Array<BudgetOverride>;
+  /** Where the remaining budget stands against the alert thresholds. */
+  status: BudgetStatus;
+  /** The tenant. */
+  tenantId: Scalars['ID']['output'];
+  /** Window length of the policy in force. */
+  window: BudgetWindowKind;
+  /** End of the window (exclusive, UTC). */
+  windowEnd: Scalars['DateTime']['output'];
+  /** Start of the window (inclusive, UTC). */
+  windowStart: Scalars['DateTime']['output'];
+};
+
 export type Query = {
   __typename?: 'Query';
+  /** Budget alerts of visible tenants after a sequence number, oldest first. */
+  budgetAlertLog: Array<BudgetAlert>;
+  /** Override requests of visible tenants, newest first. */
+  budgetOverrides: Array<BudgetOverride>;
   /** One evidence item by id; null when absent or not visible to the caller. */
   evidenceArtifact?: Maybe<EvidenceArtifact>;
   /** Ledger entries in seq order, optionally of one kind, after a seq. */
@@ -195,8 +380,24 @@ export type Query = {
   ledgerProof: LedgerProof;
   /** Recomputes the chain and reports the first entry that does not match. */
   ledgerVerification: LedgerVerification;
+  /** The budget of the window containing `at` (default now), created on first use from the tenant's policy. */
+  privacyBudget: PrivacyBudget;
+  /** Current-window budgets of every visible tenant with a policy or activity, optionally by status. */
+  privacyBudgets: Array<PrivacyBudget>;
   /** A release by id; null when absent. */
   release?: Maybe<Release>;
+};
+
+
+export type QueryBudgetAlertLogArgs = {
+  afterSeq?: InputMaybe<Scalars['Int']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  tenantId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryBudgetOverridesArgs = {
+  status?: InputMaybe<OverrideStatus>;
 };
 
 
@@ -214,6 +415,17 @@ export type QueryLedgerArgs = {
 
 export type QueryLedgerProofArgs = {
   seq: Scalars['Int']['input'];
+};
+
+
+export type QueryPrivacyBudgetArgs = {
+  at?: InputMaybe<Scalars['DateTime']['input']>;
+  tenantId: Scalars['ID']['input'];
+};
+
+
+export type QueryPrivacyBudgetsArgs = {
+  status?: InputMaybe<BudgetStatus>;
 };
 
 
@@ -278,6 +490,33 @@ export type ServiceRecord = {
   team: Scalars['String']['output'];
 };
 
+/** A request from the DP engine to spend epsilon. */
+export type SpendInput = {
+  /** Epsilon to spend: finite, > 0, at most 1,000,000, micro-epsilon resolution. */
+  epsilon: Scalars['Float']['input'];
+  /** A retried spend with the same key is answered as the first one was, and spends nothing more */
+  idempotencyKey: Scalars['String']['input'];
+  /** DP mechanism, e.g. laplace. */
+  mechanism: Scalars['String']['input'];
+  /** Reference of the query being answered. */
+  queryRef: Scalars['String']['input'];
+  /** The tenant whose budget pays. */
+  tenantId: Scalars['ID']['input'];
+};
+
+/** The answer to a spend request. */
+export type SpendResult = {
+  __typename?: 'SpendResult';
+  /** The window's budget after this spend. */
+  budget: PrivacyBudget;
+  /** Why it was denied, if it was. */
+  denialReason?: Maybe<Scalars['String']['output']>;
+  /** True when the epsilon was spent. */
+  granted: Scalars['Boolean']['output'];
+  /** Id of the spend row (granted or denied). */
+  spendId?: Maybe<Scalars['ID']['output']>;
+};
+
 /** An artifact a release ships, named by its digest. */
 export type Subject = {
   __typename?: 'Subject';
@@ -288,6 +527,26 @@ export type Subject = {
 };
 
 /**
+ * Each event carries a sequence number. A subscriber that reconnects passes the last one it saw
+ * as afterSeq and first receives, in order, every matching event it missed.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Budget alerts, optionally of one tenant. */
+  budgetAlerts: BudgetAlert;
+};
+
+
+/**
+ * Each event carries a sequence number. A subscriber that reconnects passes the last one it saw
+ * as afterSeq and first receives, in order, every matching event it missed.
+ */
+export type SubscriptionBudgetAlertsArgs = {
+  afterSeq?: InputMaybe<Scalars['Int']['input']>;
+  tenantId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/**
  * A tenant of the IntelGraph platform. Owned by the core subgraph; this subgraph contributes
  * compliance fields to it.
  */
@@ -295,6 +554,33 @@ export type Tenant = {
   __typename?: 'Tenant';
   /** The tenant's id, as issued by the core subgraph. */
   id: Scalars['ID']['output'];
+  /** Budget of the window that contains now. */
+  privacyBudget: PrivacyBudget;
+};
+
+/** A warrant, as recorded with an override. */
+export type Warrant = {
+  __typename?: 'Warrant';
+  /** Who issued it. */
+  authority: Scalars['String']['output'];
+  /** When the warrant lapses. */
+  expiresAt: Scalars['DateTime']['output'];
+  /** Why the extra epsilon is needed. */
+  justification: Scalars['String']['output'];
+  /** The warrant's reference. */
+  reference: Scalars['String']['output'];
+};
+
+/** A warrant justifying a budget override. */
+export type WarrantInput = {
+  /** Who issued it. */
+  authority: Scalars['String']['input'];
+  /** When the warrant lapses; approval is impossible after it. */
+  expiresAt: Scalars['DateTime']['input'];
+  /** Why the extra epsilon is needed. */
+  justification: Scalars['String']['input'];
+  /** The warrant's reference, e.g. a case number. */
+  reference: Scalars['String']['input'];
 };
 
 
@@ -403,12 +689,19 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  BudgetAlert: ResolverTypeWrapper<BudgetAlertRow>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  BudgetOverride: ResolverTypeWrapper<BudgetOverrideRow>;
+  BudgetPolicy: ResolverTypeWrapper<BudgetPolicyRow>;
+  BudgetPolicyInput: BudgetPolicyInput;
+  BudgetStatus: BudgetStatus;
+  BudgetWindowKind: BudgetWindowKind;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EvidenceArtifact: ResolverTypeWrapper<EvidenceRow>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   EvidenceConnection: ResolverTypeWrapper<EvidenceConnectionModel>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   EvidenceEdge: ResolverTypeWrapper<Omit<EvidenceEdge, 'node'> & { node: ResolversTypes['EvidenceArtifact'] }>;
   EvidenceInput: EvidenceInput;
   EvidenceKind: EvidenceKind;
@@ -418,24 +711,37 @@ export type ResolversTypes = {
   LedgerVerification: ResolverTypeWrapper<LedgerVerification>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  OverrideRequestInput: OverrideRequestInput;
+  OverrideStatus: OverrideStatus;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PrivacyBudget: ResolverTypeWrapper<BudgetWindowRow>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Release: ResolverTypeWrapper<ReleaseRow>;
   Service: ResolverTypeWrapper<ServiceRef>;
   ServiceInput: ServiceInput;
   ServiceRecord: ResolverTypeWrapper<ServiceRow>;
+  SpendInput: SpendInput;
+  SpendResult: ResolverTypeWrapper<SpendOutcome>;
   Subject: ResolverTypeWrapper<Subject>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Tenant: ResolverTypeWrapper<TenantRef>;
+  Warrant: ResolverTypeWrapper<Warrant>;
+  WarrantInput: WarrantInput;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  BudgetAlert: BudgetAlertRow;
+  Float: Scalars['Float']['output'];
+  String: Scalars['String']['output'];
+  Int: Scalars['Int']['output'];
+  ID: Scalars['ID']['output'];
+  BudgetOverride: BudgetOverrideRow;
+  BudgetPolicy: BudgetPolicyRow;
+  BudgetPolicyInput: BudgetPolicyInput;
   DateTime: Scalars['DateTime']['output'];
   EvidenceArtifact: EvidenceRow;
-  ID: Scalars['ID']['output'];
-  String: Scalars['String']['output'];
   EvidenceConnection: EvidenceConnectionModel;
-  Int: Scalars['Int']['output'];
   EvidenceEdge: Omit<EvidenceEdge, 'node'> & { node: ResolversParentTypes['EvidenceArtifact'] };
   EvidenceInput: EvidenceInput;
   JSON: Scalars['JSON']['output'];
@@ -444,14 +750,56 @@ export type ResolversParentTypes = {
   LedgerVerification: LedgerVerification;
   Boolean: Scalars['Boolean']['output'];
   Mutation: Record<PropertyKey, never>;
+  OverrideRequestInput: OverrideRequestInput;
   PageInfo: PageInfo;
+  PrivacyBudget: BudgetWindowRow;
   Query: Record<PropertyKey, never>;
   Release: ReleaseRow;
   Service: ServiceRef;
   ServiceInput: ServiceInput;
   ServiceRecord: ServiceRow;
+  SpendInput: SpendInput;
+  SpendResult: SpendOutcome;
   Subject: Subject;
+  Subscription: Record<PropertyKey, never>;
   Tenant: TenantRef;
+  Warrant: Warrant;
+  WarrantInput: WarrantInput;
+};
+
+export type BudgetAlertResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BudgetAlert'] = ResolversParentTypes['BudgetAlert']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  epsilonLimit?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  epsilonRemaining?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  notice?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['BudgetStatus'], ParentType, ContextType>;
+  tenantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  windowStart?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type BudgetOverrideResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BudgetOverride'] = ResolversParentTypes['BudgetOverride']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  decidedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  decidedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  epsilon?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  ledgerSeq?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  notice?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  rejectionReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  requestedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['OverrideStatus'], ParentType, ContextType>;
+  tenantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  warrant?: Resolver<ResolversTypes['Warrant'], ParentType, ContextType>;
+  windowStart?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type BudgetPolicyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BudgetPolicy'] = ResolversParentTypes['BudgetPolicy']> = {
+  epsilonLimit?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  tenantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  updatedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  window?: Resolver<ResolversTypes['BudgetWindowKind'], ParentType, ContextType>;
 };
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -511,7 +859,12 @@ export type LedgerVerificationResolvers<ContextType = Context, ParentType extend
 };
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  approveBudgetOverride?: Resolver<ResolversTypes['BudgetOverride'], ParentType, ContextType, RequireFields<MutationApproveBudgetOverrideArgs, 'id'>>;
   recordEvidence?: Resolver<ResolversTypes['EvidenceArtifact'], ParentType, ContextType, RequireFields<MutationRecordEvidenceArgs, 'input'>>;
+  rejectBudgetOverride?: Resolver<ResolversTypes['BudgetOverride'], ParentType, ContextType, RequireFields<MutationRejectBudgetOverrideArgs, 'id' | 'reason'>>;
+  requestBudgetOverride?: Resolver<ResolversTypes['BudgetOverride'], ParentType, ContextType, RequireFields<MutationRequestBudgetOverrideArgs, 'input'>>;
+  setBudgetPolicy?: Resolver<ResolversTypes['BudgetPolicy'], ParentType, ContextType, RequireFields<MutationSetBudgetPolicyArgs, 'input'>>;
+  spendPrivacyBudget?: Resolver<ResolversTypes['SpendResult'], ParentType, ContextType, RequireFields<MutationSpendPrivacyBudgetArgs, 'input'>>;
   upsertService?: Resolver<ResolversTypes['ServiceRecord'], ParentType, ContextType, RequireFields<MutationUpsertServiceArgs, 'input'>>;
 };
 
@@ -520,11 +873,28 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
+export type PrivacyBudgetResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PrivacyBudget'] = ResolversParentTypes['PrivacyBudget']> = {
+  epsilonGranted?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  epsilonLimit?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  epsilonRemaining?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  epsilonSpent?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  overrides?: Resolver<Array<ResolversTypes['BudgetOverride']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['BudgetStatus'], ParentType, ContextType>;
+  tenantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  window?: Resolver<ResolversTypes['BudgetWindowKind'], ParentType, ContextType>;
+  windowEnd?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  windowStart?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  budgetAlertLog?: Resolver<Array<ResolversTypes['BudgetAlert']>, ParentType, ContextType, RequireFields<QueryBudgetAlertLogArgs, 'first'>>;
+  budgetOverrides?: Resolver<Array<ResolversTypes['BudgetOverride']>, ParentType, ContextType, Partial<QueryBudgetOverridesArgs>>;
   evidenceArtifact?: Resolver<Maybe<ResolversTypes['EvidenceArtifact']>, ParentType, ContextType, RequireFields<QueryEvidenceArtifactArgs, 'id'>>;
   ledger?: Resolver<Array<ResolversTypes['LedgerEntry']>, ParentType, ContextType, RequireFields<QueryLedgerArgs, 'first'>>;
   ledgerProof?: Resolver<ResolversTypes['LedgerProof'], ParentType, ContextType, RequireFields<QueryLedgerProofArgs, 'seq'>>;
   ledgerVerification?: Resolver<ResolversTypes['LedgerVerification'], ParentType, ContextType>;
+  privacyBudget?: Resolver<ResolversTypes['PrivacyBudget'], ParentType, ContextType, RequireFields<QueryPrivacyBudgetArgs, 'tenantId'>>;
+  privacyBudgets?: Resolver<Array<ResolversTypes['PrivacyBudget']>, ParentType, ContextType, Partial<QueryPrivacyBudgetsArgs>>;
   release?: Resolver<Maybe<ResolversTypes['Release']>, ParentType, ContextType, RequireFields<QueryReleaseArgs, 'id'>>;
 };
 
@@ -548,17 +918,39 @@ export type ServiceRecordResolvers<ContextType = Context, ParentType extends Res
   team?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type SpendResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SpendResult'] = ResolversParentTypes['SpendResult']> = {
+  budget?: Resolver<ResolversTypes['PrivacyBudget'], ParentType, ContextType>;
+  denialReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  granted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  spendId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+};
+
 export type SubjectResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subject'] = ResolversParentTypes['Subject']> = {
   digest?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  budgetAlerts?: SubscriptionResolver<ResolversTypes['BudgetAlert'], "budgetAlerts", ParentType, ContextType, Partial<SubscriptionBudgetAlertsArgs>>;
+};
+
 export type TenantResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Tenant'] = ResolversParentTypes['Tenant'], FederationReferenceType extends FederationReferenceTypes['Tenant'] = FederationReferenceTypes['Tenant']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Tenant']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  privacyBudget?: Resolver<ResolversTypes['PrivacyBudget'], ParentType, ContextType>;
+};
+
+export type WarrantResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Warrant'] = ResolversParentTypes['Warrant']> = {
+  authority?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  justification?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reference?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = Context> = {
+  BudgetAlert?: BudgetAlertResolvers<ContextType>;
+  BudgetOverride?: BudgetOverrideResolvers<ContextType>;
+  BudgetPolicy?: BudgetPolicyResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   EvidenceArtifact?: EvidenceArtifactResolvers<ContextType>;
   EvidenceConnection?: EvidenceConnectionResolvers<ContextType>;
@@ -569,11 +961,15 @@ export type Resolvers<ContextType = Context> = {
   LedgerVerification?: LedgerVerificationResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  PrivacyBudget?: PrivacyBudgetResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Release?: ReleaseResolvers<ContextType>;
   Service?: ServiceResolvers<ContextType>;
   ServiceRecord?: ServiceRecordResolvers<ContextType>;
+  SpendResult?: SpendResultResolvers<ContextType>;
   Subject?: SubjectResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   Tenant?: TenantResolvers<ContextType>;
+  Warrant?: WarrantResolvers<ContextType>;
 };
 

@@ -8,6 +8,7 @@ const claims = z.object({
   roles: z.array(z.string()).max(32).default([]),
   tenants: z.array(z.string().min(1).max(128)).max(1000).default([]),
   engagements: z.array(z.string().min(1).max(128)).max(1000).default([]),
+  exp: z.number().optional(),
 });
 
 const KNOWN = new Set<string>(ROLES);
@@ -19,10 +20,20 @@ export interface TokenVerifierOptions {
   audience?: string | undefined;
 }
 
-/** Verifies bearer tokens: HS256 with a shared secret, or RS256/ES256 against a JWKS. */
+const CACHE_MAX = 10_000;
+const CACHE_TTL_MS = 60_000;
+
+/**
+ * Verifies bearer tokens: HS256 with a shared secret, or RS256/ES256 against a JWKS.
+ *
+ * The gateway forwards the same token with every request of a session, and jose verifies
+ * through WebCrypto (an async job per call): verified sessions are kept for at most a minute
+ * (and never past the token's expiry) in a bounded map, keyed by the whole token string.
+ */
 export class TokenVerifier {
   private readonly key: Uint8Array | JWTVerifyGetKey;
   private readonly algorithms: string[];
+  private readonly cache = new Map<string, { session: Session; until: number }>();
 
   constructor(private readonly opts: TokenVerifierOptions) {
     if (opts.jwksUrl) {
@@ -45,6 +56,16 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Session> {
+    const hit = this.cache.get(token);
+    if (hit && hit.until > Date.now()) return hit.session;
+    if (hit) this.cache.delete(token);
+    const session = await this.verifyUncached(token);
+    if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(token, { session: session.session, until: Math.min(Date.now() + CACHE_TTL_MS, session.expiresAt) });
+    return session.session;
+  }
+
+  private async verifyUncached(token: string): Promise<{ session: Session; expiresAt: number }> {
     let payload: unknown;
     try {
       const options = {
@@ -63,10 +84,14 @@ export class TokenVerifier {
     if (!parsed.success) throw unauthenticated('token claims are malformed');
     const c = parsed.data;
     return {
-      sub: c.sub,
-      roles: new Set(c.roles.filter((r): r is Role => KNOWN.has(r))),
-      tenants: c.tenants.includes('*') ? '*' : new Set(c.tenants),
-      engagements: new Set(c.engagements),
+      session: {
+        sub: c.sub,
+        roles: new Set(c.roles.filter((r): r is Role => KNOWN.has(r))),
+        tenants: c.tenants.includes('*') ? '*' : new Set(c.tenants),
+        engagements: new Set(c.engagements),
+      },
+      // Tokens without exp are cached for the TTL only.
+      expiresAt: c.exp === undefined ? Number.POSITIVE_INFINITY : c.exp * 1000,
     };
   }
 }

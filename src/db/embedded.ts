@@ -30,6 +30,8 @@ export async function startEmbeddedPostgres(opts: {
   dataDir: string;
   port?: number;
   persistent?: boolean;
+  /** Extra server settings, e.g. durability off for a throwaway test cluster. */
+  settings?: Record<string, string>;
   log?: (line: string) => void;
 }): Promise<EmbeddedDatabase> {
   const base = resolve(opts.dataDir);
@@ -52,7 +54,10 @@ export async function startEmbeddedPostgres(opts: {
     persistent: opts.persistent ?? true,
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8', '--no-instructions'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', "unix_socket_directories=", '-c', 'max_connections=200'],
+    postgresFlags: [
+      ...['listen_addresses=127.0.0.1', 'unix_socket_directories=', 'max_connections=200'],
+      ...Object.entries(opts.settings ?? {}).map(([k, v]) => `${k}=${v}`),
+    ].flatMap((setting) => ['-c', setting]),
     onLog: (m) => opts.log?.(m.trimEnd()),
     onError: (m) => opts.log?.(String(m).trimEnd()),
   });

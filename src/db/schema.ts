@@ -3,3 +3,4 @@ export * from '../catalog/tables.js';
 export * from '../evidence/tables.js';
 export * from '../attestations/tables.js';
 export * from '../ledger/tables.js';
+export * from '../budgets/tables.js';

@@ -21,7 +21,9 @@ export async function setup(project: TestProject): Promise<void> {
     return;
   }
   dir = await mkdtemp(join(tmpdir(), 'ig-test-pg-'));
-  embedded = await startEmbeddedPostgres({ dataDir: dir, persistent: false });
+  // A throwaway cluster: durability buys nothing here and each commit's fsync would dominate
+  // the run time on slow disks. Behaviour under test (locks, constraints) is unchanged.
+  embedded = await startEmbeddedPostgres({ dataDir: dir, persistent: false, settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } });
   project.provide('pgUrl', embedded.url);
 }
 

@@ -1,0 +1,196 @@
+import { and, asc, desc, eq, gt, gte, inArray, lte, max, sql } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import type { DbOrTx } from '../db/client.js';
+import {
+  budgetAlerts,
+  budgetOverrides,
+  budgetPolicies,
+  budgetSpends,
+  budgetWindows,
+  type BudgetAlertRow,
+  type BudgetOverrideRow,
+  type BudgetPolicyRow,
+  type BudgetSpendRow,
+  type BudgetWindowRow,
+  type OverrideStatus,
+} from './tables.js';
+
+interface SpendRecord {
+  id: string;
+  granted: boolean;
+  denial_reason: string | null;
+}
+
+const tenantIn = (col: AnyPgColumn, tenants: string[] | null) => (tenants === null ? undefined : inArray(col, tenants));
+
+export const budgetRepo = {
+  policy: async (db: DbOrTx, tenantId: string): Promise<BudgetPolicyRow | undefined> =>
+    (await db.select().from(budgetPolicies).where(eq(budgetPolicies.tenantId, tenantId)))[0],
+
+  upsertPolicy: async (tx: DbOrTx, row: BudgetPolicyRow): Promise<BudgetPolicyRow> => {
+    const [saved] = await tx
+      .insert(budgetPolicies)
+      .values(row)
+      .onConflictDoUpdate({ target: budgetPolicies.tenantId, set: { limitMicro: row.limitMicro, window: row.window, updatedBy: row.updatedBy, updatedAt: row.updatedAt } })
+      .returning();
+    return saved as BudgetPolicyRow;
+  },
+
+  windowContaining: async (db: DbOrTx, tenantId: string, at: Date, lock = false): Promise<BudgetWindowRow | undefined> => {
+    const q = db
+      .select()
+      .from(budgetWindows)
+      .where(and(eq(budgetWindows.tenantId, tenantId), lte(budgetWindows.windowStart, at), gt(budgetWindows.windowEnd, at)));
+    return (await (lock ? q.for('update') : q))[0];
+  },
+
+  /** End of the latest window that ends inside (after, at]: a new window must not overlap it. */
+  latestEndBetween: async (db: DbOrTx, tenantId: string, after: Date, at: Date): Promise<Date | null> => {
+    const [row] = await db
+      .select({ end: max(budgetWindows.windowEnd) })
+      .from(budgetWindows)
+      .where(and(eq(budgetWindows.tenantId, tenantId), gt(budgetWindows.windowEnd, after), lte(budgetWindows.windowEnd, at)));
+    return row?.end ?? null;
+  },
+
+  insertWindow: async (db: DbOrTx, row: typeof budgetWindows.$inferInsert): Promise<void> => {
+    await db.insert(budgetWindows).values(row).onConflictDoNothing();
+  },
+
+  windowByStart: async (db: DbOrTx, tenantId: string, start: Date, lock = false): Promise<BudgetWindowRow | undefined> => {
+    const q = db.select().from(budgetWindows).where(and(eq(budgetWindows.tenantId, tenantId), eq(budgetWindows.windowStart, start)));
+    return (await (lock ? q.for('update') : q))[0];
+  },
+
+  /**
+   * The whole spend as ONE statement (its own transaction): lock the window row, record the
+   * spend with its outcome (the idempotency key claims the row: a duplicate inserts nothing),
+   * and increment the counter only for a recorded, affordable spend. Every spender of a window
+   * queues on the row lock, so the check and the increment see the same, latest counter; the
+   * UPDATE repeats the check and the CHECK constraint stands behind both.
+   */
+  spendOnce: async (
+    db: DbOrTx,
+    p: { tenantId: string; windowStart: Date; micro: number; mechanism: string; queryRef: string; key: string; actor: string; at: Date },
+  ): Promise<{ spend: SpendRecord | null; window: Record<string, unknown> | null }> => {
+    const start = p.windowStart.toISOString();
+    const rows = await db.execute<{ spend: SpendRecord | null; window: Record<string, unknown> | null }>(sql`
+      with w as (
+        select limit_micro + granted_micro - spent_micro as remaining
+        from budget_windows where tenant_id = ${p.tenantId} and window_start = ${start}::timestamptz
+        for update
+      ), ins as (
+        insert into budget_spends (tenant_id, window_start, epsilon_micro, mechanism, query_ref, idempotency_key, granted, denial_reason, actor, at)
+        select ${p.tenantId}, ${start}::timestamptz, ${p.micro}, ${p.mechanism}, ${p.queryRef}, ${p.key}, w.remaining >= ${p.micro},
+               case when w.remaining >= ${p.micro} then null
+                    else format('insufficient budget: %s ε requested, %s ε remaining in this window',
+                                trim_scale(${p.micro}::numeric / 1000000), trim_scale(greatest(w.remaining, 0)::numeric / 1000000)) end,
+               ${p.actor}, ${p.at.toISOString()}::timestamptz
+        from w
+        on conflict (tenant_id, idempotency_key) do nothing
+        returning id, granted, denial_reason
+      ), upd as (
+        update budget_windows b set spent_micro = b.spent_micro + ${p.micro}
+        from ins
+        where ins.granted and b.tenant_id = ${p.tenantId} and b.window_start = ${start}::timestamptz
+          and b.spent_micro + ${p.micro} <= b.limit_micro + b.granted_micro
+        returning b.*
+      )
+      select (select row_to_json(ins) from ins) as spend, (select row_to_json(upd) from upd) as window`);
+    return { spend: rows[0]?.spend ?? null, window: rows[0]?.window ?? null };
+  },
+
+  spendByKey: async (db: DbOrTx, tenantId: string, key: string): Promise<BudgetSpendRow | undefined> =>
+    (await db.select().from(budgetSpends).where(and(eq(budgetSpends.tenantId, tenantId), eq(budgetSpends.idempotencyKey, key))))[0],
+
+  setAlertLevel: async (tx: DbOrTx, tenantId: string, start: Date, level: number): Promise<void> => {
+    await tx.update(budgetWindows).set({ alertLevel: level }).where(and(eq(budgetWindows.tenantId, tenantId), eq(budgetWindows.windowStart, start)));
+  },
+
+  setWindowLimit: async (tx: DbOrTx, tenantId: string, start: Date, limitMicro: number): Promise<BudgetWindowRow> =>
+    (
+      await tx
+        .update(budgetWindows)
+        // Lowering below what is already spent closes the window rather than breaking the invariant.
+        .set({ limitMicro: sql`greatest(${limitMicro}::bigint, ${budgetWindows.spentMicro} - ${budgetWindows.grantedMicro})` })
+        .where(and(eq(budgetWindows.tenantId, tenantId), eq(budgetWindows.windowStart, start)))
+        .returning()
+    )[0] as BudgetWindowRow,
+
+  grant: async (tx: DbOrTx, tenantId: string, start: Date, micro: number): Promise<BudgetWindowRow> =>
+    (
+      await tx
+        .update(budgetWindows)
+        .set({ grantedMicro: sql`${budgetWindows.grantedMicro} + ${micro}` })
+        .where(and(eq(budgetWindows.tenantId, tenantId), eq(budgetWindows.windowStart, start)))
+        .returning()
+    )[0] as BudgetWindowRow,
+
+  insertAlert: async (tx: DbOrTx, row: typeof budgetAlerts.$inferInsert): Promise<BudgetAlertRow> =>
+    (await tx.insert(budgetAlerts).values(row).returning())[0] as BudgetAlertRow,
+
+  alertsAfter: (db: DbOrTx, opts: { after: number; tenants: string[] | null; tenantId: string | null; first: number }): Promise<BudgetAlertRow[]> =>
+    db
+      .select()
+      .from(budgetAlerts)
+      .where(and(gt(budgetAlerts.seq, opts.after), tenantIn(budgetAlerts.tenantId, opts.tenants), opts.tenantId ? eq(budgetAlerts.tenantId, opts.tenantId) : undefined))
+      .orderBy(asc(budgetAlerts.seq))
+      .limit(opts.first),
+
+  lastAlertSeq: async (db: DbOrTx): Promise<number> => (await db.select({ seq: max(budgetAlerts.seq) }).from(budgetAlerts))[0]?.seq ?? 0,
+
+  currentWindows: (db: DbOrTx, at: Date, tenants: string[] | null): Promise<BudgetWindowRow[]> =>
+    db
+      .select()
+      .from(budgetWindows)
+      .where(and(lte(budgetWindows.windowStart, at), gt(budgetWindows.windowEnd, at), tenantIn(budgetWindows.tenantId, tenants)))
+      .orderBy(asc(budgetWindows.tenantId)),
+
+  policies: (db: DbOrTx, tenants: string[] | null): Promise<BudgetPolicyRow[]> =>
+    db.select().from(budgetPolicies).where(tenantIn(budgetPolicies.tenantId, tenants)),
+
+  insertOverride: async (tx: DbOrTx, row: typeof budgetOverrides.$inferInsert): Promise<BudgetOverrideRow> =>
+    (await tx.insert(budgetOverrides).values(row).returning())[0] as BudgetOverrideRow,
+
+  override: async (db: DbOrTx, id: string): Promise<BudgetOverrideRow | undefined> => (await db.select().from(budgetOverrides).where(eq(budgetOverrides.id, id)))[0],
+
+  /** Decides a PENDING override exactly once: the status condition makes a racing decision a no-op. */
+  decide: async (tx: DbOrTx, id: string, now: Date, set: Partial<typeof budgetOverrides.$inferInsert>): Promise<BudgetOverrideRow | undefined> =>
+    (
+      await tx
+        .update(budgetOverrides)
+        .set(set)
+        .where(and(eq(budgetOverrides.id, id), eq(budgetOverrides.status, 'PENDING'), gt(budgetOverrides.warrantExpiresAt, now)))
+        .returning()
+    )[0],
+
+  expirePending: (tx: DbOrTx, now: Date): Promise<BudgetOverrideRow[]> =>
+    tx
+      .update(budgetOverrides)
+      .set({ status: 'EXPIRED', decidedAt: now })
+      .where(and(eq(budgetOverrides.status, 'PENDING'), lte(budgetOverrides.warrantExpiresAt, now)))
+      .returning(),
+
+  setOverrideRecord: async (tx: DbOrTx, id: string, set: { ledgerSeq: number; notice?: string }): Promise<BudgetOverrideRow> =>
+    (await tx.update(budgetOverrides).set(set).where(eq(budgetOverrides.id, id)).returning())[0] as BudgetOverrideRow,
+
+  overrides: (db: DbOrTx, opts: { tenants: string[] | null; status: OverrideStatus | null }): Promise<BudgetOverrideRow[]> =>
+    db
+      .select()
+      .from(budgetOverrides)
+      .where(and(tenantIn(budgetOverrides.tenantId, opts.tenants), opts.status ? eq(budgetOverrides.status, opts.status) : undefined))
+      .orderBy(desc(budgetOverrides.createdAt)),
+
+  overridesOfWindows: (db: DbOrTx, keys: readonly { tenantId: string; windowStart: Date }[]): Promise<BudgetOverrideRow[]> =>
+    db
+      .select()
+      .from(budgetOverrides)
+      .where(
+        and(
+          inArray(budgetOverrides.tenantId, [...new Set(keys.map((k) => k.tenantId))]),
+          gte(budgetOverrides.windowStart, new Date(Math.min(...keys.map((k) => k.windowStart.getTime())))),
+        ),
+      )
+      .orderBy(asc(budgetOverrides.createdAt)),
+
+};

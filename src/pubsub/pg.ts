@@ -1,0 +1,103 @@
+import type { Sql } from 'postgres';
+
+/**
+ * Fan-out of "something new happened" across replicas through PostgreSQL LISTEN/NOTIFY.
+ * A notification carries only the channel (and a sequence number for logs); subscribers read
+ * the events themselves from their table by sequence number, so a missed or coalesced
+ * notification costs nothing, and a reconnecting subscriber catches up from its last seq.
+ * One LISTEN connection per channel per process, shared by all its subscribers.
+ */
+export class PgPubSub {
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly listening = new Map<string, Promise<{ unlisten(): Promise<void> }>>();
+
+  constructor(private readonly sql: Sql) {}
+
+  /** Registers `wake` for the channel; resolves once LISTEN is in place. Returns an unsubscribe. */
+  async subscribe(channel: string, wake: () => void): Promise<() => void> {
+    let set = this.waiters.get(channel);
+    if (!set) this.waiters.set(channel, (set = new Set()));
+    set.add(wake);
+    let listen = this.listening.get(channel);
+    if (!listen) {
+      listen = this.sql.listen(channel, () => {
+        for (const w of this.waiters.get(channel) ?? []) w();
+      });
+      this.listening.set(channel, listen);
+    }
+    await listen;
+    return () => {
+      set.delete(wake);
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const l of this.listening.values()) await (await l).unlisten().catch(() => undefined);
+    this.listening.clear();
+  }
+}
+
+export interface LiveEventsOptions<T> {
+  pubsub: PgPubSub;
+  channel: string;
+  /** Events with seq greater than `seq`, oldest first, at most a page. */
+  fetchAfter(seq: number): Promise<T[]>;
+  /** Where to start: the subscriber's last seen seq, or the current head for "only new ones". */
+  startSeq: () => Promise<number>;
+}
+
+/**
+ * An async iterator of events in seq order: first every stored event after the start, then
+ * new ones as notifications arrive. Written by hand rather than as an async generator so that
+ * `return()` (the client unsubscribing) ends a subscriber that is waiting for the next event.
+ */
+export function liveEvents<T extends { seq: number }>(opts: LiveEventsOptions<T>): AsyncIterableIterator<T> {
+  let buffer: T[] = [];
+  let done = false;
+  let pending = true;
+  let wakeUp: (() => void) | null = null;
+  const wake = () => {
+    pending = true;
+    const w = wakeUp;
+    wakeUp = null;
+    w?.();
+  };
+  // LISTEN before the first read, so nothing committed in between is missed.
+  const ready = opts.pubsub.subscribe(opts.channel, wake).then(async (unsubscribe) => ({ unsubscribe, start: await opts.startSeq() }));
+  let last: number | null = null;
+  const finish = async () => {
+    done = true;
+    wake();
+    (await ready).unsubscribe();
+  };
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next(): Promise<IteratorResult<T>> {
+      const { start } = await ready;
+      last ??= start;
+      while (!done) {
+        const head = buffer.shift();
+        if (head) return { value: head, done: false };
+        pending = false;
+        buffer = await opts.fetchAfter(last);
+        const tail = buffer.at(-1);
+        if (tail) {
+          last = tail.seq;
+          continue;
+        }
+        if (!pending && !done) await new Promise<void>((r) => (wakeUp = r));
+      }
+      return { value: undefined, done: true };
+    },
+    async return(): Promise<IteratorResult<T>> {
+      await finish();
+      return { value: undefined, done: true };
+    },
+    async throw(err: unknown): Promise<IteratorResult<T>> {
+      await finish();
+      throw err;
+    },
+  };
+}
