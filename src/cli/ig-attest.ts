@@ -1,0 +1,201 @@
+import { open, readFile, writeFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { buildProvenance } from '../attestations/provenance.js';
+import { KeyPairSigner } from '../signing/key-signer.js';
+import { KeylessSigner } from '../signing/keyless-signer.js';
+import { generateKeyPair, KEY_ALGORITHMS, type KeyAlgorithm } from '../signing/keys.js';
+import { checkStatement } from '../signing/statement.js';
+import { INTOTO_PAYLOAD_TYPE, parseDigest, type Signer } from '../signing/types.js';
+import { MAX_BUNDLE_BYTES, verifyAttestation, type ArtifactInput, type VerifyPolicy, type VerifyResult } from '../signing/verify.js';
+import { runCli } from './run.js';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+/**
+ * Reads at most `max + 1` bytes, so an oversized (hostile) file is never loaded whole; the verifier
+ * sees the extra byte and refuses the input as TOO_LARGE.
+ */
+async function readCapped(path: string, max: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(max + 1);
+    let total = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, total, buf.length - total, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total === buf.length) break;
+    }
+    return buf.subarray(0, total);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeOut(path: string, text: string): Promise<void> {
+  if (path === '-') process.stdout.write(text);
+  else await writeFile(path, text);
+}
+
+const program = new Command('ig-attest').description(
+  'Supply-chain attestations: build SLSA provenance, sign it into a Sigstore bundle (key pair or keyless), verify bundles offline',
+);
+
+program
+  .command('provenance')
+  .description('Build an in-toto Statement v1 with an SLSA provenance v1 predicate (GitHub Actions environment fills what flags leave out)')
+  .option(
+    '--subject <NAME@ALG:HEX>',
+    'an artifact, e.g. pkg:npm/x@1.0.0@sha512:…; ALG is sha256, sha384 or sha512; repeatable',
+    collect,
+    [],
+  )
+  .option('--builder-id <uri>', 'who ran the build (SLSA runDetails.builder.id)')
+  .option('--build-type <uri>', 'how to read the build parameters (SLSA buildDefinition.buildType)')
+  .option('--source <URI@REF>', 'the source, e.g. git+https://github.com/org/repo@refs/heads/main')
+  .option('--source-commit <sha>', 'the git commit of the source')
+  .requiredOption('--out <file>', "where to write the statement ('-' for stdout)")
+  .action(
+    async (opts: { subject: string[]; builderId?: string; buildType?: string; source?: string; sourceCommit?: string; out: string }) => {
+      // The CLI, not the library, reads the process environment: buildProvenance takes it as input.
+      const statement = buildProvenance(
+        {
+          subjects: opts.subject,
+          ...(opts.builderId ? { builderId: opts.builderId } : {}),
+          ...(opts.buildType ? { buildType: opts.buildType } : {}),
+          ...(opts.source ? { source: opts.source } : {}),
+          ...(opts.sourceCommit ? { sourceCommit: opts.sourceCommit } : {}),
+        },
+        process.env,
+      );
+      await writeOut(opts.out, `${JSON.stringify(statement, null, 2)}\n`);
+      if (opts.out !== '-')
+        process.stdout.write(
+          `wrote ${opts.out}: ${statement.subject.length} subject(s), builder ${statement.predicate.runDetails.builder.id}\n`,
+        );
+    },
+  );
+
+program
+  .command('keygen')
+  .description('Generate a signing key pair: PREFIX.key (PKCS#8 PEM, mode 0600) and PREFIX.pub (SPKI PEM)')
+  .requiredOption('--out <prefix>', 'path prefix of the two files')
+  .addOption(new Option('--algorithm <alg>', 'key type').choices([...KEY_ALGORITHMS]).default('ecdsa-p256'))
+  .option('--force', 'overwrite existing files')
+  .action(async (opts: { out: string; algorithm: KeyAlgorithm; force?: boolean }) => {
+    const k = await generateKeyPair(opts.out, { algorithm: opts.algorithm, overwrite: opts.force === true });
+    process.stdout.write(`wrote ${k.privateKeyPath} and ${k.publicKeyPath} (${k.algorithm}); key id ${k.keyId}\n`);
+  });
+
+program
+  .command('sign')
+  .description('Sign an in-toto statement into a Sigstore bundle (DSSE, payloadType application/vnd.in-toto+json)')
+  .option('--key <file>', 'a private key from `ig-attest keygen` (PREFIX.key)')
+  .option('--keyless', 'Sigstore keyless: Fulcio certificate from an OIDC token, Rekor entry')
+  .option('--fulcio-url <url>', 'Fulcio base URL (keyless; default: Sigstore public good)')
+  .option('--rekor-url <url>', 'Rekor base URL (keyless; default: Sigstore public good)')
+  .option('--identity-token <token>', 'OIDC token (keyless; default: SIGSTORE_ID_TOKEN or the GitHub Actions OIDC token)')
+  .requiredOption('--in <file>', 'the statement JSON')
+  .requiredOption('--out <file>', "where to write the bundle ('-' for stdout)")
+  .action(
+    async (opts: {
+      key?: string;
+      keyless?: boolean;
+      fulcioUrl?: string;
+      rekorUrl?: string;
+      identityToken?: string;
+      in: string;
+      out: string;
+    }) => {
+      if ((opts.key === undefined) === (opts.keyless !== true)) throw new Error('give exactly one of --key FILE or --keyless');
+      if (opts.key && (opts.fulcioUrl || opts.rekorUrl || opts.identityToken))
+        throw new Error('--fulcio-url, --rekor-url and --identity-token go with --keyless');
+      const payload = await readCapped(opts.in, MAX_BUNDLE_BYTES);
+      if (payload.length > MAX_BUNDLE_BYTES) throw new Error(`${opts.in} is larger than ${MAX_BUNDLE_BYTES} bytes`);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(payload.toString('utf8'));
+      } catch {
+        throw new Error(`${opts.in} is not JSON`);
+      }
+      // Refuse to sign what no verifier would accept: the statement must be well formed first.
+      const checked = checkStatement(parsed);
+      if (!checked.ok) throw new Error(`${opts.in}: ${checked.message}`);
+      const signer: Signer = opts.key
+        ? await KeyPairSigner.fromFile(opts.key)
+        : new KeylessSigner({
+            ...(opts.fulcioUrl ? { fulcioURL: opts.fulcioUrl } : {}),
+            ...(opts.rekorUrl ? { rekorURL: opts.rekorUrl } : {}),
+            ...(opts.identityToken ? { identityToken: opts.identityToken } : {}),
+          });
+      const bundle = await signer.sign(payload, INTOTO_PAYLOAD_TYPE);
+      await writeOut(opts.out, `${JSON.stringify(bundle)}\n`);
+      if (opts.out !== '-') process.stdout.write(`wrote ${opts.out}\n`);
+    },
+  );
+
+function describe(r: Exclude<VerifyResult, { ok: false }>): string {
+  const who = r.signer === 'key' ? `key ${r.signerIdentity}` : `${r.signerIdentity} (issuer ${r.issuer ?? '?'})`;
+  const log = r.rekorLogIndex !== undefined ? `, rekor log index ${r.rekorLogIndex}` : '';
+  if (r.kind === 'messageSignature') return `ok: message signature over ${r.artifactDigest.alg}:${r.artifactDigest.hex} by ${who}${log}`;
+  return `ok: ${r.predicateType} for ${r.subject.name ?? '(unnamed subject)'} by ${who}${r.builderId ? `, builder ${r.builderId}` : ''}${log}`;
+}
+
+program
+  .command('verify')
+  .description('Verify a Sigstore bundle offline against a pinned identity or key; exit 0 only when valid')
+  .requiredOption('--bundle <file>', 'the bundle JSON')
+  .option('--artifact <file>', 'the artifact the attestation must be about')
+  .option('--digest <ALG:HEX>', 'the artifact digest instead of the file (sha256, sha384, sha512)')
+  .option('--certificate-identity <identity>', 'exact certificate identity (SAN), e.g. a workflow URI')
+  .option('--certificate-oidc-issuer <issuer>', 'exact OIDC issuer, e.g. https://token.actions.githubusercontent.com')
+  .option('--key <file>', 'PEM public key (for key-pair bundles) instead of an identity')
+  .option('--trusted-root <file>', 'trusted root JSON (default: Sigstore public good)')
+  .option('--predicate-type <uri>', 'allowed predicate type; repeatable', collect, [])
+  .option('--allow-message-signature', 'also accept a plain signature over the artifact (no statement)')
+  .option('--json', 'print the whole result as JSON')
+  .action(
+    async (opts: {
+      bundle: string;
+      artifact?: string;
+      digest?: string;
+      certificateIdentity?: string;
+      certificateOidcIssuer?: string;
+      key?: string;
+      trustedRoot?: string;
+      predicateType: string[];
+      allowMessageSignature?: boolean;
+      json?: boolean;
+    }) => {
+      if ((opts.artifact === undefined) === (opts.digest === undefined))
+        throw new Error('POLICY: give exactly one of --artifact FILE or --digest ALG:HEX');
+      const hasIdentity = opts.certificateIdentity !== undefined || opts.certificateOidcIssuer !== undefined;
+      if (hasIdentity === (opts.key !== undefined))
+        throw new Error('POLICY: pin --certificate-identity with --certificate-oidc-issuer, or --key (one, not both)');
+      let artifact: ArtifactInput;
+      if (opts.artifact !== undefined) artifact = await readFile(opts.artifact);
+      else {
+        try {
+          artifact = { digest: parseDigest(opts.digest ?? '') };
+        } catch (err) {
+          throw new Error(`POLICY: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        }
+      }
+      const common = {
+        artifact,
+        ...(opts.trustedRoot !== undefined ? { trustedRoot: await readCapped(opts.trustedRoot, MAX_BUNDLE_BYTES) } : {}),
+        ...(opts.predicateType.length > 0 ? { allowedPredicateTypes: opts.predicateType } : {}),
+        acceptMessageSignatures: opts.allowMessageSignature === true,
+      };
+      const policy: VerifyPolicy =
+        opts.key !== undefined
+          ? { ...common, publicKeyPem: await readCapped(opts.key, 64 * 1024) }
+          : { ...common, certificateIdentity: opts.certificateIdentity ?? '', certificateIssuer: opts.certificateOidcIssuer ?? '' };
+      const result = await verifyAttestation(await readCapped(opts.bundle, MAX_BUNDLE_BYTES), policy);
+      if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      if (!result.ok) throw new Error(`${result.reason}: ${result.message}`);
+      if (!opts.json) process.stdout.write(`${describe(result)}\n`);
+    },
+  );
+
+await runCli(program);
