@@ -25,6 +25,7 @@ const schema = z
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
     BUDGET_DEFAULT_EPSILON: z.coerce.number().min(0).max(1_000_000).default(10),
     BUDGET_DEFAULT_WINDOW: z.enum(['DAY', 'WEEK', 'MONTH']).default('DAY'),
+    ATTESTATION_POLICY_FILE: z.string().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((c) => !(c.AUTH_JWT_SECRET && c.AUTH_JWKS_URL), {

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { ReleaseRow } from './attestations/tables.js';
+import type { AttestationRow, ReleaseRow } from './attestations/tables.js';
 import type { BudgetOverrideRow } from './budgets/tables.js';
 import type { Session } from './auth/session.js';
 import { unauthenticated } from './errors.js';
@@ -17,6 +17,7 @@ export interface Loaders {
   evidenceById: DataLoader<string, EvidenceRow | null>;
   evidencePage: DataLoader<{ id: string; args: EvidencePageArgs }, EvidenceConnectionModel, string>;
   releaseById: DataLoader<string, ReleaseRow | null>;
+  attestationById: DataLoader<string, AttestationRow | null>;
   overridesOfWindow: DataLoader<{ tenantId: string; windowStart: Date }, BudgetOverrideRow[], string>;
 }
 
@@ -41,7 +42,8 @@ function createLoaders(services: Services, session: Session | null): Loaders {
       (ids: string[], args: EvidencePageArgs) => services.evidence.pages(s(), ids, args),
       (a) => `${a.kind ?? ''}|${a.first}|${a.after ?? ''}`,
     ),
-    releaseById: byIdLoader((ids) => services.releases.byIds(ids)),
+    releaseById: byIdLoader((ids) => services.attestations.byIds(ids)),
+    attestationById: byIdLoader((ids) => services.attestations.attestationsByIds(ids)),
     overridesOfWindow: new DataLoader((keys) => services.budgets.overridesOfWindows(keys), {
       cacheKeyFn: (k) => `${k.tenantId}@${k.windowStart.toISOString()}`,
     }),

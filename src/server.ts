@@ -18,6 +18,8 @@ import { buildSchema } from './schema.js';
 import { attachSubscriptions } from './subscriptions.js';
 import { registerBudgetMetrics } from './budgets/metrics.js';
 import { toMicro } from './budgets/epsilon.js';
+import { loadAttestationPolicy } from './attestations/policy.js';
+import { registerAttestationMetrics } from './attestations/metrics.js';
 import { createServices, type Services } from './services.js';
 import { systemClock, type Clock } from './util/clock.js';
 
@@ -76,9 +78,11 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
   const production = config.NODE_ENV === 'production';
   const services = createServices(database, deps.clock ?? systemClock, {
     budgetDefaults: { limitMicro: toMicro(config.BUDGET_DEFAULT_EPSILON, 'BUDGET_DEFAULT_EPSILON', { allowZero: true }), window: config.BUDGET_DEFAULT_WINDOW },
+    attestationPolicy: loadAttestationPolicy(config.ATTESTATION_POLICY_FILE),
   });
   const metrics = new Metrics(database, deps.applicationName, config.DB_POOL_MAX);
   registerBudgetMetrics(metrics.registry, services.budgets);
+  registerAttestationMetrics(metrics.registry, database);
   const verifier = new TokenVerifier({
     secret: config.AUTH_JWT_SECRET ?? deps.jwtSecret,
     jwksUrl: config.AUTH_JWKS_URL,

@@ -1,4 +1,5 @@
-import { ReleaseService } from './attestations/service.js';
+import type { AttestationPolicy } from './attestations/policy.js';
+import { AttestationService } from './attestations/service.js';
 import { CatalogService } from './catalog/service.js';
 import type { Database } from './db/client.js';
 import { EvidenceService } from './evidence/service.js';
@@ -12,13 +13,14 @@ export interface Services {
   ledger: LedgerService;
   catalog: CatalogService;
   evidence: EvidenceService;
-  releases: ReleaseService;
+  attestations: AttestationService;
   budgets: BudgetService;
   pubsub: PgPubSub;
 }
 
 export interface ServiceOptions {
   budgetDefaults: DefaultPolicy;
+  attestationPolicy: AttestationPolicy;
 }
 
 export function createServices(database: Database, clock: Clock, opts: ServiceOptions): Services {
@@ -30,6 +32,6 @@ export function createServices(database: Database, clock: Clock, opts: ServiceOp
     ledger,
     catalog: new CatalogService(database.db, ledger),
     evidence: new EvidenceService(database.db, database.sql, ledger, clock),
-    releases: new ReleaseService(database.db),
+    attestations: new AttestationService(database.db, ledger, clock, opts.attestationPolicy),
   };
 }

@@ -4,7 +4,8 @@ import type { TenantRef, ServiceRef } from '../catalog/types.js';
 import type { ServiceRow } from '../catalog/tables.js';
 import type { EvidenceRow } from '../evidence/tables.js';
 import type { EvidenceConnectionModel } from '../evidence/types.js';
-import type { ReleaseRow } from '../attestations/tables.js';
+import type { ReleaseRow, AttestationRow } from '../attestations/tables.js';
+import type { CoverageModel } from '../attestations/service.js';
 import type { LedgerRow } from '../ledger/tables.js';
 import type { BudgetWindowRow, BudgetPolicyRow, BudgetOverrideRow, BudgetAlertRow } from '../budgets/tables.js';
 import type { SpendOutcome } from '../budgets/service.js';
@@ -25,6 +26,50 @@ export type Scalars = {
   /** Arbitrary JSON value */
   JSON: { input: unknown; output: unknown; }
   _FieldSet: { input: unknown; output: unknown; }
+};
+
+/** The outcome of verifying one Sigstore bundle for one subject, valid or not. */
+export type Attestation = {
+  __typename?: 'Attestation';
+  /** The builder named in the provenance, if any. */
+  builderId?: Maybe<Scalars['String']['output']>;
+  /** The Sigstore bundle as submitted. */
+  bundle: Scalars['JSON']['output'];
+  /** Why it did not verify: REASON: message. */
+  failureReason?: Maybe<Scalars['String']['output']>;
+  /** Attestation id. */
+  id: Scalars['ID']['output'];
+  /** OIDC issuer of the signing certificate (keyless). */
+  issuer?: Maybe<Scalars['String']['output']>;
+  /** The in-toto predicate type (empty when the bundle could not be read). */
+  predicateType: Scalars['String']['output'];
+  /** Rekor log index of the transparency log entry, if any. */
+  rekorLogIndex?: Maybe<Scalars['Int']['output']>;
+  /** Certificate SAN (keyless) or key id (keyed) */
+  signerIdentity?: Maybe<Scalars['String']['output']>;
+  /** The subject digest it was verified against (ALG:HEX). */
+  subjectDigest: Scalars['String']['output'];
+  /** True when the bundle verified against the policy for this subject. */
+  verified: Scalars['Boolean']['output'];
+  /** When it was verified. */
+  verifiedAt: Scalars['DateTime']['output'];
+};
+
+/** Attestation coverage of a release's subjects. */
+export type AttestationCoverage = {
+  __typename?: 'AttestationCoverage';
+  /** Subjects with at least one verified attestation. */
+  attested: Scalars['Int']['output'];
+  /** Attestations of this release's subjects that failed verification. */
+  invalid: Array<Attestation>;
+  /** Subjects without a verified attestation. */
+  missing: Array<Subject>;
+  /** attested / subjects (1 for a release without subjects). */
+  ratio: Scalars['Float']['output'];
+  /** The release. */
+  releaseId: Scalars['ID']['output'];
+  /** Number of subjects. */
+  subjects: Scalars['Int']['output'];
 };
 
 /** A budget crossing a threshold (LOW, CRITICAL, EXHAUSTED), once per crossing per window. */
@@ -263,6 +308,8 @@ export type Mutation = {
   approveBudgetOverride: BudgetOverride;
   /** Stores evidence with the sha256 of its canonical JSON and appends a ledger entry. */
   recordEvidence: EvidenceArtifact;
+  /** Records a release and its subjects (idempotent for identical input; CONFLICT otherwise). */
+  registerRelease: Release;
   /** Rejects a pending override with a reason. */
   rejectBudgetOverride: BudgetOverride;
   /** Files a warranted override request (PENDING). */
@@ -271,6 +318,8 @@ export type Mutation = {
   setBudgetPolicy: BudgetPolicy;
   /** Spends epsilon if the window affords it, atomically; idempotent on idempotencyKey. */
   spendPrivacyBudget: SpendResult;
+  /** Verifies the Sigstore bundle and stores the outcome; an invalid bundle is stored with verified: false. */
+  submitAttestation: Attestation;
   /** Keeps the local service catalog (service -> team) in step with the core subgraph. */
   upsertService: ServiceRecord;
 };
@@ -283,6 +332,11 @@ export type MutationApproveBudgetOverrideArgs = {
 
 export type MutationRecordEvidenceArgs = {
   input: EvidenceInput;
+};
+
+
+export type MutationRegisterReleaseArgs = {
+  input: ReleaseInput;
 };
 
 
@@ -304,6 +358,12 @@ export type MutationSetBudgetPolicyArgs = {
 
 export type MutationSpendPrivacyBudgetArgs = {
   input: SpendInput;
+};
+
+
+export type MutationSubmitAttestationArgs = {
+  bundle: Scalars['JSON']['input'];
+  releaseId: Scalars['ID']['input'];
 };
 
 
@@ -368,6 +428,8 @@ export type PrivacyBudget = {
 
 export type Query = {
   __typename?: 'Query';
+  /** Every recorded attestation outcome for an artifact digest (ALG:HEX), newest first. */
+  attestations: Array<Attestation>;
   /** Budget alerts of visible tenants after a sequence number, oldest first. */
   budgetAlertLog: Array<BudgetAlert>;
   /** Override requests of visible tenants, newest first. */
@@ -386,6 +448,11 @@ export type Query = {
   privacyBudgets: Array<PrivacyBudget>;
   /** A release by id; null when absent. */
   release?: Maybe<Release>;
+};
+
+
+export type QueryAttestationsArgs = {
+  subjectDigest: Scalars['String']['input'];
 };
 
 
@@ -436,6 +503,8 @@ export type QueryReleaseArgs = {
 /** A release of a service. Owned by this subgraph. */
 export type Release = {
   __typename?: 'Release';
+  /** How many subjects have a verified attestation, and which do not. */
+  attestationCoverage: AttestationCoverage;
   /** Release id. */
   id: Scalars['ID']['output'];
   /** The service released. */
@@ -444,6 +513,18 @@ export type Release = {
   subjects: Array<Subject>;
   /** Version string. */
   version: Scalars['String']['output'];
+};
+
+/** A release to register. */
+export type ReleaseInput = {
+  /** Release id (unique). */
+  id: Scalars['ID']['input'];
+  /** The service released (must be in the catalog). */
+  serviceId: Scalars['ID']['input'];
+  /** The artifacts of the release (1 to 200). */
+  subjects: Array<SubjectInput>;
+  /** Version string. */
+  version: Scalars['String']['input'];
 };
 
 /**
@@ -524,6 +605,14 @@ export type Subject = {
   digest: Scalars['String']['output'];
   /** Artifact name, e.g. an image reference or file name. */
   name: Scalars['String']['output'];
+};
+
+/** An artifact of a release to register. */
+export type SubjectInput = {
+  /** ALG:HEX, e.g. sha256:<64 hex> (sha256, sha384 or sha512). */
+  digest: Scalars['String']['input'];
+  /** Artifact name. */
+  name: Scalars['String']['input'];
 };
 
 /**
@@ -663,6 +752,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = {
+  Attestation: Attestation;
   EvidenceArtifact: EvidenceArtifact;
   Release: Release;
   Service: Service;
@@ -671,6 +761,9 @@ export type FederationTypes = {
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = {
+  Attestation:
+    ( { __typename: 'Attestation' }
+    & GraphQLRecursivePick<FederationTypes['Attestation'], {"id":true}> );
   EvidenceArtifact:
     ( { __typename: 'EvidenceArtifact' }
     & GraphQLRecursivePick<FederationTypes['EvidenceArtifact'], {"id":true}> );
@@ -689,11 +782,14 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  BudgetAlert: ResolverTypeWrapper<BudgetAlertRow>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  Attestation: ResolverTypeWrapper<AttestationRow>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  AttestationCoverage: ResolverTypeWrapper<CoverageModel>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  BudgetAlert: ResolverTypeWrapper<BudgetAlertRow>;
   BudgetOverride: ResolverTypeWrapper<BudgetOverrideRow>;
   BudgetPolicy: ResolverTypeWrapper<BudgetPolicyRow>;
   BudgetPolicyInput: BudgetPolicyInput;
@@ -709,7 +805,6 @@ export type ResolversTypes = {
   LedgerEntry: ResolverTypeWrapper<LedgerRow>;
   LedgerProof: ResolverTypeWrapper<LedgerProof>;
   LedgerVerification: ResolverTypeWrapper<LedgerVerification>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   OverrideRequestInput: OverrideRequestInput;
   OverrideStatus: OverrideStatus;
@@ -717,12 +812,14 @@ export type ResolversTypes = {
   PrivacyBudget: ResolverTypeWrapper<BudgetWindowRow>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Release: ResolverTypeWrapper<ReleaseRow>;
+  ReleaseInput: ReleaseInput;
   Service: ResolverTypeWrapper<ServiceRef>;
   ServiceInput: ServiceInput;
   ServiceRecord: ResolverTypeWrapper<ServiceRow>;
   SpendInput: SpendInput;
   SpendResult: ResolverTypeWrapper<SpendOutcome>;
   Subject: ResolverTypeWrapper<Subject>;
+  SubjectInput: SubjectInput;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Tenant: ResolverTypeWrapper<TenantRef>;
   Warrant: ResolverTypeWrapper<Warrant>;
@@ -731,11 +828,14 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  BudgetAlert: BudgetAlertRow;
-  Float: Scalars['Float']['output'];
+  Attestation: AttestationRow;
   String: Scalars['String']['output'];
-  Int: Scalars['Int']['output'];
   ID: Scalars['ID']['output'];
+  Int: Scalars['Int']['output'];
+  Boolean: Scalars['Boolean']['output'];
+  AttestationCoverage: CoverageModel;
+  Float: Scalars['Float']['output'];
+  BudgetAlert: BudgetAlertRow;
   BudgetOverride: BudgetOverrideRow;
   BudgetPolicy: BudgetPolicyRow;
   BudgetPolicyInput: BudgetPolicyInput;
@@ -748,23 +848,48 @@ export type ResolversParentTypes = {
   LedgerEntry: LedgerRow;
   LedgerProof: LedgerProof;
   LedgerVerification: LedgerVerification;
-  Boolean: Scalars['Boolean']['output'];
   Mutation: Record<PropertyKey, never>;
   OverrideRequestInput: OverrideRequestInput;
   PageInfo: PageInfo;
   PrivacyBudget: BudgetWindowRow;
   Query: Record<PropertyKey, never>;
   Release: ReleaseRow;
+  ReleaseInput: ReleaseInput;
   Service: ServiceRef;
   ServiceInput: ServiceInput;
   ServiceRecord: ServiceRow;
   SpendInput: SpendInput;
   SpendResult: SpendOutcome;
   Subject: Subject;
+  SubjectInput: SubjectInput;
   Subscription: Record<PropertyKey, never>;
   Tenant: TenantRef;
   Warrant: Warrant;
   WarrantInput: WarrantInput;
+};
+
+export type AttestationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Attestation'] = ResolversParentTypes['Attestation'], FederationReferenceType extends FederationReferenceTypes['Attestation'] = FederationReferenceTypes['Attestation']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Attestation']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  builderId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  bundle?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  failureReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  issuer?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  predicateType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rekorLogIndex?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  signerIdentity?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  subjectDigest?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  verified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  verifiedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type AttestationCoverageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AttestationCoverage'] = ResolversParentTypes['AttestationCoverage']> = {
+  attested?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  invalid?: Resolver<Array<ResolversTypes['Attestation']>, ParentType, ContextType>;
+  missing?: Resolver<Array<ResolversTypes['Subject']>, ParentType, ContextType>;
+  ratio?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  releaseId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  subjects?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type BudgetAlertResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BudgetAlert'] = ResolversParentTypes['BudgetAlert']> = {
@@ -861,10 +986,12 @@ export type LedgerVerificationResolvers<ContextType = Context, ParentType extend
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   approveBudgetOverride?: Resolver<ResolversTypes['BudgetOverride'], ParentType, ContextType, RequireFields<MutationApproveBudgetOverrideArgs, 'id'>>;
   recordEvidence?: Resolver<ResolversTypes['EvidenceArtifact'], ParentType, ContextType, RequireFields<MutationRecordEvidenceArgs, 'input'>>;
+  registerRelease?: Resolver<ResolversTypes['Release'], ParentType, ContextType, RequireFields<MutationRegisterReleaseArgs, 'input'>>;
   rejectBudgetOverride?: Resolver<ResolversTypes['BudgetOverride'], ParentType, ContextType, RequireFields<MutationRejectBudgetOverrideArgs, 'id' | 'reason'>>;
   requestBudgetOverride?: Resolver<ResolversTypes['BudgetOverride'], ParentType, ContextType, RequireFields<MutationRequestBudgetOverrideArgs, 'input'>>;
   setBudgetPolicy?: Resolver<ResolversTypes['BudgetPolicy'], ParentType, ContextType, RequireFields<MutationSetBudgetPolicyArgs, 'input'>>;
   spendPrivacyBudget?: Resolver<ResolversTypes['SpendResult'], ParentType, ContextType, RequireFields<MutationSpendPrivacyBudgetArgs, 'input'>>;
+  submitAttestation?: Resolver<ResolversTypes['Attestation'], ParentType, ContextType, RequireFields<MutationSubmitAttestationArgs, 'bundle' | 'releaseId'>>;
   upsertService?: Resolver<ResolversTypes['ServiceRecord'], ParentType, ContextType, RequireFields<MutationUpsertServiceArgs, 'input'>>;
 };
 
@@ -887,6 +1014,7 @@ export type PrivacyBudgetResolvers<ContextType = Context, ParentType extends Res
 };
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  attestations?: Resolver<Array<ResolversTypes['Attestation']>, ParentType, ContextType, RequireFields<QueryAttestationsArgs, 'subjectDigest'>>;
   budgetAlertLog?: Resolver<Array<ResolversTypes['BudgetAlert']>, ParentType, ContextType, RequireFields<QueryBudgetAlertLogArgs, 'first'>>;
   budgetOverrides?: Resolver<Array<ResolversTypes['BudgetOverride']>, ParentType, ContextType, Partial<QueryBudgetOverridesArgs>>;
   evidenceArtifact?: Resolver<Maybe<ResolversTypes['EvidenceArtifact']>, ParentType, ContextType, RequireFields<QueryEvidenceArtifactArgs, 'id'>>;
@@ -900,6 +1028,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
 
 export type ReleaseResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Release'] = ResolversParentTypes['Release'], FederationReferenceType extends FederationReferenceTypes['Release'] = FederationReferenceTypes['Release']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Release']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  attestationCoverage?: Resolver<ResolversTypes['AttestationCoverage'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   subjects?: Resolver<Array<ResolversTypes['Subject']>, ParentType, ContextType>;
@@ -948,6 +1077,8 @@ export type WarrantResolvers<ContextType = Context, ParentType extends Resolvers
 };
 
 export type Resolvers<ContextType = Context> = {
+  Attestation?: AttestationResolvers<ContextType>;
+  AttestationCoverage?: AttestationCoverageResolvers<ContextType>;
   BudgetAlert?: BudgetAlertResolvers<ContextType>;
   BudgetOverride?: BudgetOverrideResolvers<ContextType>;
   BudgetPolicy?: BudgetPolicyResolvers<ContextType>;

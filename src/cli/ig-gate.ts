@@ -1,0 +1,84 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { loadAttestationPolicy, verifyAgainstPolicy, type AttestationPolicy } from '../attestations/policy.js';
+import { parseSubject } from '../attestations/provenance.js';
+import { MAX_BUNDLE_BYTES } from '../signing/verify.js';
+import type { DigestAlgorithm } from '../signing/types.js';
+import { gql, targetFrom } from './gql-client.js';
+import { runCli } from './run.js';
+
+const program = new Command('ig-gate').description('CI gates: refuse a release whose subjects lack a valid attestation');
+
+interface Coverage {
+  release: {
+    attestationCoverage: { subjects: number; attested: number; missing: { name: string; digest: string }[]; invalid: { subjectDigest: string; failureReason: string | null }[] };
+  } | null;
+}
+
+/** Offline: each subject must have a bundle in DIR that verifies against the policy. */
+async function offlineGate(dir: string, subjectsFile: string, policy: AttestationPolicy): Promise<string[]> {
+  const subjects = (await readFile(subjectsFile, 'utf8'))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map(parseSubject);
+  const bundles: { file: string; json: unknown }[] = [];
+  for (const f of (await readdir(dir)).filter((f) => f.endsWith('.json')).sort()) {
+    const text = await readFile(join(dir, f));
+    bundles.push({ file: f, json: text.length > MAX_BUNDLE_BYTES ? text : JSON.parse(text.toString('utf8')) });
+  }
+  const problems: string[] = [];
+  for (const s of subjects) {
+    const [alg, hex] = Object.entries(s.digest)[0] as [DigestAlgorithm, string];
+    const failures: string[] = [];
+    let ok = false;
+    for (const b of bundles) {
+      const r = await verifyAgainstPolicy(b.json, { alg, hex }, policy);
+      if (r.ok && r.kind === 'attestation') {
+        ok = true;
+        process.stdout.write(`ok       ${s.name} ${alg}:${hex} (${b.file}, signed by ${r.signerIdentity})\n`);
+        break;
+      }
+      if (!r.ok && r.reason !== 'SUBJECT_MISMATCH') failures.push(`${b.file}: ${r.reason}: ${r.message}`);
+    }
+    if (!ok) problems.push(failures.length ? `invalid  ${s.name} ${alg}:${hex}: ${failures.join('; ')}` : `missing  ${s.name} ${alg}:${hex}: no attestation names it`);
+  }
+  return problems;
+}
+
+program
+  .command('attestations')
+  .description('Exit non-zero, naming each subject, when any subject of a release lacks a valid attestation')
+  .option('--release <id>', 'check a registered release through the API')
+  .option('--url <url>', 'GraphQL endpoint (default $IG_URL or http://localhost:4001/graphql)')
+  .option('--token <jwt>', 'bearer token (default $IG_TOKEN)')
+  .option('--bundles <dir>', 'offline: a directory of Sigstore bundles (*.json)')
+  .option('--subjects <file>', 'offline: the release subjects, one NAME@ALG:HEX per line')
+  .option('--policy <file>', 'offline: attestation policy (default policy/attestation-policy.json)')
+  .option('--key <file>', 'offline: trust exactly this public key instead of the policy signers')
+  .action(async (opts: { release?: string; url?: string; token?: string; bundles?: string; subjects?: string; policy?: string; key?: string }) => {
+    let problems: string[];
+    if (opts.release) {
+      const data = await gql<Coverage>(
+        targetFrom(opts),
+        `query($id: ID!) { release(id: $id) { attestationCoverage { subjects attested missing { name digest } invalid { subjectDigest failureReason } } } }`,
+        { id: opts.release },
+      );
+      if (!data.release) throw new Error(`no release ${opts.release}`);
+      const c = data.release.attestationCoverage;
+      const invalid = new Map(c.invalid.map((i) => [i.subjectDigest, i.failureReason]));
+      problems = c.missing.map((m) => (invalid.has(m.digest) ? `invalid  ${m.name} ${m.digest}: ${invalid.get(m.digest)}` : `missing  ${m.name} ${m.digest}`));
+      process.stdout.write(`release ${opts.release}: ${c.attested}/${c.subjects} subjects attested\n`);
+    } else if (opts.bundles && opts.subjects) {
+      const base = loadAttestationPolicy(opts.policy);
+      const policy = opts.key ? { ...base, signers: [{ name: opts.key, publicKeyPem: await readFile(opts.key, 'utf8') }] } : base;
+      problems = await offlineGate(opts.bundles, opts.subjects, policy);
+    } else {
+      throw new Error('pass --release ID, or --bundles DIR with --subjects FILE');
+    }
+    for (const p of problems) process.stdout.write(`${p}\n`);
+    if (problems.length) throw new Error(`${problems.length} subject(s) without a valid attestation: promotion blocked`);
+  });
+
+await runCli(program);
