@@ -26,7 +26,41 @@ const schema = z
     BUDGET_DEFAULT_EPSILON: z.coerce.number().min(0).max(1_000_000).default(10),
     BUDGET_DEFAULT_WINDOW: z.enum(['DAY', 'WEEK', 'MONTH']).default('DAY'),
     ATTESTATION_POLICY_FILE: z.string().optional(),
+    SCORECARD_POLICY_FILE: z.string().optional(),
+    SIGNING_KEY_FILE: z.string().optional(),
+    // Policy anomaly detection (src/anomalies). Paths into OPA decision-log events are dotted,
+    // from the event's root: `input.…`, `result.…`, or a top-level field such as `path`.
+    ANOMALY_INTERVAL_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
+    ANOMALY_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(120),
+    ANOMALY_TICK_MS: z.coerce.number().int().min(0).default(10_000),
+    ANOMALY_DETECTOR_CONFIG: z.string().optional(),
+    ANOMALY_MAX_FUTURE_SECONDS: z.coerce.number().int().min(0).default(300),
+    ANOMALY_SLA_HIGH_MINUTES: z.coerce.number().int().min(1).default(15),
+    ANOMALY_SLA_MEDIUM_MINUTES: z.coerce.number().int().min(1).default(60),
+    ANOMALY_SLA_LOW_MINUTES: z.coerce.number().int().min(1).default(240),
+    ANOMALY_ISSUE_SINK: z.enum(['database', 'github']).default('database'),
+    ANOMALY_GITHUB_API_URL: z.url().default('https://api.github.com'),
+    ANOMALY_GITHUB_REPOSITORY: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/repo').optional(),
+    ANOMALY_GITHUB_TOKEN: z.string().optional(),
+    ANOMALY_TRACE_URL_TEMPLATE: z.string().includes('{traceId}', { message: 'must contain {traceId}' }).optional(),
+    DECISION_LOG_RULE_PATH: z.string().default('path'),
+    DECISION_LOG_ACTOR_PATH: z.string().default('input.subject'),
+    DECISION_LOG_RESOURCE_PATH: z.string().default('input.resource'),
+    DECISION_LOG_ALLOW_PATH: z.string().default('result'),
+    DECISION_LOG_TRACE_PATH: z.string().default('trace_id'),
+    DECISION_LOG_REASON_PATH: z.string().default('result.reason'),
+    DECISION_LOG_MAX_EVENTS: z.coerce.number().int().min(1).default(10_000),
+    DECISION_LOG_MAX_INFLATED_BYTES: z.coerce.number().int().min(1024).default(33_554_432),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .refine((c) => c.NODE_ENV !== 'production' || c.SIGNING_KEY_FILE !== undefined, {
+    // Replicas must sign with one managed key; a key made on first start is for development.
+    message: 'is required in production (a PEM private key from ig-attest keygen)',
+    path: ['SIGNING_KEY_FILE'],
+  })
+  .refine((c) => c.ANOMALY_ISSUE_SINK !== 'github' || (c.ANOMALY_GITHUB_REPOSITORY !== undefined && c.ANOMALY_GITHUB_TOKEN !== undefined), {
+    message: 'the github issue sink needs ANOMALY_GITHUB_REPOSITORY and ANOMALY_GITHUB_TOKEN',
+    path: ['ANOMALY_ISSUE_SINK'],
   })
   .refine((c) => !(c.AUTH_JWT_SECRET && c.AUTH_JWKS_URL), {
     message: 'set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both',

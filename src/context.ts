@@ -6,6 +6,8 @@ import { unauthenticated } from './errors.js';
 import type { EvidenceRow } from './evidence/tables.js';
 import type { EvidencePageArgs } from './evidence/service.js';
 import type { EvidenceConnectionModel } from './evidence/types.js';
+import type { ScorecardModel } from './scorecard/service.js';
+import type { PromotionDecisionRow } from './scorecard/tables.js';
 import type { Services } from './services.js';
 import { byIdLoader, groupedLoader } from './util/loader.js';
 
@@ -18,6 +20,8 @@ export interface Loaders {
   evidencePage: DataLoader<{ id: string; args: EvidencePageArgs }, EvidenceConnectionModel, string>;
   releaseById: DataLoader<string, ReleaseRow | null>;
   attestationById: DataLoader<string, AttestationRow | null>;
+  scorecardByService: DataLoader<string, ScorecardModel>;
+  promotionByRelease: DataLoader<string, PromotionDecisionRow | null>;
   overridesOfWindow: DataLoader<{ tenantId: string; windowStart: Date }, BudgetOverrideRow[], string>;
 }
 
@@ -44,6 +48,8 @@ function createLoaders(services: Services, session: Session | null): Loaders {
     ),
     releaseById: byIdLoader((ids) => services.attestations.byIds(ids)),
     attestationById: byIdLoader((ids) => services.attestations.attestationsByIds(ids)),
+    scorecardByService: new DataLoader((ids) => services.scorecard.forServices(ids)),
+    promotionByRelease: new DataLoader((ids) => services.scorecard.latestDecisions(ids)),
     overridesOfWindow: new DataLoader((keys) => services.budgets.overridesOfWindows(keys), {
       cacheKeyFn: (k) => `${k.tenantId}@${k.windowStart.toISOString()}`,
     }),

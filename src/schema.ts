@@ -15,6 +15,7 @@ import type { Context } from './context.js';
 import { forbidden, unauthenticated } from './errors.js';
 import * as evidence from './evidence/resolvers.js';
 import * as ledger from './ledger/resolvers.js';
+import * as scorecard from './scorecard/resolvers.js';
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../schema', import.meta.url));
 
@@ -33,7 +34,7 @@ interface DomainModule {
   entities?: Record<string, ShieldRule>;
 }
 
-const modules: DomainModule[] = [catalog, evidence, attestations, ledger, budgets];
+const modules: DomainModule[] = [catalog, evidence, attestations, ledger, budgets, scorecard];
 
 function merge<T extends object>(parts: T[]): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};

@@ -20,6 +20,9 @@ import { registerBudgetMetrics } from './budgets/metrics.js';
 import { toMicro } from './budgets/epsilon.js';
 import { loadAttestationPolicy } from './attestations/policy.js';
 import { registerAttestationMetrics } from './attestations/metrics.js';
+import { loadScorecardPolicy } from './scorecard/policy.js';
+import { registerScorecardMetrics } from './scorecard/metrics.js';
+import { loadServerSigner } from './signing/server-key.js';
 import { createServices, type Services } from './services.js';
 import { systemClock, type Clock } from './util/clock.js';
 
@@ -76,13 +79,22 @@ const reportInsteadOfThrow = {
 export async function createServer(deps: ServerDeps): Promise<ComplianceServer> {
   const { config, database } = deps;
   const production = config.NODE_ENV === 'production';
+  const signer = await loadServerSigner({ keyFile: config.SIGNING_KEY_FILE, dataDir: config.DATA_DIR, create: true });
+  const attestationPolicy = loadAttestationPolicy(config.ATTESTATION_POLICY_FILE);
+  if (config.NODE_ENV === 'development' && !config.ATTESTATION_POLICY_FILE) {
+    // Development only: trust the server's own key too, so the seeded demo release can be attested.
+    attestationPolicy.signers.push({ name: 'local-development-key', publicKeyPem: signer.publicKeyPem });
+  }
   const services = createServices(database, deps.clock ?? systemClock, {
     budgetDefaults: { limitMicro: toMicro(config.BUDGET_DEFAULT_EPSILON, 'BUDGET_DEFAULT_EPSILON', { allowZero: true }), window: config.BUDGET_DEFAULT_WINDOW },
-    attestationPolicy: loadAttestationPolicy(config.ATTESTATION_POLICY_FILE),
+    attestationPolicy,
+    scorecardPolicy: loadScorecardPolicy(config.SCORECARD_POLICY_FILE),
+    signer,
   });
   const metrics = new Metrics(database, deps.applicationName, config.DB_POOL_MAX);
   registerBudgetMetrics(metrics.registry, services.budgets);
   registerAttestationMetrics(metrics.registry, database);
+  registerScorecardMetrics(metrics.registry, services.scorecard);
   const verifier = new TokenVerifier({
     secret: config.AUTH_JWT_SECRET ?? deps.jwtSecret,
     jwksUrl: config.AUTH_JWKS_URL,

@@ -7,6 +7,9 @@ import type { EvidenceConnectionModel } from '../evidence/types.js';
 import type { ReleaseRow, AttestationRow } from '../attestations/tables.js';
 import type { CoverageModel } from '../attestations/service.js';
 import type { LedgerRow } from '../ledger/tables.js';
+import type { ScorecardModel } from '../scorecard/service.js';
+import type { ComponentScore } from '../scorecard/compute.js';
+import type { PromotionDecisionRow } from '../scorecard/tables.js';
 import type { BudgetWindowRow, BudgetPolicyRow, BudgetOverrideRow, BudgetAlertRow } from '../budgets/tables.js';
 import type { SpendOutcome } from '../budgets/service.js';
 import type { Context } from '../context.js';
@@ -306,6 +309,8 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** The approver must hold privacy_officer and must not be the requester. */
   approveBudgetOverride: BudgetOverride;
+  /** Blocks (allowed: false) below the score threshold or with any subject unattested. */
+  promoteRelease: PromotionDecision;
   /** Stores evidence with the sha256 of its canonical JSON and appends a ledger entry. */
   recordEvidence: EvidenceArtifact;
   /** Records a release and its subjects (idempotent for identical input; CONFLICT otherwise). */
@@ -327,6 +332,11 @@ export type Mutation = {
 
 export type MutationApproveBudgetOverrideArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationPromoteReleaseArgs = {
+  releaseId: Scalars['ID']['input'];
 };
 
 
@@ -426,6 +436,29 @@ export type PrivacyBudget = {
   windowStart: Scalars['DateTime']['output'];
 };
 
+/** The outcome of a promotion request. */
+export type PromotionDecision = {
+  __typename?: 'PromotionDecision';
+  /** True when the release may be promoted. */
+  allowed: Scalars['Boolean']['output'];
+  /** When it was decided. */
+  decidedAt: Scalars['DateTime']['output'];
+  /** Its ledger entry. */
+  ledgerSeq: Scalars['Int']['output'];
+  /** Digest of the scorecard policy used. */
+  policyDigest: Scalars['String']['output'];
+  /** Every reason it was blocked (empty when allowed). */
+  reasons: Array<Scalars['String']['output']>;
+  /** The release. */
+  releaseId: Scalars['ID']['output'];
+  /** The service's score at decision time. */
+  score: Scalars['Float']['output'];
+  /** The threshold in force. */
+  threshold: Scalars['Float']['output'];
+  /** The in-toto Verification Summary Attestation of the decision, as a Sigstore bundle signed with the server key. */
+  vsa: Scalars['JSON']['output'];
+};
+
 export type Query = {
   __typename?: 'Query';
   /** Every recorded attestation outcome for an artifact digest (ALG:HEX), newest first. */
@@ -448,6 +481,8 @@ export type Query = {
   privacyBudgets: Array<PrivacyBudget>;
   /** A release by id; null when absent. */
   release?: Maybe<Release>;
+  /** Scorecards of every service in the catalog, or of every team. */
+  scorecards: Array<Scorecard>;
 };
 
 
@@ -500,6 +535,11 @@ export type QueryReleaseArgs = {
   id: Scalars['ID']['input'];
 };
 
+
+export type QueryScorecardsArgs = {
+  groupBy: ScorecardGrouping;
+};
+
 /** A release of a service. Owned by this subgraph. */
 export type Release = {
   __typename?: 'Release';
@@ -507,6 +547,8 @@ export type Release = {
   attestationCoverage: AttestationCoverage;
   /** Release id. */
   id: Scalars['ID']['output'];
+  /** The most recent promotion decision, if any. */
+  promotion?: Maybe<PromotionDecision>;
   /** The service released. */
   serviceId: Scalars['ID']['output'];
   /** The artifacts of the release. */
@@ -527,6 +569,57 @@ export type ReleaseInput = {
   version: Scalars['String']['input'];
 };
 
+/** One weighted component of a scorecard. */
+export type ScoreComponent = {
+  __typename?: 'ScoreComponent';
+  /** weight × value. */
+  contribution: Scalars['Float']['output'];
+  /** What the value is made of, in words. */
+  detail?: Maybe<Scalars['String']['output']>;
+  /** The evidence behind the value. */
+  evidenceIds: Array<Scalars['ID']['output']>;
+  /** The policy's floor for it, if any. */
+  floor?: Maybe<Scalars['Float']['output']>;
+  /** evidence | policy | residencyFreshness | scimReview | sbomVulnSLA | drRecency | rtbfProofs */
+  name: Scalars['String']['output'];
+  /** Its value, 0 to 1. */
+  value: Scalars['Float']['output'];
+  /** Its weight in the score. */
+  weight: Scalars['Float']['output'];
+};
+
+/** A compliance scorecard of a service or a team. */
+export type Scorecard = {
+  __typename?: 'Scorecard';
+  /** The weighted components. */
+  components: Array<ScoreComponent>;
+  /** When it was computed. */
+  computedAt: Scalars['DateTime']['output'];
+  /** Components below their floor, which block promotion whatever the total. */
+  floorViolations: Array<Scalars['String']['output']>;
+  /** score >= threshold and no component below its floor (team: every service passing). */
+  passing: Scalars['Boolean']['output'];
+  /** Digest (sha256 of canonical JSON) of the scorecard policy used. */
+  policyDigest: Scalars['String']['output'];
+  /** Sum of the components' contributions (team: mean of its services), 0 to 1. */
+  score: Scalars['Float']['output'];
+  /** Set when grouped by service */
+  serviceId?: Maybe<Scalars['ID']['output']>;
+  /** The owning team (grouped by service) or the team itself. */
+  team?: Maybe<Scalars['String']['output']>;
+  /** The promotion threshold of the policy. */
+  threshold: Scalars['Float']['output'];
+  /** Team scorecards: the service with the lowest score. */
+  weakestServiceId?: Maybe<Scalars['ID']['output']>;
+};
+
+/** How scorecards are grouped. */
+export type ScorecardGrouping =
+  /** One scorecard per service of the catalog. */
+  | 'SERVICE'
+  /** One per team: the mean of its services' scores. */
+  | 'TEAM';
+
 /**
  * A service of the platform. Owned by the core subgraph; this subgraph contributes its evidence
  * and scorecard.
@@ -537,6 +630,8 @@ export type Service = {
   evidence: EvidenceConnection;
   /** The service's id, as issued by the core subgraph. */
   id: Scalars['ID']['output'];
+  /** The service's live compliance scorecard. */
+  scorecard: Scorecard;
 };
 
 
@@ -810,9 +905,13 @@ export type ResolversTypes = {
   OverrideStatus: OverrideStatus;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PrivacyBudget: ResolverTypeWrapper<BudgetWindowRow>;
+  PromotionDecision: ResolverTypeWrapper<PromotionDecisionRow>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Release: ResolverTypeWrapper<ReleaseRow>;
   ReleaseInput: ReleaseInput;
+  ScoreComponent: ResolverTypeWrapper<ComponentScore>;
+  Scorecard: ResolverTypeWrapper<ScorecardModel>;
+  ScorecardGrouping: ScorecardGrouping;
   Service: ResolverTypeWrapper<ServiceRef>;
   ServiceInput: ServiceInput;
   ServiceRecord: ResolverTypeWrapper<ServiceRow>;
@@ -852,9 +951,12 @@ export type ResolversParentTypes = {
   OverrideRequestInput: OverrideRequestInput;
   PageInfo: PageInfo;
   PrivacyBudget: BudgetWindowRow;
+  PromotionDecision: PromotionDecisionRow;
   Query: Record<PropertyKey, never>;
   Release: ReleaseRow;
   ReleaseInput: ReleaseInput;
+  ScoreComponent: ComponentScore;
+  Scorecard: ScorecardModel;
   Service: ServiceRef;
   ServiceInput: ServiceInput;
   ServiceRecord: ServiceRow;
@@ -985,6 +1087,7 @@ export type LedgerVerificationResolvers<ContextType = Context, ParentType extend
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   approveBudgetOverride?: Resolver<ResolversTypes['BudgetOverride'], ParentType, ContextType, RequireFields<MutationApproveBudgetOverrideArgs, 'id'>>;
+  promoteRelease?: Resolver<ResolversTypes['PromotionDecision'], ParentType, ContextType, RequireFields<MutationPromoteReleaseArgs, 'releaseId'>>;
   recordEvidence?: Resolver<ResolversTypes['EvidenceArtifact'], ParentType, ContextType, RequireFields<MutationRecordEvidenceArgs, 'input'>>;
   registerRelease?: Resolver<ResolversTypes['Release'], ParentType, ContextType, RequireFields<MutationRegisterReleaseArgs, 'input'>>;
   rejectBudgetOverride?: Resolver<ResolversTypes['BudgetOverride'], ParentType, ContextType, RequireFields<MutationRejectBudgetOverrideArgs, 'id' | 'reason'>>;
@@ -1013,6 +1116,18 @@ export type PrivacyBudgetResolvers<ContextType = Context, ParentType extends Res
   windowStart?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
+export type PromotionDecisionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PromotionDecision'] = ResolversParentTypes['PromotionDecision']> = {
+  allowed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  decidedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  ledgerSeq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  policyDigest?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reasons?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  releaseId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  threshold?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  vsa?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   attestations?: Resolver<Array<ResolversTypes['Attestation']>, ParentType, ContextType, RequireFields<QueryAttestationsArgs, 'subjectDigest'>>;
   budgetAlertLog?: Resolver<Array<ResolversTypes['BudgetAlert']>, ParentType, ContextType, RequireFields<QueryBudgetAlertLogArgs, 'first'>>;
@@ -1024,21 +1139,47 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   privacyBudget?: Resolver<ResolversTypes['PrivacyBudget'], ParentType, ContextType, RequireFields<QueryPrivacyBudgetArgs, 'tenantId'>>;
   privacyBudgets?: Resolver<Array<ResolversTypes['PrivacyBudget']>, ParentType, ContextType, Partial<QueryPrivacyBudgetsArgs>>;
   release?: Resolver<Maybe<ResolversTypes['Release']>, ParentType, ContextType, RequireFields<QueryReleaseArgs, 'id'>>;
+  scorecards?: Resolver<Array<ResolversTypes['Scorecard']>, ParentType, ContextType, RequireFields<QueryScorecardsArgs, 'groupBy'>>;
 };
 
 export type ReleaseResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Release'] = ResolversParentTypes['Release'], FederationReferenceType extends FederationReferenceTypes['Release'] = FederationReferenceTypes['Release']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Release']> | FederationReferenceType, FederationReferenceType, ContextType>;
   attestationCoverage?: Resolver<ResolversTypes['AttestationCoverage'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  promotion?: Resolver<Maybe<ResolversTypes['PromotionDecision']>, ParentType, ContextType>;
   serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   subjects?: Resolver<Array<ResolversTypes['Subject']>, ParentType, ContextType>;
   version?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ScoreComponentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ScoreComponent'] = ResolversParentTypes['ScoreComponent']> = {
+  contribution?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  detail?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  evidenceIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  floor?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  weight?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type ScorecardResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Scorecard'] = ResolversParentTypes['Scorecard']> = {
+  components?: Resolver<Array<ResolversTypes['ScoreComponent']>, ParentType, ContextType>;
+  computedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  floorViolations?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  passing?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  policyDigest?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  serviceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  team?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  threshold?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  weakestServiceId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
 };
 
 export type ServiceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Service'] = ResolversParentTypes['Service'], FederationReferenceType extends FederationReferenceTypes['Service'] = FederationReferenceTypes['Service']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Service']> | FederationReferenceType, FederationReferenceType, ContextType>;
   evidence?: Resolver<ResolversTypes['EvidenceConnection'], ParentType, ContextType, RequireFields<ServiceEvidenceArgs, 'first'>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  scorecard?: Resolver<ResolversTypes['Scorecard'], ParentType, ContextType>;
 };
 
 export type ServiceRecordResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ServiceRecord'] = ResolversParentTypes['ServiceRecord']> = {
@@ -1093,8 +1234,11 @@ export type Resolvers<ContextType = Context> = {
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   PrivacyBudget?: PrivacyBudgetResolvers<ContextType>;
+  PromotionDecision?: PromotionDecisionResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Release?: ReleaseResolvers<ContextType>;
+  ScoreComponent?: ScoreComponentResolvers<ContextType>;
+  Scorecard?: ScorecardResolvers<ContextType>;
   Service?: ServiceResolvers<ContextType>;
   ServiceRecord?: ServiceRecordResolvers<ContextType>;
   SpendResult?: SpendResultResolvers<ContextType>;

@@ -162,6 +162,10 @@ export class AttestationService {
     return releaseRepo.attestationsByIds(this.db, ids.filter((id) => /^[0-9a-f-]{36}$/.test(id)));
   }
 
+  bySubjects(digests: readonly string[]): Promise<AttestationRow[]> {
+    return releaseRepo.bySubjects(this.db, digests);
+  }
+
   bySubject(digest: string): Promise<AttestationRow[]> {
     let normalized: string;
     try {

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { loadAttestationPolicy, verifyAgainstPolicy, type AttestationPolicy } from '../attestations/policy.js';
@@ -79,6 +79,64 @@ program
     }
     for (const p of problems) process.stdout.write(`${p}\n`);
     if (problems.length) throw new Error(`${problems.length} subject(s) without a valid attestation: promotion blocked`);
+  });
+
+interface Decision {
+  promoteRelease: { allowed: boolean; score: number; threshold: number; reasons: string[]; ledgerSeq: number; policyDigest: string; vsa: unknown };
+}
+
+program
+  .command('promote')
+  .description('Ask for promotion of a release; exits non-zero, with every reason, when it is blocked')
+  .requiredOption('--release <id>', 'the release')
+  .option('--url <url>', 'GraphQL endpoint (default $IG_URL or http://localhost:4001/graphql)')
+  .option('--token <jwt>', 'bearer token of the ci role (default $IG_TOKEN)')
+  .option('--vsa-out <file>', 'write the signed Verification Summary Attestation (Sigstore bundle) here')
+  .action(async (opts: { release: string; url?: string; token?: string; vsaOut?: string }) => {
+    const { promoteRelease: d } = await gql<Decision>(
+      targetFrom(opts),
+      `mutation($id: ID!) { promoteRelease(releaseId: $id) { allowed score threshold reasons ledgerSeq policyDigest vsa } }`,
+      { id: opts.release },
+    );
+    if (opts.vsaOut) await writeFile(opts.vsaOut, `${JSON.stringify(d.vsa, null, 2)}\n`);
+    process.stdout.write(`release ${opts.release}: score ${d.score} (threshold ${d.threshold}), ${d.allowed ? 'ALLOWED' : 'BLOCKED'}; ledger entry ${d.ledgerSeq}\n`);
+    for (const r of d.reasons) process.stdout.write(`  - ${r}\n`);
+    if (!d.allowed) throw new Error(`promotion of ${opts.release} blocked: ${d.reasons.length} reason(s)`);
+  });
+
+interface Cards {
+  scorecards: { serviceId: string | null; team: string | null; score: number; threshold: number; passing: boolean; weakestServiceId: string | null; components: { name: string; value: number }[] }[];
+}
+
+const csvCell = (v: unknown) => {
+  const t = v === null || v === undefined ? '' : String(v);
+  return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+};
+
+program
+  .command('scorecard')
+  .description('Export scorecards per service or per team')
+  .option('--group-by <g>', 'SERVICE or TEAM', 'SERVICE')
+  .option('--format <f>', 'json or csv', 'json')
+  .option('--url <url>', 'GraphQL endpoint (default $IG_URL or http://localhost:4001/graphql)')
+  .option('--token <jwt>', 'bearer token (default $IG_TOKEN)')
+  .action(async (opts: { groupBy: string; format: string; url?: string; token?: string }) => {
+    const groupBy = opts.groupBy.toUpperCase();
+    if (groupBy !== 'SERVICE' && groupBy !== 'TEAM') throw new Error('--group-by must be SERVICE or TEAM');
+    if (opts.format !== 'json' && opts.format !== 'csv') throw new Error('--format must be json or csv');
+    const { scorecards } = await gql<Cards>(
+      targetFrom(opts),
+      `query($g: ScorecardGrouping!) { scorecards(groupBy: $g) { serviceId team score threshold passing weakestServiceId components { name value } } }`,
+      { g: groupBy },
+    );
+    if (opts.format === 'json') {
+      process.stdout.write(`${JSON.stringify(scorecards, null, 2)}\n`);
+      return;
+    }
+    const names = scorecards[0]?.components.map((c) => c.name) ?? [];
+    const header = ['serviceId', 'team', 'score', 'threshold', 'passing', 'weakestServiceId', ...names];
+    const lines = scorecards.map((s) => [s.serviceId, s.team, s.score, s.threshold, s.passing, s.weakestServiceId, ...s.components.map((c) => c.value)].map(csvCell).join(','));
+    process.stdout.write(`${[header.join(','), ...lines].join('\n')}\n`);
   });
 
 await runCli(program);

@@ -4,3 +4,4 @@ export * from '../evidence/tables.js';
 export * from '../attestations/tables.js';
 export * from '../ledger/tables.js';
 export * from '../budgets/tables.js';
+export * from '../scorecard/tables.js';

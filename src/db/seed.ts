@@ -1,43 +1,60 @@
+import { buildProvenance } from '../attestations/provenance.js';
 import type { Session } from '../auth/session.js';
 import type { Services } from '../services.js';
+import { INTOTO_PAYLOAD_TYPE } from '../signing/types.js';
+import { sha256Hex } from '../util/canonical.js';
 import type { Clock } from '../util/clock.js';
 
 export const DEMO_TENANTS = ['acme', 'globex', 'initech'] as const;
 
-const seeder: Session = { sub: 'seed', roles: new Set(['compliance']), tenants: '*', engagements: new Set() };
+const seeder: Session = { sub: 'demo-seed', roles: new Set(['compliance', 'ci']), tenants: '*', engagements: new Set() };
 
 /**
- * Demo data for `npm start`: a few services and teams, and evidence across kinds and tenants.
- * Runs only on an empty catalog, so restarting keeps what users created.
+ * Demo data for `npm start`: three services in two teams with evidence in every documented
+ * format, so a newcomer sees one service passing the promotion gate (gateway, score 1.0), one
+ * blocked (ingest: stale evidence, a policy floor breached, overdue vulnerabilities), and an
+ * attested release of each. Runs only on an empty catalog, so restarts keep what users made.
  */
 export async function seedDemo(services: Services, clock: Clock, isEmpty: () => Promise<boolean>): Promise<boolean> {
   if (!(await isEmpty())) return false;
-  const day = 86_400_000;
-  const ago = (days: number) => new Date(clock.now().getTime() - days * day);
-  const catalog = [
+  const now = clock.now().getTime();
+  const ago = (days: number) => new Date(now - days * 86_400_000);
+  const iso = (days: number) => ago(days).toISOString();
+  for (const s of [
     { id: 'gateway', name: 'API Gateway', team: 'platform' },
     { id: 'graph-core', name: 'Graph Core', team: 'platform' },
     { id: 'ingest', name: 'Ingest Pipeline', team: 'data' },
-  ];
-  for (const s of catalog) await services.catalog.upsert(seeder, s);
-  const items = [
-    { kind: 'SBOM', serviceId: 'gateway', tenantId: null, content: { format: 'CycloneDX', specVersion: '1.6', components: 212 }, age: 1 },
-    { kind: 'PROVENANCE', serviceId: 'gateway', tenantId: null, content: { predicateType: 'https://slsa.dev/provenance/v1', builder: 'github-actions' }, age: 1 },
-    { kind: 'RESIDENCY_PROOF', serviceId: 'gateway', tenantId: 'acme', content: { tenant: 'acme', region: 'eu-west-1' }, age: 3 },
-    { kind: 'RESIDENCY_PROOF', serviceId: 'graph-core', tenantId: 'globex', content: { tenant: 'globex', region: 'us-east-1' }, age: 40 },
-    { kind: 'DR_DRILL', serviceId: 'graph-core', tenantId: null, content: { scenario: 'region failover', rtoMinutes: 42 }, age: 20 },
-    { kind: 'ACCESS_REVIEW', serviceId: 'ingest', tenantId: null, content: { reviewed: 48, revoked: 3 }, age: 10 },
-    { kind: 'CMK_ROTATION', serviceId: 'ingest', tenantId: 'initech', content: { keyId: 'kms-initech-1', fromVersion: 3, toVersion: 4 }, age: 5 },
-  ];
-  for (const e of items) {
-    await services.evidence.record(seeder, {
-      kind: e.kind,
-      serviceId: e.serviceId,
-      tenantId: e.tenantId,
-      source: 'demo-seed',
-      collectedAt: ago(e.age),
-      content: e.content,
-    });
+  ]) {
+    await services.catalog.upsert(seeder, s);
+  }
+  const record = (serviceId: string, kind: string, content: unknown, age: number, tenantId: string | null = null) =>
+    services.evidence.record(seeder, { kind, serviceId, tenantId, source: 'demo-seed', collectedAt: ago(age), content });
+  const healthy = async (serviceId: string, tenants: string[]) => {
+    await record(serviceId, 'SBOM', { bomFormat: 'CycloneDX', specVersion: '1.6', components: [] }, 2);
+    await record(serviceId, 'PROVENANCE', { predicateType: 'https://slsa.dev/provenance/v1', builder: 'github-actions' }, 2);
+    await record(serviceId, 'LICENSE_PROOF', { allowed: true, violations: [] }, 2);
+    await record(serviceId, 'POLICY_COVERAGE', { resources: [{ id: `${serviceId}:api`, policy: 'ig.authz' }, { id: `${serviceId}:admin`, policy: 'ig.admin' }] }, 3);
+    for (const t of tenants) await record(serviceId, 'RESIDENCY_PROOF', { tenant: t, region: t === 'globex' ? 'us-east-1' : 'eu-west-1' }, 5, t);
+    await record(serviceId, 'ACCESS_REVIEW', { periodDays: 90, dueAt: iso(-20), completedAt: iso(10), reviewed: 48, revoked: 3 }, 10);
+    await record(serviceId, 'VULN_SLA', { vulnerabilities: [{ id: 'CVE-2026-0001', severity: 'high', discoveredAt: iso(20), remediatedAt: iso(15), slaDays: 14 }] }, 1);
+    await record(serviceId, 'DR_DRILL', { performedAt: iso(20), scenario: 'region failover', success: true, rtoMinutes: 42 }, 20);
+    await record(serviceId, 'RTBF_PROOF', { requests: [{ id: 'rtbf-1', receivedAt: iso(12), completedAt: iso(9), proof: 'sha256:demo', slaDays: 30 }] }, 3);
+  };
+  await healthy('gateway', ['acme', 'globex']);
+  await healthy('graph-core', ['initech']);
+  // ingest: half its resources unbound (policy floor 0.8), a vulnerability past SLA, no DR drill,
+  // and an SBOM older than the freshness window.
+  await record('ingest', 'SBOM', { bomFormat: 'CycloneDX', specVersion: '1.6', components: [] }, 45);
+  await record('ingest', 'POLICY_COVERAGE', { resources: [{ id: 'ingest:api', policy: 'ig.authz' }, { id: 'ingest:batch', policy: null }] }, 4);
+  await record('ingest', 'VULN_SLA', { vulnerabilities: [{ id: 'CVE-2026-0042', severity: 'critical', discoveredAt: iso(25), remediatedAt: null, slaDays: 7 }] }, 1);
+  await record('ingest', 'CMK_ROTATION', { keyId: 'kms-initech-1', fromVersion: 3, toVersion: 4 }, 5, 'initech');
+
+  for (const [serviceId, version] of [['gateway', '2026.04.1'], ['ingest', '2026.04.1']] as const) {
+    const digest = `sha256:${sha256Hex(`demo image ${serviceId} ${version}`)}`;
+    const release = await services.attestations.register(seeder, { id: `${serviceId}-${version}`, serviceId, version, subjects: [{ name: `ghcr.io/intelgraph/${serviceId}`, digest }] });
+    const statement = buildProvenance({ subjects: [`ghcr.io/intelgraph/${serviceId}@${digest}`], builderId: 'https://intelgraph.dev/demo-builder', buildType: 'https://intelgraph.dev/build-types/demo/v1' }, {});
+    const bundle = JSON.parse(JSON.stringify(await services.signer.sign(Buffer.from(JSON.stringify(statement)), INTOTO_PAYLOAD_TYPE))) as unknown;
+    await services.attestations.submit(seeder, release.id, bundle);
   }
   return true;
 }

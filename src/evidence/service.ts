@@ -7,6 +7,7 @@ import type { LedgerService } from '../ledger/service.js';
 import { canonicalJson, sha256Hex } from '../util/canonical.js';
 import type { Clock } from '../util/clock.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { validateContent } from './formats.js';
 import { evidencePages, evidenceRepo } from './repo.js';
 import type { EvidenceRow } from './tables.js';
 import type { EvidenceConnectionModel } from './types.js';
@@ -54,6 +55,7 @@ export class EvidenceService {
     if (Buffer.byteLength(canonical) > MAX_CONTENT_BYTES) {
       throw badInput(`content exceeds ${MAX_CONTENT_BYTES} bytes of canonical JSON`, { field: 'content' });
     }
+    validateContent(input.kind, input.content, tenantId);
     const sha256 = sha256Hex(canonical);
     try {
       return await this.db.transaction(async (tx) => {

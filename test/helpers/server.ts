@@ -1,4 +1,8 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Role } from '../../src/auth/session.js';
+import { generateKeyPair } from '../../src/signing/keys.js';
 import { mintToken } from '../../src/auth/tokens.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import { createServer, type ComplianceServer } from '../../src/server.js';
@@ -41,7 +45,12 @@ export const as = {
 /** A real server on a fresh database, listening on a free loopback port. */
 export async function startTestServer(opts: { env?: Record<string, string>; clock?: Clock } = {}): Promise<TestServer> {
   const db = await createTestDatabase();
+  // Each server gets its own DATA_DIR (development signing key) and, in production mode, a key file.
+  const dataDir = await mkdtemp(join(tmpdir(), 'ig-data-'));
+  const keyFile = opts.env?.NODE_ENV === 'production' ? (await generateKeyPair(join(dataDir, 'prod'))).privateKeyPath : undefined;
   const config = parseConfig({
+    DATA_DIR: dataDir,
+    ...(keyFile ? { SIGNING_KEY_FILE: keyFile } : {}),
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     HOST: '127.0.0.1',

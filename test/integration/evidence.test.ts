@@ -109,7 +109,7 @@ describe('#Service.evidence', () => {
     // 7 items for svc-b, newest first by collectedAt; two kinds; tenants acme and globex.
     for (let i = 0; i < 7; i++) {
       const r = await record({
-        kind: i % 2 ? 'DR_DRILL' : 'ACCESS_REVIEW',
+        kind: i % 2 ? 'GAME_DAY' : 'CMK_ROTATION',
         serviceId: 'svc-b',
         tenantId: i === 5 ? 'globex' : i === 6 ? 'acme' : null,
         source: 'fixture',
@@ -136,10 +136,10 @@ describe('#Service.evidence', () => {
   });
 
   it('filters by kind', async () => {
-    const r = await t.gql<{ _entities: { evidence: Page }[] }>(PAGE, { reps: [{ __typename: 'Service', id: 'svc-b' }], kind: 'DR_DRILL' });
+    const r = await t.gql<{ _entities: { evidence: Page }[] }>(PAGE, { reps: [{ __typename: 'Service', id: 'svc-b' }], kind: 'GAME_DAY' });
     const page = r.data?._entities[0]?.evidence as Page;
     expect(page.totalCount).toBe(3);
-    expect(page.edges.every((e) => e.node.kind === 'DR_DRILL')).toBe(true);
+    expect(page.edges.every((e) => e.node.kind === 'GAME_DAY')).toBe(true);
   });
 
   it('shows a service with no evidence as an empty page', async () => {

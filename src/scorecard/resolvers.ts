@@ -1,0 +1,29 @@
+import type { Resolvers } from '../__generated__/resolvers.js';
+import { allow, hasRole, reader, type RuleTree } from '../auth/rules.js';
+import { sessionOf } from '../context.js';
+
+export const resolvers: Resolvers = {
+  Service: {
+    scorecard: (svc, _a, ctx) => ctx.loaders.scorecardByService.load(svc.id),
+  },
+  Release: {
+    promotion: (release, _a, ctx) => ctx.loaders.promotionByRelease.load(release.id),
+  },
+  Query: {
+    scorecards: (_p, { groupBy }, ctx) => ctx.services.scorecard.scorecards(groupBy),
+  },
+  Mutation: {
+    promoteRelease: (_p, { releaseId }, ctx) => ctx.services.scorecard.promote(sessionOf(ctx), releaseId),
+  },
+};
+
+export const rules: RuleTree = {
+  Service: { scorecard: reader },
+  Release: { promotion: reader },
+  Scorecard: { '*': allow },
+  ScoreComponent: { '*': allow },
+  PromotionDecision: { '*': allow },
+  // authz.md: auditors may read scorecards.
+  Query: { scorecards: hasRole('viewer', 'compliance', 'privacy_officer', 'sre', 'ci', 'dp_engine', 'policy_engine', 'auditor') },
+  Mutation: { promoteRelease: hasRole('ci') },
+};
