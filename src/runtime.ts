@@ -25,6 +25,9 @@ export async function openRuntime(config: Config, log: (line: string) => void): 
   // Unique per process so pool metrics count only this replica's connections.
   const applicationName = `compliance-subgraph-${process.pid}-${randomBytes(3).toString('hex')}`;
   const database = connect(url, { max: config.DB_POOL_MAX, applicationName, statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS });
+  // postgres.js learns the array types on its first connection; until then a concurrent burst of
+  // queries binding arrays (every _entities batch) fails with "malformed array literal".
+  await database.sql`select 1`;
   return {
     url,
     database,

@@ -6,14 +6,18 @@ import { parse, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { rule } from 'graphql-shield';
 import type { Resolvers } from './__generated__/resolvers.js';
+import * as anomalies from './anomalies/resolvers.js';
 import * as attestations from './attestations/resolvers.js';
+import * as audit from './audit/resolvers.js';
 import * as budgets from './budgets/resolvers.js';
+import * as bundles from './bundles/resolvers.js';
 import { applyAuthorization, type AuthorizationReport } from './auth/authorize.js';
 import { allow, type RuleTree, type ShieldRule } from './auth/rules.js';
 import * as catalog from './catalog/resolvers.js';
 import type { Context } from './context.js';
 import { forbidden, unauthenticated } from './errors.js';
 import * as evidence from './evidence/resolvers.js';
+import * as evolution from './evolution/resolvers.js';
 import * as ledger from './ledger/resolvers.js';
 import * as scorecard from './scorecard/resolvers.js';
 
@@ -34,7 +38,7 @@ interface DomainModule {
   entities?: Record<string, ShieldRule>;
 }
 
-const modules: DomainModule[] = [catalog, evidence, attestations, ledger, budgets, scorecard];
+const modules: DomainModule[] = [catalog, evidence, attestations, ledger, budgets, scorecard, bundles, anomalies, evolution, audit];
 
 function merge<T extends object>(parts: T[]): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};

@@ -5,6 +5,7 @@ import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastif
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { Gauge } from 'prom-client';
 import { GraphQLError, type ValidationContext } from 'graphql';
 import { TokenVerifier } from './auth/tokens.js';
 import type { Session } from './auth/session.js';
@@ -22,8 +23,15 @@ import { loadAttestationPolicy } from './attestations/policy.js';
 import { registerAttestationMetrics } from './attestations/metrics.js';
 import { loadScorecardPolicy } from './scorecard/policy.js';
 import { registerScorecardMetrics } from './scorecard/metrics.js';
+import { registerBundleMetrics } from './bundles/metrics.js';
 import { loadServerSigner } from './signing/server-key.js';
 import { createServices, type Services } from './services.js';
+import { registerPersistedOperations } from './audit/persisted.js';
+import { registerAuditRoutes } from './audit/routes.js';
+import { attachAnomalies } from './anomalies/http.js';
+import { anomalyOptions } from './anomalies/options.js';
+import { registerEvolutionMetrics } from './evolution/metrics.js';
+import { evolutionOptions } from './evolution/options.js';
 import { systemClock, type Clock } from './util/clock.js';
 
 export interface ServerDeps {
@@ -85,16 +93,24 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     // Development only: trust the server's own key too, so the seeded demo release can be attested.
     attestationPolicy.signers.push({ name: 'local-development-key', publicKeyPem: signer.publicKeyPem });
   }
+  // Pack links point here: PUBLIC_URL, or the address actually listened on (set by listen()).
+  let publicUrl = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
   const services = createServices(database, deps.clock ?? systemClock, {
+    publicUrl: () => publicUrl,
     budgetDefaults: { limitMicro: toMicro(config.BUDGET_DEFAULT_EPSILON, 'BUDGET_DEFAULT_EPSILON', { allowZero: true }), window: config.BUDGET_DEFAULT_WINDOW },
     attestationPolicy,
     scorecardPolicy: loadScorecardPolicy(config.SCORECARD_POLICY_FILE),
     signer,
+    anomalies: anomalyOptions(config, () => publicUrl),
+    evolution: evolutionOptions(config, deps.applicationName),
   });
   const metrics = new Metrics(database, deps.applicationName, config.DB_POOL_MAX);
   registerBudgetMetrics(metrics.registry, services.budgets);
+  registerEvolutionMetrics(metrics.registry, services.readPaths);
+  services.readPaths.start();
   registerAttestationMetrics(metrics.registry, database);
   registerScorecardMetrics(metrics.registry, services.scorecard);
+  registerBundleMetrics(metrics.registry, database);
   const verifier = new TokenVerifier({
     secret: config.AUTH_JWT_SECRET ?? deps.jwtSecret,
     jwksUrl: config.AUTH_JWKS_URL,
@@ -134,6 +150,8 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
   });
   await apollo.start();
 
+  // Before the Apollo plugin, so its route inherits the hook (auditors: persisted operations only).
+  registerPersistedOperations(app, { verifier, path: '/graphql' });
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
     method: ['GET', 'POST', 'OPTIONS'],
@@ -150,16 +168,29 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
   });
 
   const ws = attachSubscriptions({ server: app.server, schema, verifier, services, validationRules });
+  const anomalyDetection = attachAnomalies({ app, anomalies: services.anomalies, verifier, registry: metrics.registry, tickMs: config.ANOMALY_TICK_MS });
 
+  registerAuditRoutes(app, { audit: services.audit, verifier });
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
+  const readiness = async (): Promise<'ready' | 'migrations pending' | 'database unreachable'> => {
     try {
       await database.sql`select 1`;
-      if (!(await migrationsApplied(database.sql, expected))) return reply.code(503).send({ status: 'migrations pending' });
-      return { status: 'ready' };
+      return (await migrationsApplied(database.sql, expected)) ? 'ready' : 'migrations pending';
     } catch {
-      return reply.code(503).send({ status: 'database unreachable' });
+      return 'database unreachable';
     }
+  };
+  new Gauge({
+    name: 'subgraph_ready',
+    help: '1 when the database is reachable and every migration is applied (as /readyz)',
+    registers: [metrics.registry],
+    async collect() {
+      this.set((await readiness()) === 'ready' ? 1 : 0);
+    },
+  });
+  app.get('/readyz', async (_req, reply) => {
+    const status = await readiness();
+    return status === 'ready' ? { status } : reply.code(503).send({ status });
   });
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', metrics.registry.contentType);
@@ -172,8 +203,14 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     services,
     metrics,
     contextFor: (session) => createContext(services, session),
-    listen: () => app.listen({ host: config.HOST, port: config.PORT }),
+    listen: async () => {
+      const address = await app.listen({ host: config.HOST, port: config.PORT });
+      if (!config.PUBLIC_URL) publicUrl = address;
+      return address;
+    },
     close: async () => {
+      await anomalyDetection.close();
+      await services.readPaths.close();
       await ws.close();
       await app.close();
       await services.pubsub.close();

@@ -3,13 +3,21 @@ import type { ScorecardPolicy } from './scorecard/policy.js';
 import { ScorecardService } from './scorecard/service.js';
 import type { KeyPairSigner } from './signing/key-signer.js';
 import { AttestationService } from './attestations/service.js';
+import { AuditService } from './audit/service.js';
 import { CatalogService } from './catalog/service.js';
 import type { Database } from './db/client.js';
 import { EvidenceService } from './evidence/service.js';
+import { evidencePages } from './evidence/repo.js';
+import type { EvolutionOptions } from './evolution/options.js';
+import { ReadPathRouter } from './evolution/router.js';
+import { EvolutionService } from './evolution/service.js';
 import { LedgerService } from './ledger/service.js';
 import { BudgetService, type DefaultPolicy } from './budgets/service.js';
+import { BundleService } from './bundles/service.js';
 import { PgPubSub } from './pubsub/pg.js';
 import type { Clock } from './util/clock.js';
+import { createAnomalyService, type AnomalyOptions } from './anomalies/options.js';
+import type { AnomalyService } from './anomalies/service.js';
 
 /** The domain services, built once per process and shared by every request. */
 export interface Services {
@@ -20,7 +28,13 @@ export interface Services {
   scorecard: ScorecardService;
   signer: KeyPairSigner;
   budgets: BudgetService;
+  bundles: BundleService;
   pubsub: PgPubSub;
+  anomalies: AnomalyService;
+  evolution: EvolutionService;
+  /** This replica's read paths of migrated resolvers (started and closed by the server). */
+  readPaths: ReadPathRouter;
+  audit: AuditService;
 }
 
 export interface ServiceOptions {
@@ -29,20 +43,32 @@ export interface ServiceOptions {
   scorecardPolicy: ScorecardPolicy;
   /** The server's own key pair (VSAs, audit packs). */
   signer: KeyPairSigner;
+  anomalies: AnomalyOptions;
+  evolution: EvolutionOptions;
+  /** Base URL that pack links point to (PUBLIC_URL, or the address listened on). */
+  publicUrl?: () => string;
 }
 
 export function createServices(database: Database, clock: Clock, opts: ServiceOptions): Services {
   const ledger = new LedgerService(database.db, clock);
   const pubsub = new PgPubSub(database.sql);
   const attestations = new AttestationService(database.db, ledger, clock, opts.attestationPolicy);
+  const budgets = new BudgetService(database.db, ledger, pubsub, clock, opts.budgetDefaults);
+  const scorecard = new ScorecardService(database.db, database.sql, ledger, clock, opts.scorecardPolicy, opts.signer, attestations);
+  const readPaths = new ReadPathRouter({ sql: database.sql, url: database.url, ...opts.evolution });
   return {
+    readPaths,
+    evolution: new EvolutionService(database.db, database.sql, ledger, clock, () => readPaths.refresh()),
     pubsub,
+    anomalies: createAnomalyService(database, ledger, pubsub, clock, opts.anomalies),
     signer: opts.signer,
-    budgets: new BudgetService(database.db, ledger, pubsub, clock, opts.budgetDefaults),
+    budgets,
+    bundles: new BundleService(database.db, ledger, clock),
     ledger,
     catalog: new CatalogService(database.db, ledger),
-    evidence: new EvidenceService(database.db, database.sql, ledger, clock),
+    evidence: new EvidenceService(database.db, database.sql, ledger, clock, readPaths.reader('Service.evidence', evidencePages)),
     attestations,
-    scorecard: new ScorecardService(database.db, database.sql, ledger, clock, opts.scorecardPolicy, opts.signer, attestations),
+    scorecard,
+    audit: new AuditService(database.db, clock, { ledger, scorecard, budgets, signer: opts.signer, publicUrl: opts.publicUrl ?? (() => 'http://localhost:4001') }),
   };
 }

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { parse, specifiedRules, validate, GraphQLError, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { loadManifest, resolvePersisted, type PersistedOperation } from './audit/persisted.js';
 import type { Session } from './auth/session.js';
 import type { TokenVerifier } from './auth/tokens.js';
 import { createContext } from './context.js';
@@ -24,6 +25,13 @@ export function attachSubscriptions(opts: {
 }): { close(): Promise<void> } {
   const wss = new WebSocketServer({ server: opts.server, path: '/graphql' });
   const rules = [...specifiedRules, ...opts.validationRules];
+  let auditorOperations: Map<string, PersistedOperation>;
+  try {
+    auditorOperations = loadManifest();
+  } catch {
+    // Fail closed, as on HTTP: an auditor can run nothing without the manifest.
+    auditorOperations = new Map();
+  }
   const cleanup = useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema: opts.schema,
@@ -38,7 +46,13 @@ export function attachSubscriptions(opts: {
           return false;
         }
       },
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: (ctx, _id, received) => {
+        const payload = { ...received };
+        if (ctx.extra.session?.roles.has('auditor')) {
+          // authz.md: auditors run only persisted operations, over WebSocket as over HTTP.
+          const outcome = resolvePersisted(payload, auditorOperations, true);
+          if (!outcome.ok) return [new GraphQLError(outcome.message, { extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST' } })];
+        }
         let document;
         try {
           document = parse(payload.query);

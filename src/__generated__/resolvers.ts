@@ -12,6 +12,14 @@ import type { ComponentScore } from '../scorecard/compute.js';
 import type { PromotionDecisionRow } from '../scorecard/tables.js';
 import type { BudgetWindowRow, BudgetPolicyRow, BudgetOverrideRow, BudgetAlertRow } from '../budgets/tables.js';
 import type { SpendOutcome } from '../budgets/service.js';
+import type { PolicyAnomalyRow, ExemplarRecord, SuppressionRow } from '../anomalies/tables.js';
+import type { BundleVersionRow, DeltaApplyRow } from '../bundles/tables.js';
+import type { DataMigrationModel } from '../evolution/service.js';
+import type { JudgeReport } from '../evolution/judge.js';
+import type { ComparisonRow } from '../evolution/tables.js';
+import type { AuditEngagementRow, AuditPackMeta, AuditRequestRow, AccessReceiptRow } from '../audit/tables.js';
+import type { PackFileEntry } from '../audit/manifest.js';
+import type { IssuedLink, CmkRotationModel } from '../audit/service.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -30,6 +38,83 @@ export type Scalars = {
   JSON: { input: unknown; output: unknown; }
   _FieldSet: { input: unknown; output: unknown; }
 };
+
+/** The figures behind a verdict. */
+export type AcaReport = {
+  __typename?: 'AcaReport';
+  /** Share of candidate reads that errored or timed out. */
+  candidateErrorRate: Scalars['Float']['output'];
+  /** Candidate p95 over the window, ms. */
+  candidateP95Ms?: Maybe<Scalars['Float']['output']>;
+  /** Comparisons in the window. */
+  comparisons: Scalars['Int']['output'];
+  /** Confirmed divergences in the window. */
+  divergences: Scalars['Int']['output'];
+  /** When it was reached. */
+  judgedAt: Scalars['DateTime']['output'];
+  /** Typical candidate/primary latency ratio (Hodges-Lehmann shift over the primary median). */
+  latencyRatio?: Maybe<Scalars['Float']['output']>;
+  /** Mann-Whitney U of the candidate's latencies against the primary's. */
+  mannWhitneyU?: Maybe<Scalars['Float']['output']>;
+  /** One-sided p-value of 'the candidate is slower'. */
+  pValue?: Maybe<Scalars['Float']['output']>;
+  /** True when the candidate's plan no longer matches its readiness fingerprint. */
+  planChanged: Scalars['Boolean']['output'];
+  /** False when the candidate's plan no longer reads the plan's index. */
+  planUsesIndex: Scalars['Boolean']['output'];
+  /** Primary p95 over the window, ms. */
+  primaryP95Ms?: Maybe<Scalars['Float']['output']>;
+  /** One line per check that did not pass (or every check, for a PASS). */
+  reasons: Array<Scalars['String']['output']>;
+  /** shadow: the judge before cutover; watch: the watch after it. */
+  stage: Scalars['String']['output'];
+  /** The verdict. */
+  verdict: AcaVerdict;
+};
+
+/** Verdict of the automated canary analysis (Kayenta-style) of the candidate against the primary. */
+export type AcaVerdict =
+  /** A divergence, too many errors, a large slowdown or a lost index: cutover refused. */
+  | 'FAIL'
+  /** Not enough evidence, or a small but significant slowdown: no cutover; shadow longer or decide by hand. */
+  | 'MARGINAL'
+  /** No divergence, errors within the threshold, not significantly slower, plan unchanged: cutover allowed. */
+  | 'PASS';
+
+/** One download of a pack, with the ledger entry that records it. */
+export type AccessReceipt = {
+  __typename?: 'AccessReceipt';
+  /** Who downloaded it. */
+  actor: Scalars['String']['output'];
+  /** When. */
+  at: Scalars['DateTime']['output'];
+  /** Receipt id (UUID). */
+  id: Scalars['ID']['output'];
+  /** Ledger entry of the download; ledgerProof(seq) proves its inclusion. */
+  ledgerSeq: Scalars['Int']['output'];
+  /** The link used, when it came through one. */
+  linkId?: Maybe<Scalars['ID']['output']>;
+  /** The pack downloaded. */
+  packId: Scalars['ID']['output'];
+};
+
+/** What kind of departure from the baseline an anomaly is. */
+export type AnomalyKind =
+  /** Far more denies in an interval than the rule's seasonal and recent baseline (robust z-score). */
+  | 'DENY_SPIKE'
+  /** The rule's distribution over actor × resource pairs departed from its recent one (Jensen-Shannon divergence). */
+  | 'UNUSUAL_MIX';
+
+/** Where an anomaly stands in triage. */
+export type AnomalyStatus =
+  /** Someone is on it. */
+  | 'ACKNOWLEDGED'
+  /** Detected, nobody has acknowledged it yet; escalates when its triage deadline passes. */
+  | 'OPEN'
+  /** Closed, as a real incident or a false positive. */
+  | 'RESOLVED'
+  /** Matched a suppression: recorded, but no issue and no live alert. */
+  | 'SUPPRESSED';
 
 /** The outcome of verifying one Sigstore bundle for one subject, valid or not. */
 export type Attestation = {
@@ -74,6 +159,117 @@ export type AttestationCoverage = {
   /** Number of subjects. */
   subjects: Scalars['Int']['output'];
 };
+
+/**
+ * An external audit engagement: one auditor, the evidence kinds in scope, and a period. An
+ * auditor sees an engagement only when its token's `engagements` claim names it and its `sub`
+ * equals `auditor`.
+ */
+export type AuditEngagement = {
+  __typename?: 'AuditEngagement';
+  /** The auditor's subject (the sub claim of the auditor's token) */
+  auditor: Scalars['String']['output'];
+  /** When it was created. */
+  createdAt: Scalars['DateTime']['output'];
+  /** Who created the engagement. */
+  createdBy: Scalars['String']['output'];
+  /** End of the audited period. */
+  endsAt: Scalars['DateTime']['output'];
+  /** Engagement id (UUID); put it in the auditor's token's `engagements` claim. */
+  id: Scalars['ID']['output'];
+  /** Ledger entry that recorded its creation. */
+  ledgerSeq: Scalars['Int']['output'];
+  /** A human name, e.g. 'SOC 2 Type II 2026'. */
+  name: Scalars['String']['output'];
+  /** Evidence kinds the auditor may receive. */
+  scope: Array<EvidenceKind>;
+  /** Start of the audited period. */
+  startsAt: Scalars['DateTime']['output'];
+};
+
+/** A new audit engagement. */
+export type AuditEngagementInput = {
+  /** The auditor's subject (the sub claim of the auditor's token). */
+  auditor: Scalars['String']['input'];
+  /** End of the audited period (after startsAt). */
+  endsAt: Scalars['DateTime']['input'];
+  /** A human name, 1-200 characters. */
+  name: Scalars['String']['input'];
+  /** Evidence kinds in scope (at least one). */
+  scope: Array<EvidenceKind>;
+  /** Start of the audited period. */
+  startsAt: Scalars['DateTime']['input'];
+};
+
+/**
+ * A generated External Audit Pack: a deterministic .tar.gz of the engagement's evidence, a
+ * watermarked summary, manifest.json and its Sigstore bundle. Served through time-boxed links.
+ */
+export type AuditPack = {
+  __typename?: 'AuditPack';
+  /** sha256 of the .tar.gz, lowercase hex. */
+  archiveSha256: Scalars['String']['output'];
+  /** Size of the .tar.gz in bytes. */
+  archiveSize: Scalars['Int']['output'];
+  /** Generation time; also in the watermark. */
+  createdAt: Scalars['DateTime']['output'];
+  /** Who generated the pack. */
+  createdBy: Scalars['String']['output'];
+  /** The engagement it was generated for. */
+  engagementId: Scalars['ID']['output'];
+  /** Every file the manifest lists (manifest.json and its signature are not listed in it). */
+  files: Array<PackFile>;
+  /** Pack id (UUID). */
+  id: Scalars['ID']['output'];
+  /** Ledger Merkle root at generation, lowercase hex. */
+  ledgerRootHash: Scalars['String']['output'];
+  /** Ledger tree size at generation (the manifest pins this head). */
+  ledgerTreeSize: Scalars['Int']['output'];
+  /** The manifest.json document itself. */
+  manifest: Scalars['JSON']['output'];
+  /** sha256 of the pack's manifest.json, lowercase hex */
+  manifestDigest: Scalars['String']['output'];
+  /** Every access to the pack, oldest first. */
+  receipts: Array<AccessReceipt>;
+  /** Sigstore bundle (JSON) whose DSSE envelope signs manifest.json */
+  signature: Scalars['JSON']['output'];
+  /** Pack format version, e.g. v1.5. */
+  version: Scalars['String']['output'];
+  /** Shown in every document of the pack */
+  watermark: Scalars['String']['output'];
+};
+
+/** An auditor's request for more evidence within an engagement. */
+export type AuditRequest = {
+  __typename?: 'AuditRequest';
+  /** When it was asked. */
+  createdAt: Scalars['DateTime']['output'];
+  /** The engagement it belongs to. */
+  engagementId: Scalars['ID']['output'];
+  /** Evidence attached by compliance (metadata only for auditors). */
+  evidence: Array<EvidenceArtifact>;
+  /** When compliance fulfilled it. */
+  fulfilledAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Who fulfilled it. */
+  fulfilledBy?: Maybe<Scalars['String']['output']>;
+  /** Request id (UUID). */
+  id: Scalars['ID']['output'];
+  /** What is asked for, in the auditor's words. */
+  item: Scalars['String']['output'];
+  /** The auditor who asked. */
+  requestedBy: Scalars['String']['output'];
+  /** Where it stands. */
+  status: AuditRequestStatus;
+};
+
+/** State of an auditor's request. */
+export type AuditRequestStatus =
+  /** Compliance attached evidence. */
+  | 'FULFILLED'
+  /** Waiting for compliance. */
+  | 'OPEN'
+  /** Refused. */
+  | 'REJECTED';
 
 /** A budget crossing a threshold (LOW, CRITICAL, EXHAUSTED), once per crossing per window. */
 export type BudgetAlert = {
@@ -171,6 +367,177 @@ export type BudgetWindowKind =
   | 'MONTH'
   /** An ISO week, Monday to Monday. */
   | 'WEEK';
+
+/** A Black-Cell bundle version some site reported installing: one per version and tree digest. */
+export type BundleVersion = {
+  __typename?: 'BundleVersion';
+  /** When the central record first learnt of it (import time). */
+  createdAt: Scalars['DateTime']['output'];
+  /** Files in the version's tree. */
+  fileCount: Scalars['Int']['output'];
+  /** The site whose imported ledger first reported it. */
+  firstSite: Scalars['String']['output'];
+  /** sha256 of the version's tree manifest (RFC 8785 canonical JSON of {schema, version, sequence, files}), hex. */
+  manifestDigest: Scalars['String']['output'];
+  /** The version's sequence number (monotonic across a site's history). */
+  sequence: Scalars['Int']['output'];
+  /** The version label, e.g. v1.5. */
+  version: Scalars['String']['output'];
+};
+
+/** A customer-managed key rotation, as reported by the key's owner or the KMS. */
+export type CmkRotation = {
+  __typename?: 'CmkRotation';
+  /** Record id (UUID). */
+  id: Scalars['ID']['output'];
+  /** The key (KMS key id or ARN). */
+  keyId: Scalars['String']['output'];
+  /** Ledger entry that recorded it. */
+  ledgerSeq: Scalars['Int']['output'];
+  /** Key version after the rotation. */
+  newVersion: Scalars['String']['output'];
+  /** When the next rotation is due. */
+  nextDueAt: Scalars['DateTime']['output'];
+  /** Key version before the rotation. */
+  oldVersion: Scalars['String']['output'];
+  /** True when nextDueAt has passed and no later rotation of the key was recorded. */
+  overdue: Scalars['Boolean']['output'];
+  /** aws-kms, gcp-kms, azure-keyvault, vault, … */
+  provider: Scalars['String']['output'];
+  /** When it was rotated. */
+  rotatedAt: Scalars['DateTime']['output'];
+  /** The tenant whose key it is. */
+  tenantId: Scalars['ID']['output'];
+};
+
+/** A CMK rotation to record. */
+export type CmkRotationInput = {
+  /** The key (KMS key id or ARN). */
+  keyId: Scalars['String']['input'];
+  /** Key version after the rotation. */
+  newVersion: Scalars['String']['input'];
+  /** When the next rotation is due (after rotatedAt). */
+  nextDueAt: Scalars['DateTime']['input'];
+  /** Key version before the rotation. */
+  oldVersion: Scalars['String']['input'];
+  /** aws-kms, gcp-kms, azure-keyvault, vault, … */
+  provider: Scalars['String']['input'];
+  /** When it was rotated. */
+  rotatedAt: Scalars['DateTime']['input'];
+  /** The tenant whose key it is. */
+  tenantId: Scalars['ID']['input'];
+};
+
+/** A zero-downtime data migration of one resolver to a new index and statement (a plan in src/evolution/plans). */
+export type DataMigration = {
+  __typename?: 'DataMigration';
+  /** The latest verdict: the judge's, or FAIL when the watch rolled the cutover back. */
+  aca?: Maybe<AcaVerdict>;
+  /** Candidate reads that failed. */
+  candidateErrors: Scalars['Int']['output'];
+  /** p95 latency of the candidate read (ms) over the latest stage. */
+  candidateP95Ms?: Maybe<Scalars['Float']['output']>;
+  /** Candidate shadow reads stopped by their statement_timeout. */
+  candidateTimeouts: Scalars['Int']['output'];
+  /** Sampled calls where both reads answered and were compared. */
+  comparisons: Scalars['Int']['output'];
+  /** When it was started. */
+  createdAt: Scalars['DateTime']['output'];
+  /** Who started it. */
+  createdBy: Scalars['String']['output'];
+  /** The latest confirmed divergences, newest first (SRE and compliance only). */
+  divergenceExemplars: Array<DivergenceExemplar>;
+  /** Comparisons whose answers differed, confirmed by re-reading both in one snapshot. */
+  divergences: Scalars['Int']['output'];
+  /** Why it failed or was rolled back. */
+  failureReason?: Maybe<Scalars['String']['output']>;
+  /** Migration id (UUID). */
+  id: Scalars['ID']['output'];
+  /** The index the plan builds. */
+  indexName: Scalars['String']['output'];
+  /** The plan's name, e.g. evidence-covering. */
+  name: Scalars['String']['output'];
+  /** Where it stands. */
+  phase: MigrationPhase;
+  /** Fingerprint of the candidate's EXPLAIN at readiness (sha256 of node types and index names). */
+  planFingerprint?: Maybe<Scalars['String']['output']>;
+  /** p95 latency of the primary read (ms) over the latest stage (shadowing, or cut over). */
+  primaryP95Ms?: Maybe<Scalars['Float']['output']>;
+  /** First mismatches that a re-read in one snapshot explained away (a write between the two reads). */
+  races: Scalars['Int']['output'];
+  /** Which read answers clients now (every replica follows within seconds). */
+  readPath: ReadPath;
+  /** The migrated resolver, e.g. Service.evidence. */
+  resolver: Scalars['String']['output'];
+  /** Share of calls that also run the other read and compare, 0 to 1. */
+  shadowSampleRate: Scalars['Float']['output'];
+  /** When it last changed. */
+  updatedAt: Scalars['DateTime']['output'];
+  /** The judge's (or the watch's) report behind `aca`. */
+  verdict?: Maybe<AcaReport>;
+};
+
+
+/** A zero-downtime data migration of one resolver to a new index and statement (a plan in src/evolution/plans). */
+export type DataMigrationDivergenceExemplarsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** One attempt by a Black-Cell site to apply a bundle, as recorded in the site's ledger and imported by resync. */
+export type DeltaApply = {
+  __typename?: 'DeltaApply';
+  /** When the site recorded it (the site's clock). */
+  at: Scalars['DateTime']['output'];
+  /** sha256 of the bundle's manifest.json, when it could be read. */
+  bundleDigest?: Maybe<Scalars['String']['output']>;
+  /** full or delta; null when the apply was refused before the bundle could be read. */
+  bundleKind?: Maybe<Scalars['String']['output']>;
+  /** For a refused apply: the check that failed (e.g. SIGNATURE, DIGEST, SEQUENCE, BASE). */
+  check?: Maybe<Scalars['String']['output']>;
+  /** Files of the version, when the bundle could be read. */
+  fileCount?: Maybe<Scalars['Int']['output']>;
+  /** The version installed before the apply; empty for a first install. */
+  fromVersion: Scalars['String']['output'];
+  /** Identifier of the central record. */
+  id: Scalars['ID']['output'];
+  /** The central ledger entry recording its import. */
+  ledgerSeq?: Maybe<Scalars['Int']['output']>;
+  /** Digest of the resulting tree manifest, when the bundle could be read. */
+  manifestDigest?: Maybe<Scalars['String']['output']>;
+  /** For a refused apply: why, in one line. */
+  reason?: Maybe<Scalars['String']['output']>;
+  /** The bundle's sequence number, when it could be read. */
+  sequence?: Maybe<Scalars['Int']['output']>;
+  /** The site id. */
+  site: Scalars['String']['output'];
+  /** Position of the record in the site's own ledger, from 1. */
+  siteSeq: Scalars['Int']['output'];
+  /** applied, rejected (a verification check failed; nothing changed) or failed (an error before the switch; nothing changed). */
+  status: Scalars['String']['output'];
+  /** The version the bundle installs (or, for an unreadable bundle, the one asked for). */
+  toVersion: Scalars['String']['output'];
+};
+
+/** One confirmed divergence: enough to find the call again and see how the answers differed. */
+export type DivergenceExemplar = {
+  __typename?: 'DivergenceExemplar';
+  /** sha256 of the call's canonical arguments. */
+  argsHash: Scalars['String']['output'];
+  /** When it was compared. */
+  at: Scalars['DateTime']['output'];
+  /** Canonical result hash of the candidate's answer. */
+  candidateHash: Scalars['String']['output'];
+  /** How they differ: services, totals, missing and extra ids (no evidence content). */
+  detail?: Maybe<Scalars['JSON']['output']>;
+  /** Canonical result hash of the primary's answer. */
+  primaryHash: Scalars['String']['output'];
+  /** The replica that saw it. */
+  replica: Scalars['String']['output'];
+  /** Which read answered the client. */
+  served: ReadPath;
+  /** Trace id of the call. */
+  traceId: Scalars['String']['output'];
+};
 
 /** One piece of compliance evidence, content-addressed by the sha256 of its canonical JSON. */
 export type EvidenceArtifact = {
@@ -305,28 +672,76 @@ export type LedgerVerification = {
   ok: Scalars['Boolean']['output'];
 };
 
+/** Where a zero-downtime data migration stands. */
+export type MigrationPhase =
+  /** The plan's index is being built online (CREATE INDEX CONCURRENTLY). */
+  | 'BUILDING_INDEX'
+  /** The watch window passed: the candidate serves, nothing is compared any more. */
+  | 'COMPLETE'
+  /** The judge passed: the candidate serves, the primary runs in the shadow, and the watch window is open. */
+  | 'CUT_OVER'
+  /** The build, the readiness gate or the judge (a FAIL verdict) stopped it; the primary serves. */
+  | 'FAILED'
+  /** Created; nothing built yet. */
+  | 'PENDING'
+  /** Index valid and ready, table analyzed, and the candidate's plan reads the index (fingerprinted). */
+  | 'READY'
+  /** The read path went back to the primary (the rollback switch, or the watch by itself). */
+  | 'ROLLED_BACK'
+  /** The primary serves; a sampled share of calls also runs the candidate in the shadow lane and compares. */
+  | 'SHADOWING';
+
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Takes an OPEN anomaly into triage (ledgered); stops its escalation. */
+  acknowledgeAnomaly: PolicyAnomaly;
   /** The approver must hold privacy_officer and must not be the requester. */
   approveBudgetOverride: BudgetOverride;
+  /** Compliance: opens an engagement; ledgered. */
+  createAuditEngagement: AuditEngagement;
+  /** Silences matching anomalies until expiresAt (ledgered). */
+  createSuppression: Suppression;
+  /** Compliance: attaches evidence to an open request; ledgered. */
+  fulfillAuditRequest: AuditRequest;
+  /** Compliance: builds, signs and stores the engagement's pack; ledgered. */
+  generateAuditPack: AuditPack;
+  /** Imports a run of a site's hash-chained ledger (JSON array of entries); idempotent on (site, site seq); returns how many were new. */
+  importSiteLedger: Scalars['Int']['output'];
+  /** Compliance or the engagement's auditor: a link bound to the auditor, valid ttlSeconds (max 7 days); ledgered. */
+  issuePackLink: PackLink;
   /** Blocks (allowed: false) below the score threshold or with any subject unattested. */
   promoteRelease: PromotionDecision;
+  /** Compliance or ci: records a CMK rotation; ledgered. */
+  recordCmkRotation: CmkRotation;
   /** Stores evidence with the sha256 of its canonical JSON and appends a ledger entry. */
   recordEvidence: EvidenceArtifact;
+  /** Idempotent on decisionId; returns how many were new. */
+  recordPolicyDecisions: Scalars['Int']['output'];
   /** Records a release and its subjects (idempotent for identical input; CONFLICT otherwise). */
   registerRelease: Release;
   /** Rejects a pending override with a reason. */
   rejectBudgetOverride: BudgetOverride;
   /** Files a warranted override request (PENDING). */
   requestBudgetOverride: BudgetOverride;
+  /** Closes an OPEN or ACKNOWLEDGED anomaly, saying whether it was a false positive (ledgered). */
+  resolveAnomaly: PolicyAnomaly;
   /** Sets a tenant's epsilon limit and window length; applies to the current window and later ones. */
   setBudgetPolicy: BudgetPolicy;
+  /** The rollback switch of a dual-path migration. */
+  setReadPath: DataMigration;
   /** Spends epsilon if the window affords it, atomically; idempotent on idempotencyKey. */
   spendPrivacyBudget: SpendResult;
   /** Verifies the Sigstore bundle and stores the outcome; an invalid bundle is stored with verified: false. */
   submitAttestation: Attestation;
+  /** Auditor: asks for an item within one of its engagements; ledgered. */
+  submitAuditRequest: AuditRequest;
   /** Keeps the local service catalog (service -> team) in step with the core subgraph. */
   upsertService: ServiceRecord;
+};
+
+
+export type MutationAcknowledgeAnomalyArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -335,13 +750,57 @@ export type MutationApproveBudgetOverrideArgs = {
 };
 
 
+export type MutationCreateAuditEngagementArgs = {
+  input: AuditEngagementInput;
+};
+
+
+export type MutationCreateSuppressionArgs = {
+  input: SuppressionInput;
+};
+
+
+export type MutationFulfillAuditRequestArgs = {
+  evidenceIds: Array<Scalars['ID']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationGenerateAuditPackArgs = {
+  engagementId: Scalars['ID']['input'];
+  version: Scalars['String']['input'];
+};
+
+
+export type MutationImportSiteLedgerArgs = {
+  entries: Scalars['JSON']['input'];
+  site: Scalars['String']['input'];
+};
+
+
+export type MutationIssuePackLinkArgs = {
+  packId: Scalars['ID']['input'];
+  ttlSeconds?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type MutationPromoteReleaseArgs = {
   releaseId: Scalars['ID']['input'];
 };
 
 
+export type MutationRecordCmkRotationArgs = {
+  input: CmkRotationInput;
+};
+
+
 export type MutationRecordEvidenceArgs = {
   input: EvidenceInput;
+};
+
+
+export type MutationRecordPolicyDecisionsArgs = {
+  decisions: Array<PolicyDecisionInput>;
 };
 
 
@@ -361,8 +820,20 @@ export type MutationRequestBudgetOverrideArgs = {
 };
 
 
+export type MutationResolveAnomalyArgs = {
+  falsePositive: Scalars['Boolean']['input'];
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationSetBudgetPolicyArgs = {
   input: BudgetPolicyInput;
+};
+
+
+export type MutationSetReadPathArgs = {
+  migrationId: Scalars['ID']['input'];
+  path: ReadPath;
 };
 
 
@@ -374,6 +845,12 @@ export type MutationSpendPrivacyBudgetArgs = {
 export type MutationSubmitAttestationArgs = {
   bundle: Scalars['JSON']['input'];
   releaseId: Scalars['ID']['input'];
+};
+
+
+export type MutationSubmitAuditRequestArgs = {
+  engagementId: Scalars['ID']['input'];
+  item: Scalars['String']['input'];
 };
 
 
@@ -402,6 +879,32 @@ export type OverrideStatus =
   /** Rejected with a reason. */
   | 'REJECTED';
 
+/** A file of an audit pack, as listed in its manifest. */
+export type PackFile = {
+  __typename?: 'PackFile';
+  /** Evidence kind, for evidence files. */
+  kind?: Maybe<EvidenceKind>;
+  /** Path inside the archive. */
+  path: Scalars['String']['output'];
+  /** sha256 of the file's bytes, lowercase hex. */
+  sha256: Scalars['String']['output'];
+  /** Size in bytes. */
+  size: Scalars['Int']['output'];
+};
+
+/** A time-boxed download link of a pack, bound to one auditor. */
+export type PackLink = {
+  __typename?: 'PackLink';
+  /** Who may download through it (the engagement's auditor). */
+  boundTo: Scalars['String']['output'];
+  /** After this the link answers 410 Gone. */
+  expiresAt: Scalars['DateTime']['output'];
+  /** Link id, as recorded in the ledger and in receipts. */
+  id: Scalars['ID']['output'];
+  /** GET it with the bound auditor's bearer token. */
+  url: Scalars['String']['output'];
+};
+
 /** Relay-style pagination state of a connection. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -409,6 +912,65 @@ export type PageInfo = {
   endCursor?: Maybe<Scalars['String']['output']>;
   /** True when more items follow endCursor. */
   hasNextPage: Scalars['Boolean']['output'];
+};
+
+/** One incident of unusual policy decisions of one rule (one anomaly however many intervals it spans). */
+export type PolicyAnomaly = {
+  __typename?: 'PolicyAnomaly';
+  /** When it was acknowledged. */
+  acknowledgedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** DENY_SPIKE: the baseline deny count. UNUSUAL_MIX: the decisions that pair would have had at its baseline share. */
+  baseline: Scalars['Float']['output'];
+  /** When the detector raised it. */
+  detectedAt: Scalars['DateTime']['output'];
+  /** How many times it escalated unacknowledged. */
+  escalationLevel: Scalars['Int']['output'];
+  /** Up to 10 decisions behind it, traced ones first (sre and compliance only). */
+  exemplars: Array<TraceExemplar>;
+  /** Set when resolved: whether it was a false positive. */
+  falsePositive?: Maybe<Scalars['Boolean']['output']>;
+  /** Anomaly id. */
+  id: Scalars['ID']['output'];
+  /** Link to the issue opened for it */
+  issueUrl?: Maybe<Scalars['String']['output']>;
+  /** Spike of denies or unusual mix. */
+  kind: AnomalyKind;
+  /** DENY_SPIKE: denies in the interval (the peak, while it lasts). UNUSUAL_MIX: decisions of the pair that gained most share. */
+  observed: Scalars['Int']['output'];
+  /** The policy rule. */
+  ruleId: Scalars['String']['output'];
+  /** How anomalous, in [0, 1]; 0.5 and above passes the detector's tests. */
+  score: Scalars['Float']['output'];
+  /** Sequence number of the detection, for subscription catch-up */
+  seq: Scalars['Int']['output'];
+  /** Triage status. */
+  status: AnomalyStatus;
+  /** When it escalates unless acknowledged (detection + the SLA of its severity). */
+  triageDeadline: Scalars['DateTime']['output'];
+  /** End of the last anomalous interval so far (UTC); grows while the incident lasts. */
+  windowEnd: Scalars['DateTime']['output'];
+  /** Start of the first anomalous interval (UTC). */
+  windowStart: Scalars['DateTime']['output'];
+};
+
+/** A policy decision as the policy engine reports it. */
+export type PolicyDecisionInput = {
+  /** Who asked (at most 256 characters, no control characters). */
+  actor: Scalars['String']['input'];
+  /** True when the request was allowed, false when denied. */
+  allowed: Scalars['Boolean']['input'];
+  /** When the decision was made (not more than ANOMALY_MAX_FUTURE_SECONDS ahead of the server's clock). */
+  at: Scalars['DateTime']['input'];
+  /** Unique id of the decision (OPA's decision_id); a decision sent twice is stored once. */
+  decisionId: Scalars['ID']['input'];
+  /** Why, when the policy says. */
+  reason?: InputMaybe<Scalars['String']['input']>;
+  /** What was asked for (at most 512 characters, no control characters). */
+  resource: Scalars['String']['input'];
+  /** The policy rule that decided, e.g. authz/documents/read. */
+  ruleId: Scalars['String']['input'];
+  /** Distributed trace id of the request, for exemplars. */
+  traceId?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** A tenant's epsilon budget for one window. */
@@ -461,12 +1023,30 @@ export type PromotionDecision = {
 
 export type Query = {
   __typename?: 'Query';
+  /** Downloads of a pack, oldest first. */
+  accessReceipts: Array<AccessReceipt>;
   /** Every recorded attestation outcome for an artifact digest (ALG:HEX), newest first. */
   attestations: Array<Attestation>;
+  /** Compliance: every engagement. Auditor: those named in its token whose auditor is its sub. */
+  auditEngagements: Array<AuditEngagement>;
+  /** One pack, or null when absent or not visible. */
+  auditPack?: Maybe<AuditPack>;
+  /** Packs of an engagement, newest first. */
+  auditPacks: Array<AuditPack>;
+  /** Requests of an engagement, oldest first. */
+  auditRequests: Array<AuditRequest>;
   /** Budget alerts of visible tenants after a sequence number, oldest first. */
   budgetAlertLog: Array<BudgetAlert>;
   /** Override requests of visible tenants, newest first. */
   budgetOverrides: Array<BudgetOverride>;
+  /** Bundle versions seen at any site, by sequence. */
+  bundleVersions: Array<BundleVersion>;
+  /** CMK rotations, newest first; the latest of each key says whether it is overdue. */
+  cmkRotations: Array<CmkRotation>;
+  /** Data migrations, newest first, with their figures. */
+  dataMigrations: Array<DataMigration>;
+  /** Applies reported by sites (optionally one site), in site then site-ledger order. */
+  deltaApplies: Array<DeltaApply>;
   /** One evidence item by id; null when absent or not visible to the caller. */
   evidenceArtifact?: Maybe<EvidenceArtifact>;
   /** Ledger entries in seq order, optionally of one kind, after a seq. */
@@ -475,6 +1055,8 @@ export type Query = {
   ledgerProof: LedgerProof;
   /** Recomputes the chain and reports the first entry that does not match. */
   ledgerVerification: LedgerVerification;
+  /** Anomalies, newest first (at most 500), optionally by status and rule. */
+  policyAnomalies: Array<PolicyAnomaly>;
   /** The budget of the window containing `at` (default now), created on first use from the tenant's policy. */
   privacyBudget: PrivacyBudget;
   /** Current-window budgets of every visible tenant with a policy or activity, optionally by status. */
@@ -483,11 +1065,34 @@ export type Query = {
   release?: Maybe<Release>;
   /** Scorecards of every service in the catalog, or of every team. */
   scorecards: Array<Scorecard>;
+  /** Suppressions in force, newest first (expired ones are not listed). */
+  suppressions: Array<Suppression>;
+};
+
+
+export type QueryAccessReceiptsArgs = {
+  packId: Scalars['ID']['input'];
 };
 
 
 export type QueryAttestationsArgs = {
   subjectDigest: Scalars['String']['input'];
+};
+
+
+export type QueryAuditPackArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryAuditPacksArgs = {
+  engagementId: Scalars['ID']['input'];
+};
+
+
+export type QueryAuditRequestsArgs = {
+  engagementId: Scalars['ID']['input'];
+  status?: InputMaybe<AuditRequestStatus>;
 };
 
 
@@ -500,6 +1105,18 @@ export type QueryBudgetAlertLogArgs = {
 
 export type QueryBudgetOverridesArgs = {
   status?: InputMaybe<OverrideStatus>;
+};
+
+
+export type QueryCmkRotationsArgs = {
+  overdueOnly?: InputMaybe<Scalars['Boolean']['input']>;
+  tenantId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryDeltaAppliesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  site?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -517,6 +1134,12 @@ export type QueryLedgerArgs = {
 
 export type QueryLedgerProofArgs = {
   seq: Scalars['Int']['input'];
+};
+
+
+export type QueryPolicyAnomaliesArgs = {
+  ruleId?: InputMaybe<Scalars['String']['input']>;
+  status?: InputMaybe<AnomalyStatus>;
 };
 
 
@@ -539,6 +1162,13 @@ export type QueryReleaseArgs = {
 export type QueryScorecardsArgs = {
   groupBy: ScorecardGrouping;
 };
+
+/** Which read answers a migrated resolver. */
+export type ReadPath =
+  /** The plan's new statement on its new index. */
+  | 'CANDIDATE'
+  /** The statement the resolver ran before the migration. */
+  | 'PRIMARY';
 
 /** A release of a service. Owned by this subgraph. */
 export type Release = {
@@ -716,8 +1346,20 @@ export type SubjectInput = {
  */
 export type Subscription = {
   __typename?: 'Subscription';
+  /** New anomalies (not suppressed ones), optionally of one rule; an escalation delivers the anomaly again with a new seq. */
+  anomalyDetected: PolicyAnomaly;
   /** Budget alerts, optionally of one tenant. */
   budgetAlerts: BudgetAlert;
+};
+
+
+/**
+ * Each event carries a sequence number. A subscriber that reconnects passes the last one it saw
+ * as afterSeq and first receives, in order, every matching event it missed.
+ */
+export type SubscriptionAnomalyDetectedArgs = {
+  afterSeq?: InputMaybe<Scalars['Int']['input']>;
+  ruleId?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -730,6 +1372,35 @@ export type SubscriptionBudgetAlertsArgs = {
   tenantId?: InputMaybe<Scalars['ID']['input']>;
 };
 
+/** A suppression in force: anomalies whose rule and primary actor match are recorded as SUPPRESSED, with no issue and no live alert. */
+export type Suppression = {
+  __typename?: 'Suppression';
+  /** Glob over the anomaly's primary actor (the one that contributed most); null for any actor. */
+  actorPattern?: Maybe<Scalars['String']['output']>;
+  /** Who created it. */
+  createdBy: Scalars['String']['output'];
+  /** When it stops matching. */
+  expiresAt: Scalars['DateTime']['output'];
+  /** Suppression id. */
+  id: Scalars['ID']['output'];
+  /** Why. */
+  reason: Scalars['String']['output'];
+  /** Rule it applies to; null for every rule. */
+  ruleId?: Maybe<Scalars['String']['output']>;
+};
+
+/** What to silence, why, and until when. */
+export type SuppressionInput = {
+  /** Glob over actor, e.g. svc-batch-* */
+  actorPattern?: InputMaybe<Scalars['String']['input']>;
+  /** When it stops matching: in the future, within 90 days. */
+  expiresAt: Scalars['DateTime']['input'];
+  /** Why the matching anomalies are expected. */
+  reason: Scalars['String']['input'];
+  /** Exact rule id; omit to match every rule (then actorPattern is required). */
+  ruleId?: InputMaybe<Scalars['String']['input']>;
+};
+
 /**
  * A tenant of the IntelGraph platform. Owned by the core subgraph; this subgraph contributes
  * compliance fields to it.
@@ -740,6 +1411,19 @@ export type Tenant = {
   id: Scalars['ID']['output'];
   /** Budget of the window that contains now. */
   privacyBudget: PrivacyBudget;
+};
+
+/** A decision behind an anomaly. */
+export type TraceExemplar = {
+  __typename?: 'TraceExemplar';
+  /** Who asked. */
+  actor: Scalars['String']['output'];
+  /** When it was decided. */
+  at: Scalars['DateTime']['output'];
+  /** What was asked for. */
+  resource: Scalars['String']['output'];
+  /** Trace id of the request, when it was traced. */
+  traceId?: Maybe<Scalars['String']['output']>;
 };
 
 /** A warrant, as recorded with an override. */
@@ -848,7 +1532,9 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping of federation types */
 export type FederationTypes = {
   Attestation: Attestation;
+  AuditPack: AuditPack;
   EvidenceArtifact: EvidenceArtifact;
+  PolicyAnomaly: PolicyAnomaly;
   Release: Release;
   Service: Service;
   Tenant: Tenant;
@@ -859,9 +1545,15 @@ export type FederationReferenceTypes = {
   Attestation:
     ( { __typename: 'Attestation' }
     & GraphQLRecursivePick<FederationTypes['Attestation'], {"id":true}> );
+  AuditPack:
+    ( { __typename: 'AuditPack' }
+    & GraphQLRecursivePick<FederationTypes['AuditPack'], {"id":true}> );
   EvidenceArtifact:
     ( { __typename: 'EvidenceArtifact' }
     & GraphQLRecursivePick<FederationTypes['EvidenceArtifact'], {"id":true}> );
+  PolicyAnomaly:
+    ( { __typename: 'PolicyAnomaly' }
+    & GraphQLRecursivePick<FederationTypes['PolicyAnomaly'], {"id":true}> );
   Release:
     ( { __typename: 'Release' }
     & GraphQLRecursivePick<FederationTypes['Release'], {"id":true}> );
@@ -877,20 +1569,36 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  Attestation: ResolverTypeWrapper<AttestationRow>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AcaReport: ResolverTypeWrapper<JudgeReport>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  AcaVerdict: AcaVerdict;
+  AccessReceipt: ResolverTypeWrapper<AccessReceiptRow>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AnomalyKind: AnomalyKind;
+  AnomalyStatus: AnomalyStatus;
+  Attestation: ResolverTypeWrapper<AttestationRow>;
   AttestationCoverage: ResolverTypeWrapper<CoverageModel>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  AuditEngagement: ResolverTypeWrapper<AuditEngagementRow>;
+  AuditEngagementInput: AuditEngagementInput;
+  AuditPack: ResolverTypeWrapper<AuditPackMeta>;
+  AuditRequest: ResolverTypeWrapper<AuditRequestRow>;
+  AuditRequestStatus: AuditRequestStatus;
   BudgetAlert: ResolverTypeWrapper<BudgetAlertRow>;
   BudgetOverride: ResolverTypeWrapper<BudgetOverrideRow>;
   BudgetPolicy: ResolverTypeWrapper<BudgetPolicyRow>;
   BudgetPolicyInput: BudgetPolicyInput;
   BudgetStatus: BudgetStatus;
   BudgetWindowKind: BudgetWindowKind;
+  BundleVersion: ResolverTypeWrapper<BundleVersionRow>;
+  CmkRotation: ResolverTypeWrapper<CmkRotationModel>;
+  CmkRotationInput: CmkRotationInput;
+  DataMigration: ResolverTypeWrapper<DataMigrationModel>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DeltaApply: ResolverTypeWrapper<DeltaApplyRow>;
+  DivergenceExemplar: ResolverTypeWrapper<ComparisonRow>;
   EvidenceArtifact: ResolverTypeWrapper<EvidenceRow>;
   EvidenceConnection: ResolverTypeWrapper<EvidenceConnectionModel>;
   EvidenceEdge: ResolverTypeWrapper<Omit<EvidenceEdge, 'node'> & { node: ResolversTypes['EvidenceArtifact'] }>;
@@ -900,13 +1608,19 @@ export type ResolversTypes = {
   LedgerEntry: ResolverTypeWrapper<LedgerRow>;
   LedgerProof: ResolverTypeWrapper<LedgerProof>;
   LedgerVerification: ResolverTypeWrapper<LedgerVerification>;
+  MigrationPhase: MigrationPhase;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   OverrideRequestInput: OverrideRequestInput;
   OverrideStatus: OverrideStatus;
+  PackFile: ResolverTypeWrapper<PackFileEntry>;
+  PackLink: ResolverTypeWrapper<IssuedLink>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PolicyAnomaly: ResolverTypeWrapper<PolicyAnomalyRow>;
+  PolicyDecisionInput: PolicyDecisionInput;
   PrivacyBudget: ResolverTypeWrapper<BudgetWindowRow>;
   PromotionDecision: ResolverTypeWrapper<PromotionDecisionRow>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ReadPath: ReadPath;
   Release: ResolverTypeWrapper<ReleaseRow>;
   ReleaseInput: ReleaseInput;
   ScoreComponent: ResolverTypeWrapper<ComponentScore>;
@@ -920,25 +1634,40 @@ export type ResolversTypes = {
   Subject: ResolverTypeWrapper<Subject>;
   SubjectInput: SubjectInput;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Suppression: ResolverTypeWrapper<SuppressionRow>;
+  SuppressionInput: SuppressionInput;
   Tenant: ResolverTypeWrapper<TenantRef>;
+  TraceExemplar: ResolverTypeWrapper<ExemplarRecord>;
   Warrant: ResolverTypeWrapper<Warrant>;
   WarrantInput: WarrantInput;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  Attestation: AttestationRow;
-  String: Scalars['String']['output'];
-  ID: Scalars['ID']['output'];
+  AcaReport: JudgeReport;
+  Float: Scalars['Float']['output'];
   Int: Scalars['Int']['output'];
   Boolean: Scalars['Boolean']['output'];
+  String: Scalars['String']['output'];
+  AccessReceipt: AccessReceiptRow;
+  ID: Scalars['ID']['output'];
+  Attestation: AttestationRow;
   AttestationCoverage: CoverageModel;
-  Float: Scalars['Float']['output'];
+  AuditEngagement: AuditEngagementRow;
+  AuditEngagementInput: AuditEngagementInput;
+  AuditPack: AuditPackMeta;
+  AuditRequest: AuditRequestRow;
   BudgetAlert: BudgetAlertRow;
   BudgetOverride: BudgetOverrideRow;
   BudgetPolicy: BudgetPolicyRow;
   BudgetPolicyInput: BudgetPolicyInput;
+  BundleVersion: BundleVersionRow;
+  CmkRotation: CmkRotationModel;
+  CmkRotationInput: CmkRotationInput;
+  DataMigration: DataMigrationModel;
   DateTime: Scalars['DateTime']['output'];
+  DeltaApply: DeltaApplyRow;
+  DivergenceExemplar: ComparisonRow;
   EvidenceArtifact: EvidenceRow;
   EvidenceConnection: EvidenceConnectionModel;
   EvidenceEdge: Omit<EvidenceEdge, 'node'> & { node: ResolversParentTypes['EvidenceArtifact'] };
@@ -949,7 +1678,11 @@ export type ResolversParentTypes = {
   LedgerVerification: LedgerVerification;
   Mutation: Record<PropertyKey, never>;
   OverrideRequestInput: OverrideRequestInput;
+  PackFile: PackFileEntry;
+  PackLink: IssuedLink;
   PageInfo: PageInfo;
+  PolicyAnomaly: PolicyAnomalyRow;
+  PolicyDecisionInput: PolicyDecisionInput;
   PrivacyBudget: BudgetWindowRow;
   PromotionDecision: PromotionDecisionRow;
   Query: Record<PropertyKey, never>;
@@ -965,9 +1698,38 @@ export type ResolversParentTypes = {
   Subject: Subject;
   SubjectInput: SubjectInput;
   Subscription: Record<PropertyKey, never>;
+  Suppression: SuppressionRow;
+  SuppressionInput: SuppressionInput;
   Tenant: TenantRef;
+  TraceExemplar: ExemplarRecord;
   Warrant: Warrant;
   WarrantInput: WarrantInput;
+};
+
+export type AcaReportResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AcaReport'] = ResolversParentTypes['AcaReport']> = {
+  candidateErrorRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  candidateP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  comparisons?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  divergences?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  judgedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  latencyRatio?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  mannWhitneyU?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  pValue?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  planChanged?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  planUsesIndex?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  primaryP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  reasons?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  stage?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  verdict?: Resolver<ResolversTypes['AcaVerdict'], ParentType, ContextType>;
+};
+
+export type AccessReceiptResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AccessReceipt'] = ResolversParentTypes['AccessReceipt']> = {
+  actor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  ledgerSeq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  linkId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  packId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
 export type AttestationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Attestation'] = ResolversParentTypes['Attestation'], FederationReferenceType extends FederationReferenceTypes['Attestation'] = FederationReferenceTypes['Attestation']> = {
@@ -992,6 +1754,49 @@ export type AttestationCoverageResolvers<ContextType = Context, ParentType exten
   ratio?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   releaseId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   subjects?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type AuditEngagementResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditEngagement'] = ResolversParentTypes['AuditEngagement']> = {
+  auditor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  createdBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  endsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  ledgerSeq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  scope?: Resolver<Array<ResolversTypes['EvidenceKind']>, ParentType, ContextType>;
+  startsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type AuditPackResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditPack'] = ResolversParentTypes['AuditPack'], FederationReferenceType extends FederationReferenceTypes['AuditPack'] = FederationReferenceTypes['AuditPack']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['AuditPack']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  archiveSha256?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  archiveSize?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  createdBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  engagementId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  files?: Resolver<Array<ResolversTypes['PackFile']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  ledgerRootHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ledgerTreeSize?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  manifest?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  manifestDigest?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  receipts?: Resolver<Array<ResolversTypes['AccessReceipt']>, ParentType, ContextType>;
+  signature?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  watermark?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type AuditRequestResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditRequest'] = ResolversParentTypes['AuditRequest']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  engagementId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  evidence?: Resolver<Array<ResolversTypes['EvidenceArtifact']>, ParentType, ContextType>;
+  fulfilledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  fulfilledBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  item?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  requestedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['AuditRequestStatus'], ParentType, ContextType>;
 };
 
 export type BudgetAlertResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BudgetAlert'] = ResolversParentTypes['BudgetAlert']> = {
@@ -1029,9 +1834,85 @@ export type BudgetPolicyResolvers<ContextType = Context, ParentType extends Reso
   window?: Resolver<ResolversTypes['BudgetWindowKind'], ParentType, ContextType>;
 };
 
+export type BundleVersionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BundleVersion'] = ResolversParentTypes['BundleVersion']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  fileCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  firstSite?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  manifestDigest?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sequence?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type CmkRotationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CmkRotation'] = ResolversParentTypes['CmkRotation']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  keyId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ledgerSeq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  newVersion?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  nextDueAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  oldVersion?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  overdue?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  provider?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rotatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  tenantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type DataMigrationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DataMigration'] = ResolversParentTypes['DataMigration']> = {
+  aca?: Resolver<Maybe<ResolversTypes['AcaVerdict']>, ParentType, ContextType>;
+  candidateErrors?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  candidateP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  candidateTimeouts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  comparisons?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  createdBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  divergenceExemplars?: Resolver<Array<ResolversTypes['DivergenceExemplar']>, ParentType, ContextType, RequireFields<DataMigrationDivergenceExemplarsArgs, 'first'>>;
+  divergences?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  failureReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  indexName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  phase?: Resolver<ResolversTypes['MigrationPhase'], ParentType, ContextType>;
+  planFingerprint?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  primaryP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  races?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  readPath?: Resolver<ResolversTypes['ReadPath'], ParentType, ContextType>;
+  resolver?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  shadowSampleRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  verdict?: Resolver<Maybe<ResolversTypes['AcaReport']>, ParentType, ContextType>;
+};
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type DeltaApplyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DeltaApply'] = ResolversParentTypes['DeltaApply']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  bundleDigest?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  bundleKind?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  check?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  fileCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  fromVersion?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  ledgerSeq?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  manifestDigest?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  sequence?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  site?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  siteSeq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  toVersion?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type DivergenceExemplarResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DivergenceExemplar'] = ResolversParentTypes['DivergenceExemplar']> = {
+  argsHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  candidateHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  detail?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  primaryHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  replica?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  served?: Resolver<ResolversTypes['ReadPath'], ParentType, ContextType>;
+  traceId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
 
 export type EvidenceArtifactResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EvidenceArtifact'] = ResolversParentTypes['EvidenceArtifact'], FederationReferenceType extends FederationReferenceTypes['EvidenceArtifact'] = FederationReferenceTypes['EvidenceArtifact']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['EvidenceArtifact']> | FederationReferenceType, FederationReferenceType, ContextType>;
@@ -1086,21 +1967,68 @@ export type LedgerVerificationResolvers<ContextType = Context, ParentType extend
 };
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  acknowledgeAnomaly?: Resolver<ResolversTypes['PolicyAnomaly'], ParentType, ContextType, RequireFields<MutationAcknowledgeAnomalyArgs, 'id'>>;
   approveBudgetOverride?: Resolver<ResolversTypes['BudgetOverride'], ParentType, ContextType, RequireFields<MutationApproveBudgetOverrideArgs, 'id'>>;
+  createAuditEngagement?: Resolver<ResolversTypes['AuditEngagement'], ParentType, ContextType, RequireFields<MutationCreateAuditEngagementArgs, 'input'>>;
+  createSuppression?: Resolver<ResolversTypes['Suppression'], ParentType, ContextType, RequireFields<MutationCreateSuppressionArgs, 'input'>>;
+  fulfillAuditRequest?: Resolver<ResolversTypes['AuditRequest'], ParentType, ContextType, RequireFields<MutationFulfillAuditRequestArgs, 'evidenceIds' | 'id'>>;
+  generateAuditPack?: Resolver<ResolversTypes['AuditPack'], ParentType, ContextType, RequireFields<MutationGenerateAuditPackArgs, 'engagementId' | 'version'>>;
+  importSiteLedger?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationImportSiteLedgerArgs, 'entries' | 'site'>>;
+  issuePackLink?: Resolver<ResolversTypes['PackLink'], ParentType, ContextType, RequireFields<MutationIssuePackLinkArgs, 'packId' | 'ttlSeconds'>>;
   promoteRelease?: Resolver<ResolversTypes['PromotionDecision'], ParentType, ContextType, RequireFields<MutationPromoteReleaseArgs, 'releaseId'>>;
+  recordCmkRotation?: Resolver<ResolversTypes['CmkRotation'], ParentType, ContextType, RequireFields<MutationRecordCmkRotationArgs, 'input'>>;
   recordEvidence?: Resolver<ResolversTypes['EvidenceArtifact'], ParentType, ContextType, RequireFields<MutationRecordEvidenceArgs, 'input'>>;
+  recordPolicyDecisions?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationRecordPolicyDecisionsArgs, 'decisions'>>;
   registerRelease?: Resolver<ResolversTypes['Release'], ParentType, ContextType, RequireFields<MutationRegisterReleaseArgs, 'input'>>;
   rejectBudgetOverride?: Resolver<ResolversTypes['BudgetOverride'], ParentType, ContextType, RequireFields<MutationRejectBudgetOverrideArgs, 'id' | 'reason'>>;
   requestBudgetOverride?: Resolver<ResolversTypes['BudgetOverride'], ParentType, ContextType, RequireFields<MutationRequestBudgetOverrideArgs, 'input'>>;
+  resolveAnomaly?: Resolver<ResolversTypes['PolicyAnomaly'], ParentType, ContextType, RequireFields<MutationResolveAnomalyArgs, 'falsePositive' | 'id'>>;
   setBudgetPolicy?: Resolver<ResolversTypes['BudgetPolicy'], ParentType, ContextType, RequireFields<MutationSetBudgetPolicyArgs, 'input'>>;
+  setReadPath?: Resolver<ResolversTypes['DataMigration'], ParentType, ContextType, RequireFields<MutationSetReadPathArgs, 'migrationId' | 'path'>>;
   spendPrivacyBudget?: Resolver<ResolversTypes['SpendResult'], ParentType, ContextType, RequireFields<MutationSpendPrivacyBudgetArgs, 'input'>>;
   submitAttestation?: Resolver<ResolversTypes['Attestation'], ParentType, ContextType, RequireFields<MutationSubmitAttestationArgs, 'bundle' | 'releaseId'>>;
+  submitAuditRequest?: Resolver<ResolversTypes['AuditRequest'], ParentType, ContextType, RequireFields<MutationSubmitAuditRequestArgs, 'engagementId' | 'item'>>;
   upsertService?: Resolver<ResolversTypes['ServiceRecord'], ParentType, ContextType, RequireFields<MutationUpsertServiceArgs, 'input'>>;
+};
+
+export type PackFileResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PackFile'] = ResolversParentTypes['PackFile']> = {
+  kind?: Resolver<Maybe<ResolversTypes['EvidenceKind']>, ParentType, ContextType>;
+  path?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sha256?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type PackLinkResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PackLink'] = ResolversParentTypes['PackLink']> = {
+  boundTo?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type PolicyAnomalyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PolicyAnomaly'] = ResolversParentTypes['PolicyAnomaly'], FederationReferenceType extends FederationReferenceTypes['PolicyAnomaly'] = FederationReferenceTypes['PolicyAnomaly']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['PolicyAnomaly']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  acknowledgedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  baseline?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  detectedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  escalationLevel?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  exemplars?: Resolver<Array<ResolversTypes['TraceExemplar']>, ParentType, ContextType>;
+  falsePositive?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  issueUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['AnomalyKind'], ParentType, ContextType>;
+  observed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  ruleId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['AnomalyStatus'], ParentType, ContextType>;
+  triageDeadline?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  windowEnd?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  windowStart?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type PrivacyBudgetResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PrivacyBudget'] = ResolversParentTypes['PrivacyBudget']> = {
@@ -1129,17 +2057,28 @@ export type PromotionDecisionResolvers<ContextType = Context, ParentType extends
 };
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  accessReceipts?: Resolver<Array<ResolversTypes['AccessReceipt']>, ParentType, ContextType, RequireFields<QueryAccessReceiptsArgs, 'packId'>>;
   attestations?: Resolver<Array<ResolversTypes['Attestation']>, ParentType, ContextType, RequireFields<QueryAttestationsArgs, 'subjectDigest'>>;
+  auditEngagements?: Resolver<Array<ResolversTypes['AuditEngagement']>, ParentType, ContextType>;
+  auditPack?: Resolver<Maybe<ResolversTypes['AuditPack']>, ParentType, ContextType, RequireFields<QueryAuditPackArgs, 'id'>>;
+  auditPacks?: Resolver<Array<ResolversTypes['AuditPack']>, ParentType, ContextType, RequireFields<QueryAuditPacksArgs, 'engagementId'>>;
+  auditRequests?: Resolver<Array<ResolversTypes['AuditRequest']>, ParentType, ContextType, RequireFields<QueryAuditRequestsArgs, 'engagementId'>>;
   budgetAlertLog?: Resolver<Array<ResolversTypes['BudgetAlert']>, ParentType, ContextType, RequireFields<QueryBudgetAlertLogArgs, 'first'>>;
   budgetOverrides?: Resolver<Array<ResolversTypes['BudgetOverride']>, ParentType, ContextType, Partial<QueryBudgetOverridesArgs>>;
+  bundleVersions?: Resolver<Array<ResolversTypes['BundleVersion']>, ParentType, ContextType>;
+  cmkRotations?: Resolver<Array<ResolversTypes['CmkRotation']>, ParentType, ContextType, RequireFields<QueryCmkRotationsArgs, 'overdueOnly'>>;
+  dataMigrations?: Resolver<Array<ResolversTypes['DataMigration']>, ParentType, ContextType>;
+  deltaApplies?: Resolver<Array<ResolversTypes['DeltaApply']>, ParentType, ContextType, RequireFields<QueryDeltaAppliesArgs, 'first'>>;
   evidenceArtifact?: Resolver<Maybe<ResolversTypes['EvidenceArtifact']>, ParentType, ContextType, RequireFields<QueryEvidenceArtifactArgs, 'id'>>;
   ledger?: Resolver<Array<ResolversTypes['LedgerEntry']>, ParentType, ContextType, RequireFields<QueryLedgerArgs, 'first'>>;
   ledgerProof?: Resolver<ResolversTypes['LedgerProof'], ParentType, ContextType, RequireFields<QueryLedgerProofArgs, 'seq'>>;
   ledgerVerification?: Resolver<ResolversTypes['LedgerVerification'], ParentType, ContextType>;
+  policyAnomalies?: Resolver<Array<ResolversTypes['PolicyAnomaly']>, ParentType, ContextType, Partial<QueryPolicyAnomaliesArgs>>;
   privacyBudget?: Resolver<ResolversTypes['PrivacyBudget'], ParentType, ContextType, RequireFields<QueryPrivacyBudgetArgs, 'tenantId'>>;
   privacyBudgets?: Resolver<Array<ResolversTypes['PrivacyBudget']>, ParentType, ContextType, Partial<QueryPrivacyBudgetsArgs>>;
   release?: Resolver<Maybe<ResolversTypes['Release']>, ParentType, ContextType, RequireFields<QueryReleaseArgs, 'id'>>;
   scorecards?: Resolver<Array<ResolversTypes['Scorecard']>, ParentType, ContextType, RequireFields<QueryScorecardsArgs, 'groupBy'>>;
+  suppressions?: Resolver<Array<ResolversTypes['Suppression']>, ParentType, ContextType>;
 };
 
 export type ReleaseResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Release'] = ResolversParentTypes['Release'], FederationReferenceType extends FederationReferenceTypes['Release'] = FederationReferenceTypes['Release']> = {
@@ -1201,13 +2140,30 @@ export type SubjectResolvers<ContextType = Context, ParentType extends Resolvers
 };
 
 export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  anomalyDetected?: SubscriptionResolver<ResolversTypes['PolicyAnomaly'], "anomalyDetected", ParentType, ContextType, Partial<SubscriptionAnomalyDetectedArgs>>;
   budgetAlerts?: SubscriptionResolver<ResolversTypes['BudgetAlert'], "budgetAlerts", ParentType, ContextType, Partial<SubscriptionBudgetAlertsArgs>>;
+};
+
+export type SuppressionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Suppression'] = ResolversParentTypes['Suppression']> = {
+  actorPattern?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  createdBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ruleId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type TenantResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Tenant'] = ResolversParentTypes['Tenant'], FederationReferenceType extends FederationReferenceTypes['Tenant'] = FederationReferenceTypes['Tenant']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Tenant']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   privacyBudget?: Resolver<ResolversTypes['PrivacyBudget'], ParentType, ContextType>;
+};
+
+export type TraceExemplarResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TraceExemplar'] = ResolversParentTypes['TraceExemplar']> = {
+  actor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  resource?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  traceId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type WarrantResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Warrant'] = ResolversParentTypes['Warrant']> = {
@@ -1218,12 +2174,22 @@ export type WarrantResolvers<ContextType = Context, ParentType extends Resolvers
 };
 
 export type Resolvers<ContextType = Context> = {
+  AcaReport?: AcaReportResolvers<ContextType>;
+  AccessReceipt?: AccessReceiptResolvers<ContextType>;
   Attestation?: AttestationResolvers<ContextType>;
   AttestationCoverage?: AttestationCoverageResolvers<ContextType>;
+  AuditEngagement?: AuditEngagementResolvers<ContextType>;
+  AuditPack?: AuditPackResolvers<ContextType>;
+  AuditRequest?: AuditRequestResolvers<ContextType>;
   BudgetAlert?: BudgetAlertResolvers<ContextType>;
   BudgetOverride?: BudgetOverrideResolvers<ContextType>;
   BudgetPolicy?: BudgetPolicyResolvers<ContextType>;
+  BundleVersion?: BundleVersionResolvers<ContextType>;
+  CmkRotation?: CmkRotationResolvers<ContextType>;
+  DataMigration?: DataMigrationResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  DeltaApply?: DeltaApplyResolvers<ContextType>;
+  DivergenceExemplar?: DivergenceExemplarResolvers<ContextType>;
   EvidenceArtifact?: EvidenceArtifactResolvers<ContextType>;
   EvidenceConnection?: EvidenceConnectionResolvers<ContextType>;
   EvidenceEdge?: EvidenceEdgeResolvers<ContextType>;
@@ -1232,7 +2198,10 @@ export type Resolvers<ContextType = Context> = {
   LedgerProof?: LedgerProofResolvers<ContextType>;
   LedgerVerification?: LedgerVerificationResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  PackFile?: PackFileResolvers<ContextType>;
+  PackLink?: PackLinkResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  PolicyAnomaly?: PolicyAnomalyResolvers<ContextType>;
   PrivacyBudget?: PrivacyBudgetResolvers<ContextType>;
   PromotionDecision?: PromotionDecisionResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
@@ -1244,7 +2213,9 @@ export type Resolvers<ContextType = Context> = {
   SpendResult?: SpendResultResolvers<ContextType>;
   Subject?: SubjectResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  Suppression?: SuppressionResolvers<ContextType>;
   Tenant?: TenantResolvers<ContextType>;
+  TraceExemplar?: TraceExemplarResolvers<ContextType>;
   Warrant?: WarrantResolvers<ContextType>;
 };
 

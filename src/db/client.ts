@@ -7,6 +7,8 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type DbOrTx = Db | Tx;
 
 export interface Database {
+  /** Where it connects; for clients of their own on the same database (the shadow lane). */
+  url: string;
   sql: Sql;
   db: Db;
   /** Queries sent since start (for metrics and for tests that prove batching). */
@@ -33,6 +35,7 @@ export function connect(
   });
   const db = drizzle(sql, { schema });
   return {
+    url,
     sql,
     db,
     queryCount: () => queries,

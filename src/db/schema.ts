@@ -4,4 +4,8 @@ export * from '../evidence/tables.js';
 export * from '../attestations/tables.js';
 export * from '../ledger/tables.js';
 export * from '../budgets/tables.js';
+export * from '../anomalies/tables.js';
+export * from '../bundles/tables.js';
 export * from '../scorecard/tables.js';
+export * from '../evolution/tables.js';
+export * from '../audit/tables.js';

@@ -18,7 +18,8 @@ export interface EvidencePageRow extends EvidenceRow {
   total: number;
 }
 
-type RawRow = {
+/** A row of the page statements: one per evidence item, or one with id null for a service with none. */
+export type EvidencePageRawRow = {
   service_id: string;
   total: number;
   id: string | null;
@@ -33,6 +34,10 @@ type RawRow = {
   created_at: string;
 };
 
+// Arrays are passed as plain JS arrays, not sql.array(): sql.array picks its array type when
+// the statement is built, which on a pool that has not connected yet (a fresh replica's first
+// request) is before postgres.js has fetched the array types, and the value goes out as text.
+// A plain array is typed from the server's description of the statement instead.
 // drizzle installs pass-through parsers and serializers for date/time types on the shared
 // postgres.js client, so raw statements see timestamps as PostgreSQL text and must send text.
 const toDate = (v: string) => new Date(v);
@@ -43,9 +48,14 @@ const toDate = (v: string) => new Date(v);
  * Services with no evidence come back as one row with id null.
  */
 export async function evidencePages(sql: Sql, q: EvidencePageQuery): Promise<Map<string, { total: number; rows: EvidenceRow[] }>> {
-  const raw = await sql<RawRow[]>`
+  return toEvidencePages(await evidencePagesStatement(sql, q));
+}
+
+/** The v1 statement itself, unexecuted (src/evolution EXPLAINs it). */
+export function evidencePagesStatement(sql: Sql, q: EvidencePageQuery) {
+  return sql<EvidencePageRawRow[]>`
     select s.service_id, c.total, e.*
-    from unnest(${sql.array(q.serviceIds as string[])}::text[]) as s(service_id)
+    from unnest(${q.serviceIds as string[]}::text[]) as s(service_id)
     cross join lateral (
       select count(*)::int as total from evidence x
       where x.service_id = s.service_id
@@ -63,6 +73,10 @@ export async function evidencePages(sql: Sql, q: EvidencePageQuery): Promise<Map
       order by x.collected_at desc, x.id desc
       limit ${q.first + 1}
     ) e on true`;
+}
+
+/** Rows of a page statement -> one page (total and rows, newest first) per service. */
+export function toEvidencePages(raw: readonly EvidencePageRawRow[]): Map<string, { total: number; rows: EvidenceRow[] }> {
   const out = new Map<string, { total: number; rows: EvidenceRow[] }>();
   for (const r of raw) {
     let page = out.get(r.service_id);

@@ -8,7 +8,7 @@ import { canonicalJson, sha256Hex } from '../util/canonical.js';
 import type { Clock } from '../util/clock.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { validateContent } from './formats.js';
-import { evidencePages, evidenceRepo } from './repo.js';
+import { evidencePages, evidenceRepo, type EvidencePageQuery } from './repo.js';
 import type { EvidenceRow } from './tables.js';
 import type { EvidenceConnectionModel } from './types.js';
 
@@ -37,6 +37,8 @@ export class EvidenceService {
     private readonly sql: Sql,
     private readonly ledger: LedgerService,
     private readonly clock: Clock,
+    /** The batch read of Service.evidence; src/evolution routes it through a migration's dual read. */
+    private readonly readPages: (q: EvidencePageQuery) => Promise<Map<string, { total: number; rows: EvidenceRow[] }>> = (q) => evidencePages(sql, q),
   ) {}
 
   async record(session: Session, input: EvidenceInput): Promise<EvidenceRow> {
@@ -99,7 +101,7 @@ export class EvidenceService {
 
   /** One page per service for a batch of services sharing the same arguments: one query. */
   async pages(session: Session, serviceIds: readonly string[], args: EvidencePageArgs): Promise<Map<string, EvidenceConnectionModel>> {
-    const pages = await evidencePages(this.sql, {
+    const pages = await this.readPages({
       serviceIds,
       kind: args.kind,
       first: args.first,

@@ -1,4 +1,6 @@
 import type { Resolvers } from '../__generated__/resolvers.js';
+import { or } from 'graphql-shield';
+import { auditorReceiptProof } from '../audit/resolvers.js';
 import { allow, compliance, type RuleTree } from '../auth/rules.js';
 
 export const resolvers: Resolvers = {
@@ -13,5 +15,5 @@ export const rules: RuleTree = {
   LedgerEntry: { '*': allow },
   LedgerVerification: { '*': allow },
   LedgerProof: { '*': allow },
-  Query: { ledger: compliance, ledgerVerification: compliance, ledgerProof: compliance },
+  Query: { ledger: compliance, ledgerVerification: compliance, ledgerProof: or(compliance, auditorReceiptProof) },
 };

@@ -28,6 +28,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await runMigrations(url);
   const applicationName = `test-${name}`;
   const database = connect(url, { max: 10, applicationName });
+  await database.sql`select 1`; // as openRuntime does: learn array types before the first burst
   return {
     url,
     database,

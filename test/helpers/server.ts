@@ -57,6 +57,9 @@ export async function startTestServer(opts: { env?: Record<string, string>; cloc
     PORT: '0',
     AUTH_JWT_SECRET: TEST_SECRET,
     DATABASE_URL: db.url,
+    // Anomaly detection ticks by hand in tests (engine.tick()): a timer would add queries at random
+    // moments to tests that count them. A test that wants the timer sets ANOMALY_TICK_MS.
+    ANOMALY_TICK_MS: '0',
     ...opts.env,
   });
   const server = await createServer({ config, database: db.database, applicationName: db.applicationName, ...(opts.clock ? { clock: opts.clock } : {}) });

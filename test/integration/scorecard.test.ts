@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProvenance } from '../../src/attestations/provenance.js';
 import { INTOTO_PAYLOAD_TYPE } from '../../src/signing/types.js';
 import { sha256Hex } from '../../src/util/canonical.js';
+import { persisted } from '../helpers/audit.js';
 import { MutableClock } from '../helpers/clock.js';
 import { runBin } from '../helpers/cli.js';
 import { startTestServer, type Caller, type TestServer } from '../helpers/server.js';
@@ -90,8 +91,9 @@ describe('#scorecards', () => {
   });
 
   it('groups by team: the mean of its services, the weakest named, and a team of one', async () => {
-    const r = await t.gql<{ scorecards: { team: string; score: number; passing: boolean; weakestServiceId: string }[] }>(`{ scorecards(groupBy: TEAM) { team score passing weakestServiceId } }`, {}, auditor);
-    expect(r.data?.scorecards).toEqual([
+    // Auditors run only the portal's persisted operations (authz.md).
+    const r = await persisted<{ scorecards: { team: string; score: number; passing: boolean; weakestServiceId: string }[] }>(t, 'AuditorScorecards', { groupBy: 'TEAM' }, auditor);
+    expect(r.data?.scorecards.map(({ team, score, passing, weakestServiceId }) => ({ team, score, passing, weakestServiceId }))).toEqual([
       { team: 'platform', score: 0.95995, passing: false, weakestServiceId: 'just-below' },
       { team: 'solo', score: 1, passing: true, weakestServiceId: 'perfect' },
     ]);

@@ -96,16 +96,18 @@ describe('#authentication', () => {
       const before = (await t.db.database.sql`select count(*)::int as n from services`)[0]?.n;
       for (const caller of [as.viewer(), as.auditor, { sub: 'dp', roles: ['dp_engine' as const], tenants: ['*'] }]) {
         const r = await t.gql(`mutation { upsertService(input: { id: "x", name: "x", team: "x" }) { id } }`, {}, caller);
-        expect(r.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+        // authz.md: an auditor's document outside its persisted operations is refused before execution.
+        expect(r.errors?.[0]?.extensions?.code).toBe(caller === as.auditor ? 'PERSISTED_QUERY_NOT_IN_LIST' : 'FORBIDDEN');
       }
       expect((await t.db.database.sql`select count(*)::int as n from services`)[0]?.n).toBe(before);
     });
 
     it('gives an auditor nothing of the viewer’s reads', async () => {
+      // Refused before execution: these documents are not among the auditor's persisted operations.
       const r = await t.gql(`{ _entities(representations: [{ __typename: "Service", id: "gateway" }]) { ... on Service { id } } }`, {}, as.auditor);
-      expect(r.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(r.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_IN_LIST');
       const q = await t.gql(`{ evidenceArtifact(id: "00000000-0000-0000-0000-000000000000") { id } }`, {}, as.auditor);
-      expect(q.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(q.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_IN_LIST');
     });
 
     it('refuses _entities for a type this subgraph does not serve', async () => {

@@ -1,0 +1,167 @@
+// Shared by the bench's processes (see bench/run.sh): the workload and small helpers.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { Session } from 'node:inspector/promises';
+
+/** HS256 secret of the candidate servers; bench-only, never used outside 127.0.0.1. */
+export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
+
+/** Size of the seeded data set. */
+export const SERVICES = 200;
+export const EVIDENCE_PER_SERVICE = 40;
+/** Representations per `_entities` request, and the page size asked for. */
+export const BATCH = 50;
+export const PAGE = 20;
+
+export const serviceId = (i: number): string => `svc-${String(i).padStart(4, '0')}`;
+
+/** What a gateway sends for `{ services { evidence(first: 20) { … } } }` resolved through us. */
+export const ENTITIES_QUERY = `query BenchEntities__compliance__1($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    ... on Service {
+      evidence(first: ${PAGE}) {
+        totalCount
+        edges { cursor node { id kind serviceId tenantId sha256 source collectedAt expiresAt } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }
+}`;
+
+export interface RequestBody {
+  query: string;
+  operationName: string;
+  variables: { representations: { __typename: 'Service'; id: string }[] };
+}
+
+/** The request bodies wrk rotates through: every seeded service, BATCH per request. */
+export function requestBodies(): RequestBody[] {
+  const out: RequestBody[] = [];
+  for (let start = 0; start + BATCH <= SERVICES; start += BATCH) {
+    out.push({
+      query: ENTITIES_QUERY,
+      operationName: 'BenchEntities__compliance__1',
+      variables: {
+        representations: Array.from({ length: BATCH }, (_, k) => ({ __typename: 'Service' as const, id: serviceId(start + k) })),
+      },
+    });
+  }
+  return out;
+}
+
+/** Written by a server once it listens; bench/run.sh waits for the file. */
+export interface ReadyInfo {
+  name: string;
+  pid: number;
+  url: string;
+  /** Prefix of the application_name of the server's pool connections (in pg_stat_activity). */
+  poolApplicationName: string;
+  /** JSON `{ queries }`: the server's SQL statement counter (src/db/client.ts queryCount), read without running SQL. */
+  queriesUrl: string;
+  /** Prometheus text of the real server (completed requests, db_queries_total); null for the bare server. */
+  metricsUrl: string | null;
+  /** JSON `{ requests }` of the bare server; null for the real one (its requests come from metricsUrl). */
+  requestsUrl: string | null;
+}
+
+/** Written by bench/db.ts once the bench database is seeded. */
+export interface DbInfo {
+  url: string;
+  embedded: boolean;
+  /** PostgreSQL's postmaster pid when it runs on this machine (for pinning), else null. */
+  postmasterPid: number | null;
+  services: number;
+  evidencePerService: number;
+}
+
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
+}
+
+export function readJson<T>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+/** The same server URL with another database name. */
+export function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Exits cleanly on `signals` after `stop` (bench/run.sh's trap sends SIGTERM). */
+export function onStop(stop: () => Promise<void>, signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): void {
+  let stopping = false;
+  const handler = () => {
+    if (stopping) return;
+    stopping = true;
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of signals) process.on(signal, handler);
+}
+
+/**
+ * With BENCH_PROFILE_DIR set, SIGUSR2 starts a V8 CPU profile of this process and the next
+ * SIGUSR2 writes it to <dir>/<name>.cpuprofile (bench/measure.ts brackets one load slice).
+ */
+export function installProfiler(name: string): void {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  if (!dir) return;
+  const session = new Session();
+  session.connect();
+  let running = false;
+  process.on('SIGUSR2', () => {
+    void (async () => {
+      if (!running) {
+        running = true;
+        await session.post('Profiler.enable');
+        await session.post('Profiler.setSamplingInterval', { interval: 200 });
+        await session.post('Profiler.start');
+        return;
+      }
+      running = false;
+      const { profile } = await session.post('Profiler.stop');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(`${dir}/${name}.cpuprofile`, JSON.stringify(profile));
+    })();
+  });
+}
+
+/**
+ * Counts the statements a postgres.js client sends, by their first words, through the client's
+ * `debug` hook (the same hook src/db/client.ts counts db_queries_total with, which stays in
+ * place). Lets the bench say WHICH statements a request window held when the count is off.
+ */
+export function traceStatements(sql: unknown): Map<string, number> {
+  const counts = new Map<string, number>();
+  const options = (sql as { options?: { debug?: unknown } }).options;
+  const previous = options?.debug;
+  if (!options || typeof previous !== 'function') return counts;
+  options.debug = (...args: unknown[]) => {
+    const key = String(args[1]).replace(/\s+/g, ' ').trim().slice(0, 72);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    return (previous as (...a: unknown[]) => unknown)(...args);
+  };
+  return counts;
+}
+
+/**
+ * GraphQL POSTs in flight on an HTTP server (beside the server's own handler), so that a slice
+ * ends only once the requests wrk left in flight have been answered and counted.
+ */
+export function trackInflight(server: Server): () => number {
+  let inflight = 0;
+  server.on('request', (req, res) => {
+    if (req.method !== 'POST') return;
+    inflight++;
+    res.once('close', () => inflight--);
+  });
+  return () => inflight;
+}

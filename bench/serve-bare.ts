@@ -1,0 +1,149 @@
+// The baseline: a bare graphql-js server on node:http. Same SDL built with @apollo/subgraph's
+// buildSubgraphSchema, same SQL (src/evidence/repo.ts evidencePages, one statement per batch)
+// on the same pool settings; no Apollo, no authentication or authorization; the parsed and
+// validated document is cached per query text.
+//
+//   DATABASE_URL=… BENCH_READY=<file> node --import tsx bench/serve-bare.ts
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import { execute, parse, validate, type DocumentNode, type GraphQLError } from 'graphql';
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { connect } from '../src/db/client.js';
+import { decodeCursor, encodeCursor } from '../src/evidence/cursor.js';
+import { evidencePages } from '../src/evidence/repo.js';
+import type { EvidenceConnectionModel } from '../src/evidence/types.js';
+import { loadTypeDefs } from '../src/schema.js';
+import { groupedLoader } from '../src/util/loader.js';
+import { installProfiler, onStop, traceStatements, trackInflight, writeJsonAtomic, type ReadyInfo } from './common.js';
+
+const url = process.env.DATABASE_URL;
+const readyFile = process.env.BENCH_READY;
+if (!url || !readyFile) throw new Error('DATABASE_URL and BENCH_READY are required');
+
+const applicationName = `bench-bare-${process.pid}`;
+const database = connect(url, { max: Number(process.env.DB_POOL_MAX ?? 10), applicationName });
+const statements = traceStatements(database.sql);
+
+interface PageArgs {
+  kind: string | null;
+  first: number;
+  after: string | null;
+}
+
+function newContext() {
+  return {
+    evidence: groupedLoader(
+      async (ids: string[], args: PageArgs) => {
+        const pages = await evidencePages(database.sql, {
+          serviceIds: ids,
+          kind: args.kind,
+          first: args.first,
+          after: args.after ? decodeCursor(args.after) : null,
+          tenants: null,
+        });
+        const out = new Map<string, EvidenceConnectionModel>();
+        for (const id of ids) {
+          const page = pages.get(id) ?? { total: 0, rows: [] };
+          const edges = page.rows.slice(0, args.first).map((node) => ({ cursor: encodeCursor(node), node }));
+          out.set(id, {
+            edges,
+            pageInfo: { hasNextPage: page.rows.length > args.first, endCursor: edges.at(-1)?.cursor ?? null },
+            totalCount: page.total,
+          });
+        }
+        return out;
+      },
+      (a) => `${a.kind ?? ''}|${a.first}|${a.after ?? ''}`,
+    ),
+  };
+}
+type BareContext = ReturnType<typeof newContext>;
+
+const resolvers = {
+  DateTime: DateTimeResolver,
+  JSON: JSONResolver,
+  Service: {
+    __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
+    evidence: (svc: { id: string }, args: { kind?: string | null; first?: number | null; after?: string | null }, ctx: BareContext) =>
+      ctx.evidence.load({ id: svc.id, args: { kind: args.kind ?? null, first: args.first ?? 50, after: args.after ?? null } }),
+  },
+};
+const schema = buildSubgraphSchema([{ typeDefs: parse(loadTypeDefs()), resolvers: resolvers as unknown as GraphQLResolverMap<unknown> }]);
+
+const documents = new Map<string, { document: DocumentNode; errors: readonly GraphQLError[] }>();
+function documentFor(query: string) {
+  let d = documents.get(query);
+  if (!d) {
+    const document = parse(query);
+    d = { document, errors: validate(schema, document) };
+    if (documents.size < 100) documents.set(query, d);
+  }
+  return d;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+installProfiler('bare');
+let requests = 0;
+const http = createServer((req, res) => {
+  const send = (status: number, body: string) => {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+  if (req.method === 'GET' && req.url === '/stats')
+    return send(
+      200,
+      JSON.stringify({ requests, queries: database.queryCount(), statements: Object.fromEntries(statements), inflight: inflight() }),
+    );
+  if (req.method === 'GET' && req.url === '/healthz') return send(200, '{"status":"ok"}');
+  if (req.method !== 'POST' || req.url !== '/graphql') return send(404, '{"error":"not found"}');
+  void (async () => {
+    try {
+      const { query, variables, operationName } = JSON.parse(await readBody(req)) as {
+        query: string;
+        variables?: Record<string, unknown>;
+        operationName?: string;
+      };
+      const { document, errors } = documentFor(query);
+      if (errors.length > 0) return send(400, JSON.stringify({ errors }));
+      const result = await execute({
+        schema,
+        document,
+        variableValues: variables ?? null,
+        operationName: operationName ?? null,
+        contextValue: newContext(),
+      });
+      send(200, JSON.stringify(result));
+    } catch (err) {
+      send(500, JSON.stringify({ errors: [{ message: err instanceof Error ? err.message : String(err) }] }));
+    } finally {
+      requests++;
+    }
+  })();
+});
+
+const inflight = trackInflight(http);
+http.listen(0, '127.0.0.1', () => {
+  const { port } = http.address() as AddressInfo;
+  const base = `http://127.0.0.1:${port}`;
+  writeJsonAtomic(readyFile, {
+    name: 'bare',
+    pid: process.pid,
+    url: `${base}/graphql`,
+    poolApplicationName: applicationName,
+    queriesUrl: `${base}/stats`,
+    metricsUrl: null,
+    requestsUrl: `${base}/stats`,
+  } satisfies ReadyInfo);
+  process.stdout.write(`[bare] pid ${process.pid} listening on ${base}\n`);
+});
+onStop(async () => {
+  await new Promise<void>((r) => http.close(() => r()));
+  await database.close();
+});

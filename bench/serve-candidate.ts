@@ -1,0 +1,86 @@
+// The real server (src/server.ts createServer, production config) as a process of its own, for
+// bench/run.sh to pin and measure.
+//
+//   DATABASE_URL=… BENCH_READY=<file> node --import tsx bench/serve-candidate.ts [--no-auth]
+//
+// --no-auth: the same server with src/auth/authorize.ts's applyAuthorization replaced by a no-op
+// (a module resolution hook, bench/no-auth-hooks.mjs, swaps in bench/no-authorize.ts), so the
+// difference to the default is exactly the authorization layer. Tokens are still verified.
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { register } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BENCH_SECRET, installProfiler, onStop, traceStatements, trackInflight, writeJsonAtomic, type ReadyInfo } from './common.js';
+
+const noAuth = process.argv.includes('--no-auth');
+const readyFile = process.env.BENCH_READY;
+if (!readyFile || !process.env.DATABASE_URL) throw new Error('DATABASE_URL and BENCH_READY are required');
+
+if (noAuth) {
+  register('./no-auth-hooks.mjs', import.meta.url, {
+    data: {
+      real: new URL('../src/auth/authorize.ts', import.meta.url).href,
+      stub: new URL('./no-authorize.ts', import.meta.url).href,
+    },
+  });
+}
+// Imported only now, so that the hook (when registered) sees src/auth/authorize's first import.
+const { parseConfig } = await import('../src/config.js');
+const { openRuntime } = await import('../src/runtime.js');
+const { createServer } = await import('../src/server.js');
+
+// A folder of its own for whatever the server keeps on disk, with a throwaway signing key
+// (production requires SIGNING_KEY_FILE).
+const dataDir = mkdtempSync(join(tmpdir(), 'ig-bench-data-'));
+process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+writeFileSync(join(dataDir, 'signing.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+
+const config = parseConfig({
+  NODE_ENV: 'production',
+  LOG_LEVEL: 'silent',
+  HOST: '127.0.0.1',
+  PORT: '0',
+  DATABASE_URL: process.env.DATABASE_URL,
+  AUTH_JWT_SECRET: BENCH_SECRET,
+  SEED_DEMO: 'false',
+  DATA_DIR: dataDir,
+  SIGNING_KEY_FILE: join(dataDir, 'signing.key'),
+  // Periodic background work (anomaly detection rounds run SQL every 10 s by default) is not part
+  // of a request; left on, it would land in random slices' CPU and query counts.
+  ANOMALY_TICK_MS: '0',
+  ...(process.env.DB_POOL_MAX ? { DB_POOL_MAX: process.env.DB_POOL_MAX } : {}),
+});
+const runtime = await openRuntime(config, (l) => process.stderr.write(`[postgres] ${l}\n`));
+const server = await createServer({ config, database: runtime.database, applicationName: runtime.applicationName });
+if (noAuth !== ((globalThis as { __benchNoAuth?: boolean }).__benchNoAuth === true)) {
+  throw new Error(`authorization stub ${noAuth ? 'not loaded with' : 'loaded without'} --no-auth`);
+}
+// Bench-only route: the counter behind db_queries_total, read without the SQL that a /metrics
+// scrape runs itself (pool gauges), so that per-batch query counts come out exact.
+const statements = traceStatements(runtime.database.sql);
+const inflight = trackInflight(server.app.server);
+server.app.get('/bench/queries', async () => ({
+  queries: runtime.database.queryCount(),
+  statements: Object.fromEntries(statements),
+  inflight: inflight(),
+}));
+const address = await server.listen();
+onStop(async () => {
+  await server.close();
+  await runtime.stop();
+});
+
+const name = noAuth ? 'noauth' : 'candidate';
+installProfiler(name);
+writeJsonAtomic(readyFile, {
+  name,
+  pid: process.pid,
+  url: `${address}/graphql`,
+  poolApplicationName: runtime.applicationName,
+  queriesUrl: `${address}/bench/queries`,
+  metricsUrl: `${address}/metrics`,
+  requestsUrl: null,
+} satisfies ReadyInfo);
+process.stdout.write(`[${name}] pid ${process.pid} listening on ${address}\n`);

@@ -1,0 +1,510 @@
+/**
+ * The anomaly detector's core: pure functions over per-interval aggregates, shared by the
+ * server's continuous detection, the `ig-anomaly backtest` CLI and the evaluation harness, so
+ * all three judge a series the same way.
+ *
+ * Method (and why):
+ *
+ * - DENY_SPIKE. The baseline of interval t is the larger of two robust medians: the "seasonal"
+ *   one, over the same interval-of-day (± `seasonNeighbours` intervals) on each of the previous
+ *   `seasonDays` days, and the "recent" one, over the previous `recentIntervals` intervals.
+ *   Medians ignore the outliers that a mean would chase; the same interval-of-day carries the
+ *   daily pattern (a morning ramp is not a spike); the recent median follows level shifts that
+ *   the seasonal history has not seen yet; taking the larger of the two is the conservative
+ *   choice (a spike is far above both). The spread is the MAD of the pooled deviations from the
+ *   two medians (× 1.4826, the normal-consistent MAD), floored at √baseline because the values
+ *   are counts: with Poisson noise a MAD of a flat series is 0 and every +1 would be infinite.
+ *   The robust z-score (x − baseline) / spread must reach `zOpen`, the count must be at least
+ *   `minCount` (quiet rules do not page), and x must be at least `minRatio` × baseline (on a
+ *   busy rule a statistically significant +7% is not a spike worth a page). Intervals judged to
+ *   be inside an incident are left out of later baselines, so a long incident does not become
+ *   its own baseline.
+ * - UNUSUAL_MIX. The interval's distribution over actor × resource pairs (top `topPairs`, the
+ *   rest pooled as one "other" bucket, which bounds state and keeps high-cardinality resources
+ *   from looking new every minute) is compared with the pooled distribution of the previous
+ *   `recentIntervals` intervals by the Jensen-Shannon divergence (base 2, so in [0, 1];
+ *   symmetric and finite even for pairs absent on one side, with additive smoothing `alpha` so
+ *   that small samples do not produce zeros). A sample of N decisions diverges from its own
+ *   source by chance, and by more when N is small or the pairs many, so the JSD is judged
+ *   against the JSDs of the recent intervals (robust z-score again), and must also exceed
+ *   `minJsd` as an effect size.
+ * - Hysteresis: an incident opens when an interval passes the open test; it stays open while
+ *   intervals score at least `zClose` and closes after `cooldownIntervals` quiet ones, so one
+ *   incident raises one anomaly, however many intervals it spans.
+ * - Score in [0, 1]: min(z / (z + zOpen), effect-size term), so score ≥ 0.5 exactly when both the
+ *   z-score and the effect-size test pass; the count gate and the warm-up are separate.
+ */
+
+export interface SpikeConfig {
+  /** Robust z-score that opens an incident. */
+  zOpen: number;
+  /** Robust z-score below which an interval counts as quiet. */
+  zClose: number;
+  /** Fewest denies in an interval that may open an incident. */
+  minCount: number;
+  /** Observed must be at least this multiple of the baseline. */
+  minRatio: number;
+}
+
+export interface MixConfig {
+  enabled: boolean;
+  zOpen: number;
+  zClose: number;
+  /** Fewest decisions in an interval for its mix to be judged. */
+  minCount: number;
+  /** Smallest Jensen-Shannon divergence that may open an incident (effect size). */
+  minJsd: number;
+  /** Additive smoothing of both distributions. */
+  alpha: number;
+  /** Pairs kept per interval; the rest are pooled. */
+  topPairs: number;
+  /** Fewest earlier JSD values before the mix of a rule is judged. */
+  minHistory: number;
+}
+
+export interface DetectorConfig {
+  /** Length of one interval. */
+  intervalMs: number;
+  /** Length of the seasonal cycle (a day). */
+  periodMs: number;
+  seasonDays: number;
+  seasonNeighbours: number;
+  recentIntervals: number;
+  /** Days of seasonal history needed before anything is judged (warm-up). */
+  minSeasonDays: number;
+  /** Quiet intervals after which an incident closes. */
+  cooldownIntervals: number;
+  spike: SpikeConfig;
+  mix: MixConfig;
+}
+
+export const DEFAULT_DETECTOR: DetectorConfig = {
+  intervalMs: 60_000,
+  periodMs: 86_400_000,
+  seasonDays: 7,
+  seasonNeighbours: 2,
+  recentIntervals: 60,
+  minSeasonDays: 1,
+  cooldownIntervals: 5,
+  spike: { zOpen: 6, zClose: 3, minCount: 10, minRatio: 2 },
+  mix: { enabled: true, zOpen: 6, zClose: 3, minCount: 30, minJsd: 0.15, alpha: 0.5, topPairs: 50, minHistory: 10 },
+};
+
+/** A partial configuration (from a --config file or the environment) over the defaults. */
+export interface DetectorOverrides extends Partial<Omit<DetectorConfig, 'spike' | 'mix'>> {
+  spike?: Partial<SpikeConfig>;
+  mix?: Partial<MixConfig>;
+}
+
+export function detectorConfig(overrides: DetectorOverrides = {}, base: DetectorConfig = DEFAULT_DETECTOR): DetectorConfig {
+  const cfg: DetectorConfig = {
+    ...base,
+    ...overrides,
+    spike: { ...base.spike, ...overrides.spike },
+    mix: { ...base.mix, ...overrides.mix },
+  };
+  const problems: string[] = [];
+  const positive = (v: number, name: string) => (Number.isFinite(v) && v > 0) || problems.push(`${name} must be a positive number`);
+  const count = (v: number, name: string, min = 0) =>
+    (Number.isInteger(v) && v >= min) || problems.push(`${name} must be an integer ≥ ${min}`);
+  positive(cfg.intervalMs, 'intervalMs');
+  positive(cfg.periodMs, 'periodMs');
+  count(cfg.seasonDays, 'seasonDays');
+  count(cfg.seasonNeighbours, 'seasonNeighbours');
+  count(cfg.recentIntervals, 'recentIntervals', 1);
+  count(cfg.minSeasonDays, 'minSeasonDays');
+  count(cfg.cooldownIntervals, 'cooldownIntervals', 1);
+  positive(cfg.spike.zOpen, 'spike.zOpen');
+  positive(cfg.spike.zClose, 'spike.zClose');
+  positive(cfg.spike.minRatio, 'spike.minRatio');
+  if (!(cfg.spike.minCount >= 0)) problems.push('spike.minCount must be ≥ 0');
+  positive(cfg.mix.zOpen, 'mix.zOpen');
+  positive(cfg.mix.zClose, 'mix.zClose');
+  positive(cfg.mix.alpha, 'mix.alpha');
+  count(cfg.mix.topPairs, 'mix.topPairs', 1);
+  count(cfg.mix.minHistory, 'mix.minHistory', 1);
+  if (!(cfg.mix.minJsd >= 0 && cfg.mix.minJsd < 1)) problems.push('mix.minJsd must be in [0, 1)');
+  if (cfg.spike.zClose > cfg.spike.zOpen || cfg.mix.zClose > cfg.mix.zOpen) problems.push('zClose must not exceed zOpen');
+  if (cfg.minSeasonDays > cfg.seasonDays) problems.push('minSeasonDays must not exceed seasonDays');
+  if (cfg.periodMs % cfg.intervalMs !== 0) problems.push('periodMs must be a multiple of intervalMs');
+  if (problems.length) throw new RangeError(`invalid detector configuration: ${problems.join('; ')}`);
+  return cfg;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Robust statistics
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  // A typed array sorts numerically and several times faster than Array#sort with a comparator.
+  const s = Float64Array.from(values).sort();
+  const mid = s.length >> 1;
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/** 1.4826 × MAD estimates the standard deviation of normal data. */
+const MAD_TO_SIGMA = 1.4826;
+
+/** Jensen-Shannon divergence (base 2, in [0, 1]) of two count maps with additive smoothing. */
+export function jensenShannon(p: ReadonlyMap<string, number>, q: ReadonlyMap<string, number>, alpha: number): number {
+  let k = p.size;
+  for (const key of q.keys()) if (!p.has(key)) k++;
+  if (k === 0) return 0;
+  let np = 0;
+  let nq = 0;
+  for (const v of p.values()) np += v;
+  for (const v of q.values()) nq += v;
+  const dp = np + alpha * k;
+  const dq = nq + alpha * k;
+  const term = (pc: number, qc: number) => {
+    const pi = (pc + alpha) / dp;
+    const qi = (qc + alpha) / dq;
+    const m = (pi + qi) / 2;
+    return 0.5 * pi * Math.log2(pi / m) + 0.5 * qi * Math.log2(qi / m);
+  };
+  let js = 0;
+  for (const [key, pc] of p) js += term(pc, q.get(key) ?? 0);
+  for (const [key, qc] of q) if (!p.has(key)) js += term(0, qc);
+  return Math.min(1, Math.max(0, js));
+}
+
+/** Keeps the `top` largest entries and pools the rest under OTHER_KEY. */
+export const OTHER_KEY = '\u0000other';
+export function topCounts(counts: ReadonlyMap<string, number>, top: number): Map<string, number> {
+  if (counts.size <= top) return new Map(counts);
+  const sorted = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const out = new Map(sorted.slice(0, top));
+  let rest = 0;
+  for (const [, v] of sorted.slice(top)) rest += v;
+  if (rest > 0) out.set(OTHER_KEY, (out.get(OTHER_KEY) ?? 0) + rest);
+  return out;
+}
+
+/** Key of an actor × resource pair (unit separator: neither part may contain it). */
+export const pairKey = (actor: string, resource: string) => `${actor}\u001f${resource}`;
+export function splitPair(key: string): { actor: string; resource: string } | null {
+  if (key === OTHER_KEY) return null;
+  const i = key.indexOf('\u001f');
+  return { actor: key.slice(0, i), resource: key.slice(i + 1) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Intervals, history and state
+
+/** What was observed in one interval of one rule. */
+export interface IntervalAggregate {
+  total: number;
+  denies: number;
+  /** Decisions per actor × resource pair; null when the series has no mix (CSV backtests). */
+  mix: ReadonlyMap<string, number> | null;
+}
+
+/** What is kept of a judged interval for later baselines. */
+export interface JudgedInterval {
+  idx: number;
+  total: number;
+  denies: number;
+  /** Top pairs (see topCounts), null without a mix. */
+  mix: ReadonlyMap<string, number> | null;
+  /** JSD against its baseline, null when the mix was not judged. */
+  jsd: number | null;
+  /** Inside a spike (resp. mix) incident: left out of later baselines. */
+  spikeFlag: boolean;
+  mixFlag: boolean;
+}
+
+/**
+ * Earlier judged intervals by index. `undefined` means unknown (a gap in a CSV, or before the
+ * rule was first seen); the server answers a known-empty interval with zero counts.
+ */
+export type HistoryLookup = (idx: number) => JudgedInterval | undefined;
+
+export interface Incident {
+  active: boolean;
+  /** Consecutive quiet intervals while active. */
+  quiet: number;
+  /** Interval index where the incident opened. */
+  openedIdx: number | null;
+}
+
+export interface RuleState {
+  spike: Incident;
+  mix: Incident;
+}
+
+export const idleIncident = (): Incident => ({ active: false, quiet: 0, openedIdx: null });
+export const initialRuleState = (): RuleState => ({ spike: idleIncident(), mix: idleIncident() });
+
+export interface SpikeJudgement {
+  baseline: number;
+  scale: number;
+  z: number;
+  score: number;
+  /** Enough seasonal and recent history to judge. */
+  warm: boolean;
+}
+
+export interface MixJudgement {
+  jsd: number | null;
+  z: number;
+  score: number;
+  /** Pairs that gained the most share against the baseline, largest first (at most 3). */
+  topPairs: { key: string; share: number; baselineShare: number }[];
+  baselineTotal: number;
+}
+
+export interface Transition {
+  /** An incident opened at this interval (raise an anomaly). */
+  opened: boolean;
+  /** The incident was active after this interval (and this interval was anomalous). */
+  continuing: boolean;
+  closed: boolean;
+}
+
+export interface IntervalJudgement {
+  idx: number;
+  spike: SpikeJudgement & Transition;
+  mix: MixJudgement & Transition;
+  stored: JudgedInterval;
+  state: RuleState;
+}
+
+const periodIntervals = (cfg: DetectorConfig) => Math.round(cfg.periodMs / cfg.intervalMs);
+const ratioScore = (x: number, threshold: number) => (x <= 0 ? 0 : x / (x + threshold));
+
+export function judgeSpike(observed: number, idx: number, history: HistoryLookup, cfg: DetectorConfig): SpikeJudgement {
+  const P = periodIntervals(cfg);
+  const seasonal: number[] = [];
+  let days = 0;
+  for (let d = 1; d <= cfg.seasonDays; d++) {
+    let any = false;
+    for (let j = -cfg.seasonNeighbours; j <= cfg.seasonNeighbours; j++) {
+      const h = history(idx - d * P + j);
+      if (h && !h.spikeFlag) {
+        seasonal.push(h.denies);
+        any = true;
+      }
+    }
+    if (any) days++;
+  }
+  const recent: number[] = [];
+  for (let k = 1; k <= cfg.recentIntervals; k++) {
+    const h = history(idx - k);
+    if (h && !h.spikeFlag) recent.push(h.denies);
+  }
+  const warm = days >= cfg.minSeasonDays && recent.length >= Math.ceil(cfg.recentIntervals / 4);
+  if (seasonal.length === 0 && recent.length === 0) return { baseline: 0, scale: 1, z: 0, score: 0, warm: false };
+  const ms = seasonal.length ? median(seasonal) : Number.NEGATIVE_INFINITY;
+  const mr = recent.length ? median(recent) : Number.NEGATIVE_INFINITY;
+  const baseline = Math.max(ms, mr);
+  const deviations = [...seasonal.map((v) => Math.abs(v - ms)), ...recent.map((v) => Math.abs(v - mr))];
+  const scale = Math.max(MAD_TO_SIGMA * median(deviations), Math.sqrt(Math.max(baseline, 1)));
+  const z = (observed - baseline) / scale;
+  const ratio = baseline > 0 ? observed / baseline : observed > 0 ? Number.POSITIVE_INFINITY : 0;
+  const score = Math.min(
+    ratioScore(z, cfg.spike.zOpen),
+    ratio === Number.POSITIVE_INFINITY ? 1 : ratioScore(ratio - 1, cfg.spike.minRatio - 1),
+  );
+  return { baseline, scale, z, score, warm };
+}
+
+/**
+ * The pooled mix of the `recentIntervals` intervals before idx. Recomputing it costs
+ * recentIntervals × topPairs map updates per interval; a caller judging consecutive intervals
+ * passes a MixWindow, which slides the sum by one interval instead (judged intervals never
+ * change, so the slide gives the same sum).
+ */
+export interface MixWindow {
+  /** The interval whose baseline `sum` is. */
+  idx: number;
+  sum: Map<string, number>;
+  total: number;
+}
+
+function mixEligible(h: JudgedInterval | undefined): h is JudgedInterval & { mix: ReadonlyMap<string, number> } {
+  return h !== undefined && !h.mixFlag && h.mix !== null;
+}
+
+function addMix(into: Map<string, number>, mix: ReadonlyMap<string, number>, sign: 1 | -1): void {
+  for (const [key, v] of mix) {
+    const next = (into.get(key) ?? 0) + sign * v;
+    if (next === 0) into.delete(key);
+    else into.set(key, next);
+  }
+}
+
+function mixBaseline(
+  idx: number,
+  history: HistoryLookup,
+  cfg: DetectorConfig,
+  window: MixWindow | undefined,
+): { sum: Map<string, number>; total: number } {
+  const K = cfg.recentIntervals;
+  if (window && window.idx === idx - 1) {
+    const leaving = history(idx - 1 - K);
+    if (mixEligible(leaving)) {
+      addMix(window.sum, leaving.mix, -1);
+      window.total -= leaving.total;
+    }
+    const entering = history(idx - 1);
+    if (mixEligible(entering)) {
+      addMix(window.sum, entering.mix, 1);
+      window.total += entering.total;
+    }
+    window.idx = idx;
+    return window;
+  }
+  const sum = new Map<string, number>();
+  let total = 0;
+  for (let k = 1; k <= K; k++) {
+    const h = history(idx - k);
+    if (!mixEligible(h)) continue;
+    addMix(sum, h.mix, 1);
+    total += h.total;
+  }
+  if (window) {
+    window.idx = idx;
+    window.sum = sum;
+    window.total = total;
+  }
+  return { sum, total };
+}
+
+export const newMixWindow = (): MixWindow => ({ idx: Number.NaN, sum: new Map(), total: 0 });
+
+export function judgeMix(
+  obs: ReadonlyMap<string, number> | null,
+  total: number,
+  idx: number,
+  history: HistoryLookup,
+  cfg: DetectorConfig,
+  window?: MixWindow,
+): MixJudgement & { top: Map<string, number> | null } {
+  const none = { jsd: null, z: 0, score: 0, topPairs: [], baselineTotal: 0, top: null };
+  if (!cfg.mix.enabled || obs === null) return none;
+  const p = topCounts(obs, cfg.mix.topPairs);
+  const { sum: baseline, total: baselineTotal } = mixBaseline(idx, history, cfg, window);
+  if (total < cfg.mix.minCount || baselineTotal < cfg.mix.minCount) return { ...none, baselineTotal, top: p };
+  const jsds: number[] = [];
+  for (let k = 1; k <= cfg.recentIntervals; k++) {
+    const h = history(idx - k);
+    if (h && !h.mixFlag && h.jsd !== null) jsds.push(h.jsd);
+  }
+  const jsd = jensenShannon(p, baseline, cfg.mix.alpha);
+  let z = 0;
+  if (jsds.length >= cfg.mix.minHistory) {
+    const m = median(jsds);
+    // A floor on the spread: a perfectly steady mix must not make a 0.01 wobble infinite.
+    const spread = Math.max(MAD_TO_SIGMA * median(jsds.map((v) => Math.abs(v - m))), 0.01);
+    z = (jsd - m) / spread;
+  }
+  let np = 0;
+  for (const v of p.values()) np += v;
+  const topPairs = [...p]
+    .filter(([key]) => key !== OTHER_KEY)
+    .map(([key, v]) => ({ key, share: v / np, baselineShare: (baseline.get(key) ?? 0) / baselineTotal }))
+    .sort((a, b) => b.share - b.baselineShare - (a.share - a.baselineShare))
+    .slice(0, 3);
+  const score = Math.min(ratioScore(z, cfg.mix.zOpen), ratioScore(jsd, cfg.mix.minJsd));
+  return { jsd, z, score, topPairs, baselineTotal, top: p };
+}
+
+function step(
+  incident: Incident,
+  idx: number,
+  open: boolean,
+  z: number,
+  zClose: number,
+  cooldown: number,
+): { next: Incident } & Transition {
+  if (!incident.active) {
+    if (open) return { next: { active: true, quiet: 0, openedIdx: idx }, opened: true, continuing: true, closed: false };
+    return { next: incident, opened: false, continuing: false, closed: false };
+  }
+  if (z >= zClose) return { next: { ...incident, quiet: 0 }, opened: false, continuing: true, closed: false };
+  const quiet = incident.quiet + 1;
+  if (quiet >= cooldown) return { next: idleIncident(), opened: false, continuing: false, closed: true };
+  return { next: { ...incident, quiet }, opened: false, continuing: false, closed: false };
+}
+
+/** Judges one closed interval of one rule, given the earlier ones and the rule's state. */
+export function judgeInterval(
+  obs: IntervalAggregate,
+  idx: number,
+  history: HistoryLookup,
+  state: RuleState,
+  cfg: DetectorConfig,
+  window?: MixWindow,
+): IntervalJudgement {
+  const spike = judgeSpike(obs.denies, idx, history, cfg);
+  const spikeOpen = spike.warm && obs.denies >= cfg.spike.minCount && spike.score >= 0.5;
+  const s = step(state.spike, idx, spikeOpen, spike.z, cfg.spike.zClose, cfg.cooldownIntervals);
+
+  const { top, ...mix } = judgeMix(obs.mix, obs.total, idx, history, cfg, window);
+  const mixOpen = spike.warm && mix.jsd !== null && mix.score >= 0.5;
+  const m = step(state.mix, idx, mixOpen, mix.z, cfg.mix.zClose, cfg.cooldownIntervals);
+
+  const stored: JudgedInterval = {
+    idx,
+    total: obs.total,
+    denies: obs.denies,
+    mix: top,
+    jsd: mix.jsd,
+    spikeFlag: s.continuing,
+    mixFlag: m.continuing,
+  };
+  return {
+    idx,
+    spike: { ...spike, opened: s.opened, continuing: s.continuing, closed: s.closed },
+    mix: { ...mix, opened: m.opened, continuing: m.continuing, closed: m.closed },
+    stored,
+    state: { spike: s.next, mix: m.next },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Series backtest (CSV rows and evaluation)
+
+export interface SeriesPoint {
+  /** Epoch milliseconds. */
+  t: number;
+  value: number;
+}
+
+export interface SeriesResult {
+  t: number;
+  value: number;
+  score: number;
+  /** 1 where an incident opens (an alert), 0 elsewhere. */
+  isAnomaly: 0 | 1;
+}
+
+/** The median spacing of the timestamps: a CSV's interval when the config does not give one. */
+export function inferInterval(points: readonly SeriesPoint[]): number {
+  const gaps: number[] = [];
+  for (let i = 1; i < points.length; i++) {
+    const g = (points[i] as SeriesPoint).t - (points[i - 1] as SeriesPoint).t;
+    if (g > 0) gaps.push(g);
+  }
+  if (!gaps.length) throw new RangeError('cannot infer the interval: fewer than two distinct timestamps');
+  return median(gaps);
+}
+
+/**
+ * Runs the spike detector over a series in input order, one output per input row. Rows that
+ * fall in an interval already seen (duplicates, disorder) are judged against the history as it
+ * stands but do not replace it.
+ */
+export function backtestSeries(points: readonly SeriesPoint[], cfg: DetectorConfig): SeriesResult[] {
+  const history = new Map<number, JudgedInterval>();
+  const lookup: HistoryLookup = (i) => history.get(i);
+  let state = initialRuleState();
+  return points.map((p) => {
+    const idx = Math.floor(p.t / cfg.intervalMs);
+    const j = judgeInterval({ total: p.value, denies: p.value, mix: null }, idx, lookup, state, cfg);
+    if (history.has(idx)) return { t: p.t, value: p.value, score: j.spike.score, isAnomaly: 0 };
+    history.set(idx, j.stored);
+    state = j.state;
+    return { t: p.t, value: p.value, score: j.spike.score, isAnomaly: j.spike.opened ? 1 : 0 };
+  });
+}

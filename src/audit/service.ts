@@ -1,0 +1,494 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { tenantFilter, type Session } from '../auth/session.js';
+import type { BudgetService } from '../budgets/service.js';
+import type { Db } from '../db/client.js';
+import { DomainError, badInput, forbidden } from '../errors.js';
+import type { EvidenceRow } from '../evidence/tables.js';
+import { leafHash, rootHash } from '../ledger/merkle.js';
+import { ledgerRepo } from '../ledger/repo.js';
+import type { LedgerService } from '../ledger/service.js';
+import type { ScorecardService } from '../scorecard/service.js';
+import { sha256Hex } from '../util/canonical.js';
+import type { Clock } from '../util/clock.js';
+import { MAX_LINK_TTL_SECONDS, MIN_LINK_TTL_SECONDS, PackLinks, type LinkClaims } from './links.js';
+import { PACK_VERSIONS } from './manifest.js';
+import { buildPack, type PackInputs, type PackProgress, type PackSigner } from './pack.js';
+import { auditRepo } from './repo.js';
+import type { AccessReceiptRow, AuditEngagementRow, AuditPackMeta, AuditRequestRow, CmkRotationRow } from './tables.js';
+
+export const MAX_PACK_EVIDENCE = 5000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EVIDENCE_KINDS = new Set([
+  'SBOM',
+  'PROVENANCE',
+  'RESIDENCY_PROOF',
+  'LICENSE_PROOF',
+  'PRIVACY_BUDGET',
+  'CMK_ROTATION',
+  'DR_DRILL',
+  'RTBF_PROOF',
+  'GAME_DAY',
+  'POLICY_COVERAGE',
+  'ACCESS_REVIEW',
+  'VULN_SLA',
+]);
+
+export const isUuid = (s: string) => UUID.test(s);
+const notFound = (what: string, id: string) => new DomainError('NOT_FOUND', `no ${what} ${id}`);
+
+export interface EngagementInput {
+  name: string;
+  auditor: string;
+  scope: string[];
+  startsAt: Date;
+  endsAt: Date;
+}
+
+export interface CmkRotationInput {
+  keyId: string;
+  tenantId: string;
+  provider: string;
+  oldVersion: string;
+  newVersion: string;
+  rotatedAt: Date;
+  nextDueAt: Date;
+}
+
+export interface CmkRotationModel extends CmkRotationRow {
+  overdue: boolean;
+}
+
+export interface IssuedLink {
+  id: string;
+  url: string;
+  expiresAt: Date;
+  boundTo: string;
+}
+
+/** Why a download was refused, with the HTTP status it is answered with. */
+export class PackAccessDenied extends DomainError<'FORBIDDEN' | 'UNAUTHENTICATED'> {
+  constructor(
+    readonly status: 401 | 403 | 404 | 410,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(status === 401 ? 'UNAUTHENTICATED' : 'FORBIDDEN', message);
+  }
+}
+
+export interface Download {
+  archive: Buffer;
+  pack: AuditPackMeta;
+  receipt: AccessReceiptRow;
+}
+
+export interface AuditDeps {
+  ledger: LedgerService;
+  scorecard: ScorecardService;
+  budgets: BudgetService;
+  signer: PackSigner;
+  /** Base URL of this deployment (PUBLIC_URL, or the address listened on). */
+  publicUrl: () => string;
+}
+
+/**
+ * External audit: engagements, auditor requests, signed packs, time-boxed links and access
+ * receipts. Every state change is ledgered in the same transaction as the change itself.
+ */
+export class AuditService {
+  readonly links: PackLinks;
+  private linkKey: Promise<Uint8Array> | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly deps: AuditDeps,
+  ) {
+    this.links = new PackLinks(() => {
+      // The key is shared through PostgreSQL; a process memoizes it once read (it never changes).
+      this.linkKey ??= auditRepo.linkKey(this.db, randomBytes(32)).then((b) => new Uint8Array(b));
+      this.linkKey.catch(() => (this.linkKey = undefined));
+      return this.linkKey;
+    });
+  }
+
+  /** Compliance sees every engagement; an auditor those named in its token whose auditor is it. */
+  canSee(session: Session, e: AuditEngagementRow): boolean {
+    if (session.roles.has('compliance')) return true;
+    return session.roles.has('auditor') && session.engagements.has(e.id) && e.auditor === session.sub;
+  }
+
+  /** The engagement, or NOT_FOUND when absent or not visible (no confirmation that it exists). */
+  async engagementFor(session: Session, id: string): Promise<AuditEngagementRow> {
+    const e = isUuid(id) ? await auditRepo.engagement(this.db, id) : null;
+    if (!e || !this.canSee(session, e)) throw notFound('engagement', id);
+    return e;
+  }
+
+  async engagements(session: Session): Promise<AuditEngagementRow[]> {
+    if (session.roles.has('compliance')) return auditRepo.engagements(this.db, null);
+    const ids = [...session.engagements].filter(isUuid);
+    if (!session.roles.has('auditor') || ids.length === 0) return [];
+    return (await auditRepo.engagements(this.db, ids)).filter((e) => this.canSee(session, e));
+  }
+
+  async createEngagement(session: Session, input: EngagementInput): Promise<AuditEngagementRow> {
+    if (!session.roles.has('compliance')) throw forbidden('only compliance creates engagements');
+    const name = input.name.trim();
+    const auditor = input.auditor.trim();
+    if (!name || name.length > 200) throw badInput('name must be 1-200 characters', { field: 'name' });
+    if (!auditor || auditor.length > 256) throw badInput('auditor must be 1-256 characters', { field: 'auditor' });
+    const scope = [...new Set(input.scope)].sort();
+    if (scope.length === 0) throw badInput('scope must name at least one evidence kind', { field: 'scope' });
+    const unknown = scope.find((k) => !EVIDENCE_KINDS.has(k));
+    if (unknown) throw badInput(`unknown evidence kind ${unknown}`, { field: 'scope' });
+    if (input.endsAt <= input.startsAt) throw badInput('endsAt must be after startsAt', { field: 'endsAt' });
+    const id = randomUUID();
+    const now = this.clock.now();
+    return this.db.transaction(async (tx) => {
+      const entry = await this.deps.ledger.append(tx, {
+        kind: 'audit.engagement.created',
+        actor: session.sub,
+        payload: { engagementId: id, name, auditor, scope, startsAt: input.startsAt.toISOString(), endsAt: input.endsAt.toISOString() },
+      });
+      return auditRepo.insertEngagement(tx, {
+        id,
+        name,
+        auditor,
+        scope,
+        startsAt: input.startsAt,
+        endsAt: input.endsAt,
+        createdBy: session.sub,
+        createdAt: now,
+        ledgerSeq: entry.seq,
+      });
+    });
+  }
+
+  async submitRequest(session: Session, engagementId: string, item: string): Promise<AuditRequestRow> {
+    if (!session.roles.has('auditor')) throw forbidden('only the engagement auditor submits requests');
+    const e = await this.engagementFor(session, engagementId);
+    if (e.auditor !== session.sub) throw forbidden('only the engagement auditor submits requests');
+    const text = item.trim();
+    if (!text || text.length > 2000) throw badInput('item must be 1-2000 characters', { field: 'item' });
+    const id = randomUUID();
+    return this.db.transaction(async (tx) => {
+      await this.deps.ledger.append(tx, {
+        kind: 'audit.request.submitted',
+        actor: session.sub,
+        payload: { requestId: id, engagementId: e.id, item: text },
+      });
+      return auditRepo.insertRequest(tx, {
+        id,
+        engagementId: e.id,
+        requestedBy: session.sub,
+        item: text,
+        status: 'OPEN',
+        createdAt: this.clock.now(),
+        evidenceIds: [],
+      });
+    });
+  }
+
+  async fulfillRequest(session: Session, id: string, evidenceIds: string[]): Promise<AuditRequestRow> {
+    if (!session.roles.has('compliance')) throw forbidden('only compliance fulfils requests');
+    const request = isUuid(id) ? await auditRepo.request(this.db, id) : null;
+    if (!request) throw notFound('audit request', id);
+    const ids = [...new Set(evidenceIds)].sort();
+    if (ids.length === 0 || ids.length > 1000) throw badInput('attach 1 to 1000 evidence items', { field: 'evidenceIds' });
+    const bad = ids.find((x) => !isUuid(x));
+    if (bad) throw badInput(`unknown evidence ${bad}`, { field: 'evidenceIds' });
+    const visible = await auditRepo.evidenceByIds(this.db, ids);
+    const filter = tenantFilter(session);
+    const found = new Set(visible.filter((r) => filter === null || r.tenantId === null || filter.includes(r.tenantId)).map((r) => r.id));
+    const missing = ids.find((x) => !found.has(x));
+    if (missing) throw badInput(`unknown evidence ${missing}`, { field: 'evidenceIds' });
+    if (request.status !== 'OPEN') throw new DomainError('CONFLICT', `request ${id} is ${request.status}, not OPEN`);
+    return this.db.transaction(async (tx) => {
+      const updated = await auditRepo.fulfillRequest(tx, id, { evidenceIds: ids, fulfilledAt: this.clock.now(), fulfilledBy: session.sub });
+      if (!updated) throw new DomainError('CONFLICT', `request ${id} is no longer OPEN`);
+      await this.deps.ledger.append(tx, {
+        kind: 'audit.request.fulfilled',
+        actor: session.sub,
+        payload: { requestId: id, engagementId: request.engagementId, evidenceIds: ids },
+      });
+      return updated;
+    });
+  }
+
+  async requests(session: Session, engagementId: string, status: string | null): Promise<AuditRequestRow[]> {
+    const e = await this.engagementFor(session, engagementId);
+    return auditRepo.requests(this.db, e.id, status);
+  }
+
+  /**
+   * Evidence attached to a request, for readers of the engagement. Not tenant-filtered for the
+   * auditor: compliance chose to share it, and the same items are in the engagement's packs.
+   */
+  requestEvidence(request: AuditRequestRow): Promise<EvidenceRow[]> {
+    return auditRepo.evidenceByIds(this.db, request.evidenceIds);
+  }
+
+  /** The current ledger tree head (what a pack pins). */
+  async treeHead(): Promise<{ treeSize: number; rootHash: string }> {
+    const head = await ledgerRepo.head(this.db);
+    const leaves = (await ledgerRepo.hashesUpTo(this.db, head.seq)).map(leafHash);
+    return { treeSize: leaves.length, rootHash: rootHash(leaves).toString('hex') };
+  }
+
+  async generatePack(session: Session, engagementId: string, version: string, progress?: PackProgress): Promise<AuditPackMeta> {
+    if (!session.roles.has('compliance')) throw forbidden('only compliance generates packs');
+    if (!(PACK_VERSIONS as readonly string[]).includes(version))
+      throw badInput(`unsupported pack version ${version} (supported: ${PACK_VERSIONS.join(', ')})`, { field: 'version' });
+    const e = await this.engagementFor(session, engagementId);
+    const packId = randomUUID();
+    // Milliseconds only, as stored: the watermark and the row must agree exactly.
+    const generatedAt = new Date(Math.floor(this.clock.now().getTime()));
+    const tenants = tenantFilter(session);
+    const inScope = await auditRepo.evidenceInScope(this.db, { kinds: e.scope, until: generatedAt, tenants, maxItems: MAX_PACK_EVIDENCE });
+    if (inScope.length > MAX_PACK_EVIDENCE)
+      throw badInput(`the engagement's scope holds more than ${MAX_PACK_EVIDENCE} evidence items`, { field: 'engagementId' });
+    const requests = (await auditRepo.requests(this.db, e.id, 'FULFILLED')).filter(
+      (r) => r.fulfilledAt !== null && r.fulfilledAt <= generatedAt,
+    );
+    const attachedIds = [...new Set(requests.flatMap((r) => r.evidenceIds))].filter((id) => !inScope.some((x) => x.id === id));
+    const attached = (await auditRepo.evidenceByIds(this.db, attachedIds)).filter(
+      (r) => tenants === null || r.tenantId === null || tenants.includes(r.tenantId),
+    );
+    const scorecards = await this.deps.scorecard.scorecards('SERVICE');
+    const budgets = await this.deps.budgets.budgets(session, null);
+    const input: PackInputs = {
+      packId,
+      version,
+      generatedAt,
+      generatedBy: session.sub,
+      engagement: { id: e.id, name: e.name, auditor: e.auditor, scope: e.scope, startsAt: e.startsAt, endsAt: e.endsAt },
+      evidence: [...inScope, ...attached],
+      requests,
+      ledger: await this.treeHead(),
+      summaries: {
+        scorecards: scorecards.map((s) => ({
+          serviceId: s.serviceId ?? '',
+          team: s.team ?? '',
+          score: s.score,
+          threshold: s.threshold,
+          passing: s.passing,
+        })),
+        budgets: budgets.map((b) => ({
+          tenantId: b.tenantId,
+          window: b.window,
+          windowStart: b.windowStart.toISOString(),
+          limit: b.limitMicro / 1e6,
+          granted: b.grantedMicro / 1e6,
+          spent: b.spentMicro / 1e6,
+        })),
+        attestations: await auditRepo.attestationSummary(this.db),
+      },
+    };
+    const built = await buildPack(input, this.deps.signer, progress ? { progress } : {});
+    const archiveSha256 = sha256Hex(built.archive);
+    return this.db.transaction(async (tx) => {
+      const entry = await this.deps.ledger.append(tx, {
+        kind: 'audit.pack.generated',
+        actor: session.sub,
+        payload: {
+          packId,
+          engagementId: e.id,
+          version,
+          manifestDigest: built.manifestDigest,
+          archiveSha256,
+          files: built.files.length,
+          ledgerTreeSize: input.ledger.treeSize,
+          ledgerRootHash: input.ledger.rootHash,
+        },
+      });
+      return auditRepo.insertPack(tx, {
+        id: packId,
+        engagementId: e.id,
+        version,
+        createdAt: generatedAt,
+        createdBy: session.sub,
+        watermark: built.watermark,
+        files: built.files,
+        manifest: built.manifest,
+        manifestDigest: built.manifestDigest,
+        signature: built.signature,
+        ledgerTreeSize: input.ledger.treeSize,
+        ledgerRootHash: input.ledger.rootHash,
+        archive: built.archive,
+        archiveSha256,
+        archiveSize: built.archive.length,
+        ledgerSeq: entry.seq,
+      });
+    });
+  }
+
+  async packs(session: Session, engagementId: string): Promise<AuditPackMeta[]> {
+    const e = await this.engagementFor(session, engagementId);
+    return auditRepo.packs(this.db, e.id);
+  }
+
+  /** A pack, or null when absent or in an engagement the caller cannot see. */
+  async pack(session: Session, id: string): Promise<AuditPackMeta | null> {
+    const p = isUuid(id) ? await auditRepo.pack(this.db, id) : null;
+    if (!p) return null;
+    const e = await auditRepo.engagement(this.db, p.engagementId);
+    return e && this.canSee(session, e) ? p : null;
+  }
+
+  async receipts(session: Session, packId: string): Promise<AccessReceiptRow[]> {
+    const p = await this.pack(session, packId);
+    if (!p) throw notFound('pack', packId);
+    return auditRepo.receipts(this.db, [p.id]);
+  }
+
+  /** Receipts of a batch of packs the caller already reached (AuditPack.receipts). */
+  async receiptsOfPacks(packIds: readonly string[]): Promise<AccessReceiptRow[][]> {
+    const rows = await auditRepo.receipts(this.db, packIds);
+    return packIds.map((id) => rows.filter((r) => r.packId === id));
+  }
+
+  async issueLink(session: Session, packId: string, ttlSeconds: number): Promise<IssuedLink> {
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < MIN_LINK_TTL_SECONDS || ttlSeconds > MAX_LINK_TTL_SECONDS) {
+      throw badInput(`ttlSeconds must be between ${MIN_LINK_TTL_SECONDS} and ${MAX_LINK_TTL_SECONDS} (7 days)`, { field: 'ttlSeconds' });
+    }
+    const pack = await this.pack(session, packId);
+    if (!pack) throw notFound('pack', packId);
+    const e = (await auditRepo.engagement(this.db, pack.engagementId)) as AuditEngagementRow;
+    if (!session.roles.has('compliance') && e.auditor !== session.sub)
+      throw forbidden('only compliance or the engagement auditor issues links');
+    const now = this.clock.now();
+    const claims: LinkClaims = {
+      packId: pack.id,
+      sub: e.auditor,
+      jti: randomUUID(),
+      expiresAt: new Date((Math.floor(now.getTime() / 1000) + ttlSeconds) * 1000),
+    };
+    const token = await this.links.issue(claims, now);
+    await this.deps.ledger.appendNow({
+      kind: 'audit.pack.link_issued',
+      actor: session.sub,
+      payload: { packId: pack.id, engagementId: e.id, linkId: claims.jti, boundTo: claims.sub, expiresAt: claims.expiresAt.toISOString() },
+    });
+    return {
+      id: claims.jti,
+      url: `${this.deps.publicUrl().replace(/\/$/, '')}/packs/${token}`,
+      expiresAt: claims.expiresAt,
+      boundTo: claims.sub,
+    };
+  }
+
+  /**
+   * Redeems a link: authentic, unexpired, for the bearer it is bound to, who may still see the
+   * engagement. The download and its receipt are ledgered together; every refusal is ledgered too.
+   */
+  async redeem(token: string, bearer: Session | null): Promise<Download> {
+    const now = this.clock.now();
+    const check = await this.links.check(token, now);
+    const tokenSha256 = sha256Hex(token);
+    if (!check.ok && check.reason === 'forged') {
+      throw await this.deny(bearer, 403, 'forged', { tokenSha256 }, 'this link was not issued by this server');
+    }
+    const claims = check.claims as LinkClaims;
+    const base = { packId: claims.packId, linkId: claims.jti, boundTo: claims.sub, tokenSha256 };
+    if (!check.ok)
+      throw await this.deny(bearer, 410, 'expired', { ...base, expiredAt: claims.expiresAt.toISOString() }, 'this link has expired');
+    if (!bearer) throw await this.deny(null, 401, 'no_bearer', base, "the download needs the bound auditor's bearer token");
+    if (bearer.sub !== claims.sub) throw await this.deny(bearer, 403, 'other_auditor', base, 'this link is bound to another auditor');
+    const pack = isUuid(claims.packId) ? await this.pack(bearer, claims.packId) : null;
+    if (!pack) throw await this.deny(bearer, 403, 'engagement_not_visible', base, 'the bearer token does not grant this engagement');
+    return this.deliver(bearer, pack, claims.jti);
+  }
+
+  /** Compliance fetches a pack by id (ig-evidence pack); a receipt is ledgered as for links. */
+  async downloadById(session: Session, packId: string): Promise<Download> {
+    if (!session.roles.has('compliance'))
+      throw await this.deny(session, 403, 'not_compliance', { packId }, 'only compliance downloads packs by id');
+    const pack = await this.pack(session, packId);
+    if (!pack) throw new PackAccessDenied(404, 'not_found', `no pack ${packId}`);
+    return this.deliver(session, pack, null);
+  }
+
+  private async deliver(session: Session, pack: AuditPackMeta, linkId: string | null): Promise<Download> {
+    const archive = await auditRepo.archive(this.db, pack.id);
+    if (!archive) throw new PackAccessDenied(404, 'not_found', `no pack ${pack.id}`);
+    const receiptId = randomUUID();
+    const receipt = await this.db.transaction(async (tx) => {
+      const entry = await this.deps.ledger.append(tx, {
+        kind: 'audit.pack.accessed',
+        actor: session.sub,
+        payload: { receiptId, packId: pack.id, engagementId: pack.engagementId, linkId, archiveSha256: pack.archiveSha256 },
+      });
+      return auditRepo.insertReceipt(tx, {
+        id: receiptId,
+        packId: pack.id,
+        actor: session.sub,
+        at: entry.at,
+        ledgerSeq: entry.seq,
+        linkId,
+      });
+    });
+    return { archive, pack, receipt };
+  }
+
+  private async deny(
+    bearer: Session | null,
+    status: 401 | 403 | 404 | 410,
+    reason: string,
+    payload: Record<string, unknown>,
+    message: string,
+  ): Promise<PackAccessDenied> {
+    await this.deps.ledger.appendNow({
+      kind: 'audit.pack.access_denied',
+      actor: bearer?.sub ?? 'anonymous',
+      payload: { reason, status, ...payload },
+    });
+    return new PackAccessDenied(status, reason, message);
+  }
+
+  /** For ledgerProof: an auditor may prove ledger entries that are receipts of its engagements' packs. */
+  async auditorMayProve(session: Session, seq: number): Promise<boolean> {
+    if (!session.roles.has('auditor') || !Number.isSafeInteger(seq) || seq < 1) return false;
+    const engagementId = await auditRepo.receiptEngagement(this.db, seq);
+    if (!engagementId) return false;
+    const e = await auditRepo.engagement(this.db, engagementId);
+    return e !== null && session.engagements.has(e.id) && e.auditor === session.sub;
+  }
+
+  async recordCmkRotation(session: Session, input: CmkRotationInput): Promise<CmkRotationModel> {
+    const tenants = tenantFilter(session);
+    if (tenants !== null && !tenants.includes(input.tenantId)) throw forbidden(`not allowed to record for tenant ${input.tenantId}`);
+    for (const f of ['keyId', 'tenantId', 'provider', 'oldVersion', 'newVersion'] as const) {
+      const v = input[f].trim();
+      if (!v || v.length > 512) throw badInput(`${f} must be 1-512 characters`, { field: f });
+    }
+    if (input.oldVersion === input.newVersion) throw badInput('newVersion must differ from oldVersion', { field: 'newVersion' });
+    if (input.nextDueAt <= input.rotatedAt) throw badInput('nextDueAt must be after rotatedAt', { field: 'nextDueAt' });
+    if (input.rotatedAt.getTime() > this.clock.now().getTime() + 5 * 60_000)
+      throw badInput('rotatedAt is in the future', { field: 'rotatedAt' });
+    const row = await this.db.transaction(async (tx) => {
+      const id = randomUUID();
+      const entry = await this.deps.ledger.append(tx, {
+        kind: 'cmk.rotation.recorded',
+        actor: session.sub,
+        payload: { id, ...input, rotatedAt: input.rotatedAt.toISOString(), nextDueAt: input.nextDueAt.toISOString() },
+      });
+      return auditRepo.insertCmkRotation(tx, { id, ...input, recordedBy: session.sub, ledgerSeq: entry.seq });
+    });
+    return (await this.cmkRotations(session, row.tenantId, false)).find((r) => r.id === row.id) ?? { ...row, overdue: false };
+  }
+
+  /** Rotations newest first; the latest rotation of a key is overdue once its nextDueAt passed. */
+  async cmkRotations(session: Session, tenantId: string | null, overdueOnly: boolean): Promise<CmkRotationModel[]> {
+    const now = this.clock.now();
+    const rows = await auditRepo.cmkRotations(this.db, tenantFilter(session), tenantId);
+    const latest = new Set<string>();
+    const out = rows.map((r) => {
+      const key = `${r.tenantId}\u0000${r.keyId}`;
+      const isLatest = !latest.has(key);
+      latest.add(key);
+      return { ...r, overdue: isLatest && r.nextDueAt.getTime() < now.getTime() };
+    });
+    return overdueOnly ? out.filter((r) => r.overdue) : out;
+  }
+}

@@ -1,0 +1,107 @@
+import type { Sql } from 'postgres';
+import type { EvidencePageQuery } from '../../evidence/repo.js';
+import type { EvidenceRow } from '../../evidence/tables.js';
+import { digestJson } from '../../util/canonical.js';
+import type { Comparison } from '../types.js';
+
+/** What both reads of `Service.evidence` answer for a batch: one page per service. */
+export type EvidencePages = Map<string, { total: number; rows: EvidenceRow[] }>;
+
+const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+
+/**
+ * The canonical form of a batch's answer, as the resolver would serve it: services in id order,
+ * each with its total and its rows in order. `content` is represented by `sha256` (the digest of
+ * its canonical JSON, stored with it): both statements read the same column, and hashing every
+ * document (up to 256 KiB each) on each comparison would cost the replica more than it tells.
+ */
+export function canonicalPages(pages: EvidencePages): unknown {
+  return [...pages.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([serviceId, page]) => [
+      serviceId,
+      page.total,
+      page.rows.map((r) => [r.id, r.kind, r.serviceId, r.tenantId, r.sha256, r.source, iso(r.collectedAt), iso(r.expiresAt), r.recordedBy, iso(r.createdAt)]),
+    ]);
+}
+
+/**
+ * Services that have no evidence come back as an empty page from one statement and may be absent
+ * from another; the resolver serves both as `{ total: 0, rows: [] }`, so they compare equal.
+ */
+function withoutEmpty(pages: EvidencePages): EvidencePages {
+  return new Map([...pages].filter(([, p]) => p.total > 0 || p.rows.length > 0));
+}
+
+export function comparePages(primary: EvidencePages, candidate: EvidencePages): Comparison {
+  const primaryHash = digestJson(canonicalPages(withoutEmpty(primary)));
+  const candidateHash = digestJson(canonicalPages(withoutEmpty(candidate)));
+  return { match: primaryHash === candidateHash, primaryHash, candidateHash };
+}
+
+const MAX_SERVICES = 5;
+const MAX_IDS = 5;
+
+/**
+ * The exemplar of a divergence: which services differ and how (totals, missing and extra ids,
+ * order). Ids and counts only, never evidence content: exemplars are read by SREs who may not
+ * see every tenant's documents.
+ */
+export function describePagesDivergence(primary: EvidencePages, candidate: EvidencePages, args: EvidencePageQuery): Record<string, unknown> {
+  const services: Record<string, unknown>[] = [];
+  let differing = 0;
+  const ids = new Set([...primary.keys(), ...candidate.keys()]);
+  for (const id of [...ids].sort()) {
+    const p = primary.get(id) ?? { total: 0, rows: [] };
+    const c = candidate.get(id) ?? { total: 0, rows: [] };
+    const pIds = p.rows.map((r) => r.id);
+    const cIds = c.rows.map((r) => r.id);
+    const same = digestJson(canonicalPages(new Map([[id, p]]))) === digestJson(canonicalPages(new Map([[id, c]])));
+    if (same) continue;
+    differing++;
+    if (services.length >= MAX_SERVICES) continue;
+    const cSet = new Set(cIds);
+    const pSet = new Set(pIds);
+    const missing = pIds.filter((x) => !cSet.has(x));
+    const extra = cIds.filter((x) => !pSet.has(x));
+    services.push({
+      serviceId: id,
+      primaryTotal: p.total,
+      candidateTotal: c.total,
+      primaryRows: pIds.length,
+      candidateRows: cIds.length,
+      missing: missing.slice(0, MAX_IDS),
+      extra: extra.slice(0, MAX_IDS),
+      orderDiffers: missing.length === 0 && extra.length === 0 && pIds.join() !== cIds.join(),
+    });
+  }
+  return {
+    args: {
+      services: args.serviceIds.length,
+      firstServices: args.serviceIds.slice(0, 10),
+      kind: args.kind,
+      first: args.first,
+      after: args.after ? { collectedAt: args.after.collectedAt.toISOString(), id: args.after.id } : null,
+      tenantRestricted: args.tenants !== null,
+    },
+    differingServices: differing,
+    services,
+  };
+}
+
+/** Arguments hash: the same call (services, filters, page, tenant scope) hashes the same. */
+export function pageArgsDigest(q: EvidencePageQuery): string {
+  return digestJson({
+    serviceIds: [...q.serviceIds],
+    kind: q.kind,
+    first: q.first,
+    after: q.after ? [q.after.collectedAt.toISOString(), q.after.id] : null,
+    tenants: q.tenants === null ? null : [...q.tenants].sort(),
+  });
+}
+
+/** The gateway's hot shape: a batch of 50 services, `evidence(first: 20)`, no filter, all tenants. */
+export async function samplePageArgs(sql: Sql): Promise<EvidencePageQuery> {
+  const rows = await sql<{ id: string }[]>`select id from services order by id limit 50`;
+  return { serviceIds: rows.map((r) => r.id), kind: null, first: 20, after: null, tenants: null };
+}

@@ -1,0 +1,70 @@
+import type { NewComparison } from './tables.js';
+
+export type DropReason = 'buffer_full' | 'write_failed';
+
+export interface RecorderOptions {
+  /** Writes one batch (one multi-row INSERT). */
+  write: (rows: NewComparison[]) => Promise<void>;
+  flushMs: number;
+  /** Flush as soon as this many are buffered. */
+  batchSize: number;
+  /** Memory bound: beyond this, new outcomes are dropped (and counted) until a flush drains it. */
+  maxBuffered: number;
+  onDrop: (count: number, reason: DropReason) => void;
+}
+
+/**
+ * Buffers comparison outcomes and writes them in batches, off the request path: the request
+ * that sampled a comparison never waits for, nor fails with, its write. Losing outcomes when the
+ * database cannot take them costs the judge some evidence, never a client a response.
+ */
+export class ComparisonRecorder {
+  private buffer: NewComparison[] = [];
+  private flushing: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: RecorderOptions) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.flush(), this.opts.flushMs);
+    this.timer.unref();
+  }
+
+  push(row: NewComparison): void {
+    if (this.buffer.length >= this.opts.maxBuffered) {
+      this.opts.onDrop(1, 'buffer_full');
+      return;
+    }
+    this.buffer.push(row);
+    if (this.buffer.length >= this.opts.batchSize) void this.flush();
+  }
+
+  get buffered(): number {
+    return this.buffer.length;
+  }
+
+  /** Writes everything buffered so far; concurrent callers share the flush in progress. */
+  flush(): Promise<void> {
+    this.flushing ??= this.drain().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.splice(0, this.opts.batchSize);
+      try {
+        await this.opts.write(batch);
+      } catch {
+        this.opts.onDrop(batch.length, 'write_failed');
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+}

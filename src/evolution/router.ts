@@ -1,0 +1,182 @@
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres, { type Sql } from 'postgres';
+import { Counter, Gauge } from 'prom-client';
+import type { Db } from '../db/client.js';
+import * as schema from '../db/schema.js';
+import { dualRead, PgShadowLane, type DualReadRecord } from './dual-read.js';
+import { findPlan } from './plans/index.js';
+import { ComparisonRecorder } from './recorder.js';
+import { evolutionRepo } from './repo.js';
+import type { MigrationPhase, MigrationPlan, ReadArgs, ReadFn, ReadPath, ReadResult, ResolverName } from './types.js';
+
+/** The read path of one resolver on this replica, as last read from the database. */
+export interface Route {
+  migrationId: string;
+  plan: MigrationPlan;
+  phase: MigrationPhase;
+  readPath: ReadPath;
+  sampleRate: number;
+}
+
+export interface RouterOptions {
+  /** The process's main pool: the served path runs here, as it always did. */
+  sql: Sql;
+  /** Where the shadow lane connects (the same database). */
+  url: string;
+  /** The main pool's application_name; the lane's is this plus "-shadow". */
+  applicationName: string;
+  /** Lane pool size: shadow reads plus the refresh and the recorder's writes. */
+  poolMax: number;
+  /** Concurrent shadow reads, at most (below poolMax, so refresh and writes are never stuck). */
+  maxInFlight: number;
+  /** How often the read paths are re-read from the database. */
+  refreshMs: number;
+  flushMs?: number;
+  log?: (message: string, err?: unknown) => void;
+}
+
+/** The prom-client metrics of the dual read; registered on the server's registry by registerEvolutionMetrics. */
+export interface EvolutionCounters {
+  divergences: Counter<'plan'>;
+  comparisons: Counter<'plan' | 'outcome'>;
+  dropped: Counter<'plan' | 'reason'>;
+  route: Gauge<'resolver' | 'plan' | 'phase' | 'read_path'>;
+}
+
+/**
+ * Per-process read-path switch of the migrated resolvers. The hot path asks `reader(...)` and
+ * gets the baseline statement at the cost of one Map lookup while no migration routes its
+ * resolver; the routes are re-read from data_migrations every `refreshMs` on the lane's own
+ * connection, which is how a flip reaches every replica within seconds and without a deploy.
+ */
+export class ReadPathRouter {
+  private routes = new Map<ResolverName, Route>();
+  private readonly laneSql: Sql;
+  private readonly laneDb: Db;
+  readonly lane: PgShadowLane;
+  readonly recorder: ComparisonRecorder;
+  readonly counters: EvolutionCounters;
+  private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | null = null;
+  private readonly unknownPlans = new Set<string>();
+  private closed = false;
+
+  constructor(private readonly opts: RouterOptions) {
+    this.laneSql = postgres(opts.url, {
+      max: opts.poolMax,
+      idle_timeout: 30,
+      onnotice: () => undefined,
+      connection: { application_name: `${opts.applicationName}-shadow`.slice(0, 63) },
+    });
+    // drizzle() installs the same type parsers as on the main pool, so both paths map rows alike.
+    this.laneDb = drizzle(this.laneSql, { schema });
+    this.lane = new PgShadowLane(this.laneSql, opts.maxInFlight);
+    this.counters = {
+      divergences: new Counter({ name: 'dual_path_divergence_total', help: 'Confirmed divergences between the primary and the candidate read', labelNames: ['plan'] as const, registers: [] }),
+      comparisons: new Counter({ name: 'dual_path_comparisons_total', help: 'Sampled dual reads by outcome', labelNames: ['plan', 'outcome'] as const, registers: [] }),
+      dropped: new Counter({ name: 'dual_path_shadow_dropped_total', help: 'Shadow reads or outcomes dropped (lane full, buffer full, write failed)', labelNames: ['plan', 'reason'] as const, registers: [] }),
+      route: new Gauge({ name: 'dual_path_route_info', help: "This replica's current read path per migrated resolver (1 for the route in force)", labelNames: ['resolver', 'plan', 'phase', 'read_path'] as const, registers: [] }),
+    };
+    this.recorder = new ComparisonRecorder({
+      write: (rows) => evolutionRepo.insertComparisons(this.laneDb, rows),
+      flushMs: opts.flushMs ?? 1000,
+      batchSize: 200,
+      maxBuffered: 10_000,
+      onDrop: (n, reason) => this.counters.dropped.inc({ plan: 'any', reason }, n),
+    });
+  }
+
+  /** Starts the refresh loop and the recorder; the first refresh runs at once. */
+  start(): void {
+    if (this.timer || this.closed) return;
+    void this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.opts.refreshMs);
+    this.timer.unref();
+    this.recorder.start();
+  }
+
+  current(resolver: ResolverName): Route | undefined {
+    return this.routes.get(resolver);
+  }
+
+  /** Re-reads the routes now (also after a flip made through this replica). */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.load().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  private async load(): Promise<void> {
+    if (this.closed) return;
+    let rows: Awaited<ReturnType<typeof evolutionRepo.routed>>;
+    try {
+      rows = await evolutionRepo.routed(this.laneDb);
+    } catch (err) {
+      // Keep the last known routes: every route answers correctly, and the next refresh retries.
+      this.opts.log?.('read-path refresh failed', err);
+      return;
+    }
+    const next = new Map<ResolverName, Route>();
+    for (const r of rows) {
+      const plan = findPlan(r.plan);
+      if (!plan || plan.resolver !== r.resolver) {
+        // A plan this build does not know (an older replica during a deploy): the baseline read
+        // is always a correct answer, so the replica keeps serving it.
+        if (!this.unknownPlans.has(r.plan)) this.opts.log?.(`migration ${r.id} names plan ${r.plan}, which this build does not know`);
+        this.unknownPlans.add(r.plan);
+        continue;
+      }
+      if (next.has(plan.resolver)) continue;
+      next.set(plan.resolver, { migrationId: r.id, plan, phase: r.phase, readPath: r.readPath, sampleRate: r.shadowSampleRate });
+    }
+    this.routes = next;
+    this.counters.route.reset();
+    for (const [resolver, route] of next) this.counters.route.set({ resolver, plan: route.plan.name, phase: route.phase, read_path: route.readPath }, 1);
+  }
+
+  /**
+   * The read a resolver calls. `baseline` is what it ran before any migration; while no
+   * migration routes the resolver, that is all that runs.
+   */
+  reader<K extends ResolverName>(resolver: K, baseline: ReadFn<K>): (args: ReadArgs<K>) => Promise<ReadResult<K>> {
+    const sql = this.opts.sql;
+    return (args) => {
+      const route = this.routes.get(resolver);
+      if (route === undefined) return baseline(sql, args);
+      const plan = route.plan as unknown as MigrationPlan<K>;
+      // Complete: the candidate is the read now; nothing is compared any more.
+      if (route.phase === 'COMPLETE') return plan.candidate(sql, args);
+      return dualRead<ReadArgs<K>, ReadResult<K>>({
+        args,
+        readPath: route.readPath,
+        primary: plan.primary,
+        candidate: plan.candidate,
+        compare: plan.compare,
+        describe: plan.describeDivergence,
+        argsDigest: plan.argsDigest,
+        sampleRate: route.sampleRate,
+        timeoutMs: plan.shadow.timeoutMs,
+        sql,
+        lane: this.lane,
+        record: (r) => this.record(route, r),
+        onDrop: () => this.counters.dropped.inc({ plan: plan.name, reason: 'lane_full' }),
+      });
+    };
+  }
+
+  private record(route: Route, r: DualReadRecord): void {
+    this.counters.comparisons.inc({ plan: route.plan.name, outcome: r.outcome });
+    if (r.outcome === 'MISMATCH') this.counters.divergences.inc({ plan: route.plan.name });
+    this.recorder.push({ migrationId: route.migrationId, replica: this.opts.applicationName, ...r });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.refreshing;
+    await this.recorder.close();
+    await this.laneSql.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import {
+  backtestSeries,
+  DEFAULT_DETECTOR,
+  detectorConfig,
+  initialRuleState,
+  jensenShannon,
+  judgeInterval,
+  median,
+  newMixWindow,
+  OTHER_KEY,
+  pairKey,
+  topCounts,
+  type IntervalAggregate,
+  type JudgedInterval,
+  type SeriesPoint,
+} from '../../src/anomalies/detector.js';
+import { poisson, prng } from '../../src/anomalies/synthetic.js';
+
+const MINUTE = 60_000;
+const T0 = Date.UTC(2026, 3, 1);
+
+/** Per-minute Poisson deny counts with a daily cycle, `days` long, with `spikes` added. */
+function series(days: number, spikes: { at: number; len: number; extra: number }[] = [], seed = 7): SeriesPoint[] {
+  const rand = prng(seed);
+  return Array.from({ length: days * 1440 }, (_, i) => {
+    const level = 4 + 16 * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / 1440));
+    const extra = spikes.find((s) => i >= s.at && i < s.at + s.len)?.extra ?? 0;
+    return { t: T0 + i * MINUTE, value: poisson(rand, level) + extra };
+  });
+}
+
+describe('#robust statistics', () => {
+  it('takes medians of odd and even samples', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+  });
+
+  it('gives a Jensen-Shannon divergence in [0, 1]: 0 for equal mixes, symmetric, near 1 for disjoint ones', () => {
+    const a = new Map([
+      ['x', 10],
+      ['y', 30],
+    ]);
+    const b = new Map([
+      ['x', 30],
+      ['y', 10],
+    ]);
+    expect(jensenShannon(a, new Map(a), 0.5)).toBeCloseTo(0, 12);
+    expect(jensenShannon(a, b, 0.5)).toBeCloseTo(jensenShannon(b, a, 0.5), 12);
+    const disjoint = jensenShannon(new Map([['p', 1000]]), new Map([['q', 1000]]), 0.01);
+    expect(disjoint).toBeGreaterThan(0.99);
+    expect(disjoint).toBeLessThanOrEqual(1);
+  });
+
+  it('keeps the top pairs and pools the rest', () => {
+    const m = topCounts(
+      new Map([
+        ['a', 5],
+        ['b', 3],
+        ['c', 1],
+        ['d', 1],
+      ]),
+      2,
+    );
+    expect([...m]).toEqual([
+      ['a', 5],
+      ['b', 3],
+      [OTHER_KEY, 2],
+    ]);
+  });
+});
+
+describe('#detectorConfig', () => {
+  it('merges overrides onto the defaults and refuses nonsense, listing every problem', () => {
+    expect(detectorConfig({ spike: { zOpen: 8 } }).spike).toEqual({ ...DEFAULT_DETECTOR.spike, zOpen: 8 });
+    expect(() => detectorConfig({ intervalMs: -1, spike: { zClose: 99 } })).toThrow(
+      /intervalMs must be a positive number.*zClose must not exceed zOpen/,
+    );
+    expect(() => detectorConfig({ intervalMs: 7 * MINUTE })).toThrow(/periodMs must be a multiple of intervalMs/);
+  });
+});
+
+describe('#backtestSeries (DENY_SPIKE)', () => {
+  const cfg = detectorConfig();
+
+  describe('when the series is seasonal noise only', () => {
+    it('raises nothing across three days of daily ramps', () => {
+      const out = backtestSeries(series(3), cfg);
+      expect(out.filter((r) => r.isAnomaly)).toEqual([]);
+      expect(out.every((r) => r.score >= 0 && r.score <= 1)).toBe(true);
+    });
+  });
+
+  describe('when a spike is injected', () => {
+    it('raises it once, however many intervals it lasts (hysteresis)', () => {
+      const at = 2 * 1440 + 600;
+      const out = backtestSeries(series(3, [{ at, len: 12, extra: 80 }]), cfg);
+      const alerts = out.flatMap((r, i) => (r.isAnomaly ? [i] : []));
+      expect(alerts).toEqual([at]);
+      expect(out[at]?.score).toBeGreaterThanOrEqual(0.5);
+    });
+
+    it('raises two incidents for two spikes separated by a quiet spell', () => {
+      const a = 2 * 1440 + 300;
+      const b = a + 120;
+      const alerts = backtestSeries(
+        series(3, [
+          { at: a, len: 5, extra: 80 },
+          { at: b, len: 5, extra: 80 },
+        ]),
+        cfg,
+      ).flatMap((r, i) => (r.isAnomaly ? [i] : []));
+      expect(alerts).toEqual([a, b]);
+    });
+
+    it('stays silent during the warm-up (no seasonal history yet)', () => {
+      const out = backtestSeries(series(1, [{ at: 600, len: 5, extra: 80 }]), cfg);
+      expect(out.some((r) => r.isAnomaly)).toBe(false);
+    });
+  });
+
+  describe('when the rule is quiet', () => {
+    it('does not page below the minimum count, whatever the z-score', () => {
+      const quiet: SeriesPoint[] = Array.from({ length: 3 * 1440 }, (_, i) => ({
+        t: T0 + i * MINUTE,
+        value: i === 2 * 1440 + 100 ? 8 : 0,
+      }));
+      const out = backtestSeries(quiet, cfg);
+      expect(out.some((r) => r.isAnomaly)).toBe(false);
+      expect(out[2 * 1440 + 100]?.score).toBeGreaterThan(0.5);
+    });
+  });
+
+  describe('when rows are missing or repeated', () => {
+    it('answers one row per input row, in order', () => {
+      const pts = series(2).filter((_, i) => i % 7 !== 3);
+      const withDup = [...pts.slice(0, 100), pts[50] as SeriesPoint, ...pts.slice(100)];
+      const out = backtestSeries(withDup, cfg);
+      expect(out.map((r) => r.t)).toEqual(withDup.map((p) => p.t));
+    });
+  });
+});
+
+describe('#judgeInterval (UNUSUAL_MIX)', () => {
+  const cfg = detectorConfig();
+  const actors = ['alice', 'bob', 'carol', 'dave', 'erin'];
+
+  function run(shiftAt: number, len: number) {
+    const rand = prng(11);
+    const history = new Map<number, JudgedInterval>();
+    const window = newMixWindow();
+    let state = initialRuleState();
+    const opened: { idx: number; kind: string }[] = [];
+    for (let i = 0; i < 2 * 1440; i++) {
+      const mix = new Map<string, number>();
+      const n = 60 + poisson(rand, 20);
+      const shifted = i >= shiftAt && i < shiftAt + len ? Math.round(n * 0.6) : 0;
+      for (let k = 0; k < n - shifted; k++) {
+        const key = pairKey(actors[Math.floor(rand() * actors.length)] as string, `doc-${Math.floor(rand() * 4)}`);
+        mix.set(key, (mix.get(key) ?? 0) + 1);
+      }
+      if (shifted) mix.set(pairKey('mallory', 'doc-secret'), shifted);
+      const obs: IntervalAggregate = { total: n, denies: poisson(rand, 5), mix };
+      const j = judgeInterval(obs, i, (k) => history.get(k), state, cfg, window);
+      history.set(i, j.stored);
+      state = j.state;
+      if (j.spike.opened) opened.push({ idx: i, kind: 'DENY_SPIKE' });
+      if (j.mix.opened) opened.push({ idx: i, kind: 'UNUSUAL_MIX', ...{ top: j.mix.topPairs[0]?.key } });
+    }
+    return opened;
+  }
+
+  it('raises one UNUSUAL_MIX when a new actor takes most of a rule’s traffic, naming it first', () => {
+    const at = 1440 + 400;
+    const opened = run(at, 15);
+    expect(opened).toEqual([{ idx: at, kind: 'UNUSUAL_MIX', top: pairKey('mallory', 'doc-secret') }]);
+  });
+
+  it('raises nothing on a steady mix', () => {
+    expect(run(-100, 0)).toEqual([]);
+  });
+});
