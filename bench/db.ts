@@ -15,24 +15,12 @@ import { services } from '../src/catalog/tables.js';
 import { connect } from '../src/db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded.js';
 import { runMigrations } from '../src/db/migrate.js';
+import { EVIDENCE_KINDS } from '../src/evidence/formats.js';
 import { evidence } from '../src/evidence/tables.js';
 import { digestJson } from '../src/util/canonical.js';
 import { EVIDENCE_PER_SERVICE, SERVICES, onStop, serviceId, withDatabase, writeJsonAtomic, type DbInfo } from './common.js';
 
-const KINDS = [
-  'SBOM',
-  'PROVENANCE',
-  'RESIDENCY_PROOF',
-  'LICENSE_PROOF',
-  'PRIVACY_BUDGET',
-  'CMK_ROTATION',
-  'DR_DRILL',
-  'RTBF_PROOF',
-  'GAME_DAY',
-  'POLICY_COVERAGE',
-  'ACCESS_REVIEW',
-  'VULN_SLA',
-];
+const KINDS = EVIDENCE_KINDS;
 const TENANTS = [null, 'acme', 'globex', 'initech'];
 
 const infoPath = process.argv[2];

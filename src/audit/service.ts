@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { EVIDENCE_KINDS as KINDS } from '../evidence/formats.js';
 import { tenantFilter, type Session } from '../auth/session.js';
 import type { BudgetService } from '../budgets/service.js';
 import type { Db } from '../db/client.js';
@@ -18,20 +19,7 @@ import type { AccessReceiptRow, AuditEngagementRow, AuditPackMeta, AuditRequestR
 
 export const MAX_PACK_EVIDENCE = 5000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const EVIDENCE_KINDS = new Set([
-  'SBOM',
-  'PROVENANCE',
-  'RESIDENCY_PROOF',
-  'LICENSE_PROOF',
-  'PRIVACY_BUDGET',
-  'CMK_ROTATION',
-  'DR_DRILL',
-  'RTBF_PROOF',
-  'GAME_DAY',
-  'POLICY_COVERAGE',
-  'ACCESS_REVIEW',
-  'VULN_SLA',
-]);
+const EVIDENCE_KINDS = new Set<string>(KINDS);
 
 export const isUuid = (s: string) => UUID.test(s);
 const notFound = (what: string, id: string) => new DomainError('NOT_FOUND', `no ${what} ${id}`);

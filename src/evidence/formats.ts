@@ -7,6 +7,22 @@ import { badInput } from '../errors.js';
  * instead of silently scoring 0 later. Kinds not listed here take any JSON object; their
  * collectors (ig-evidence) document their own shapes.
  */
+/** Every evidence kind of the schema's EvidenceKind enum, in its order. */
+export const EVIDENCE_KINDS = [
+  'SBOM',
+  'PROVENANCE',
+  'RESIDENCY_PROOF',
+  'LICENSE_PROOF',
+  'PRIVACY_BUDGET',
+  'CMK_ROTATION',
+  'DR_DRILL',
+  'RTBF_PROOF',
+  'GAME_DAY',
+  'POLICY_COVERAGE',
+  'ACCESS_REVIEW',
+  'VULN_SLA',
+] as const;
+
 const dateTime = z.iso.datetime({ offset: true });
 const days = z.number().int().positive().max(3650);
 

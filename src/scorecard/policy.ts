@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { EVIDENCE_KINDS } from '../evidence/formats.js';
 import { digestJson } from '../util/canonical.js';
 
 export const COMPONENTS = ['evidence', 'policy', 'residencyFreshness', 'scimReview', 'sbomVulnSLA', 'drRecency', 'rtbfProofs'] as const;
@@ -12,20 +13,6 @@ const component = z.object({
   floor: z.number().min(0).max(1).optional(),
 });
 
-const EVIDENCE_KINDS = [
-  'SBOM',
-  'PROVENANCE',
-  'RESIDENCY_PROOF',
-  'LICENSE_PROOF',
-  'PRIVACY_BUDGET',
-  'CMK_ROTATION',
-  'DR_DRILL',
-  'RTBF_PROOF',
-  'GAME_DAY',
-  'POLICY_COVERAGE',
-  'ACCESS_REVIEW',
-  'VULN_SLA',
-] as const;
 
 const schema = z
   .object({
