@@ -52,11 +52,31 @@ function fire(dueAt: number): void {
       const text = await res.text();
       const parsed = JSON.parse(text) as { errors?: { extensions?: { code?: string } }[]; data?: { _entities?: unknown[] } };
       const ms = performance.now() - dueAt;
-      const error = !res.ok ? `HTTP ${res.status}` : parsed.errors?.length ? `GraphQL ${parsed.errors[0]?.extensions?.code ?? 'error'}` : parsed.data?._entities?.length !== 50 ? 'short answer' : null;
-      samples.push({ at, ms, ok: error === null, batch, digest: error === null ? createHash('sha256').update(text).digest('hex') : null, error });
+      const error = !res.ok
+        ? `HTTP ${res.status}`
+        : parsed.errors?.length
+          ? `GraphQL ${parsed.errors[0]?.extensions?.code ?? 'error'}`
+          : parsed.data?._entities?.length !== 50
+            ? 'short answer'
+            : null;
+      samples.push({
+        at,
+        ms,
+        ok: error === null,
+        batch,
+        digest: error === null ? createHash('sha256').update(text).digest('hex') : null,
+        error,
+      });
     })
     .catch((err: unknown) => {
-      samples.push({ at, ms: performance.now() - dueAt, ok: false, batch, digest: null, error: err instanceof Error ? err.message : String(err) });
+      samples.push({
+        at,
+        ms: performance.now() - dueAt,
+        ok: false,
+        batch,
+        digest: null,
+        error: err instanceof Error ? err.message : String(err),
+      });
     })
     .finally(() => outstanding--);
 }

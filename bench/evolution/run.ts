@@ -12,8 +12,8 @@
 // Prints the figures and writes bench/results/evolution.md.
 //
 // Settings (env): DATABASE_URL (else an embedded PostgreSQL in a temporary folder),
-// EVOLUTION_BENCH_RATE (requests/s, 2.5), EVOLUTION_BENCH_BEFORE / _AFTER (seconds, 30),
-// EVOLUTION_BENCH_SHADOW / _WATCH (seconds, 60 / 45), EVOLUTION_BENCH_NICE (a nice value, e.g.
+// EVOLUTION_BENCH_RATE (requests/s, 4), EVOLUTION_BENCH_SAMPLE (shadow sample rate, 0.25), EVOLUTION_BENCH_BEFORE / _AFTER (seconds, 30),
+// EVOLUTION_BENCH_SHADOW / _WATCH (seconds, 100 / 60), EVOLUTION_BENCH_NICE (a nice value, e.g.
 // -5, for the replica, the load generator and an embedded PostgreSQL: on a machine shared with
 // other work, latency figures otherwise measure the scheduler's queue, not the migration).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -37,14 +37,16 @@ const num = (name: string, fallback: number) => {
   if (!(v > 0)) throw new Error(`${name} must be a positive number`);
   return v;
 };
-const RATE = num('EVOLUTION_BENCH_RATE', 2.5);
+const RATE = num('EVOLUTION_BENCH_RATE', 4);
 const BEFORE_S = num('EVOLUTION_BENCH_BEFORE', 30);
 const AFTER_S = num('EVOLUTION_BENCH_AFTER', 30);
-const SHADOW_S = num('EVOLUTION_BENCH_SHADOW', 60);
-const WATCH_S = num('EVOLUTION_BENCH_WATCH', 45);
+const SHADOW_S = num('EVOLUTION_BENCH_SHADOW', 100);
+const WATCH_S = num('EVOLUTION_BENCH_WATCH', 60);
 const WARMUP_S = 10;
 const ROLLBACK_AFTER_S = 15;
-const SAMPLE_RATE = 1;
+// The plan's own sample rate: what a production migration would shadow.
+const SAMPLE_RATE = num('EVOLUTION_BENCH_SAMPLE', 0.25);
+if (SAMPLE_RATE > 1) throw new Error('EVOLUTION_BENCH_SAMPLE is a share, at most 1');
 /**
  * With PostgreSQL on this host, the index build's backend runs at nice 10 (ig-evolve
  * --build-nice): a one-core build on a two-core machine otherwise takes half of it from the
@@ -52,14 +54,17 @@ const SAMPLE_RATE = 1;
  */
 const BUILD_NICE = process.env.DATABASE_URL ? [] : ['--build-nice', '10'];
 const NICE = process.env.EVOLUTION_BENCH_NICE === undefined ? null : Number(process.env.EVOLUTION_BENCH_NICE);
-if (NICE !== null && !(Number.isInteger(NICE) && NICE >= -20 && NICE <= 19)) throw new Error('EVOLUTION_BENCH_NICE must be an integer from -20 to 19');
+if (NICE !== null && !(Number.isInteger(NICE) && NICE >= -20 && NICE <= 19))
+  throw new Error('EVOLUTION_BENCH_NICE must be an integer from -20 to 19');
 
 /** Gives a process (and, for the postmaster, every backend it has and will fork) the bench's priority. */
 function prioritize(pid: number | undefined | null): void {
   if (NICE === null || !pid) return;
   const children = (() => {
     try {
-      return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean);
     } catch {
       return [];
     }
@@ -100,7 +105,11 @@ async function prepareDatabase(): Promise<{ url: string; seedSeconds: number; ve
   if (!base) {
     tmp = await mkdtemp(join(tmpdir(), 'ig-evolution-bench-pg-'));
     say(`bench: starting an embedded PostgreSQL in ${tmp}`);
-    embedded = await startEmbeddedPostgres({ dataDir: tmp, persistent: false, log: (l) => /FATAL|PANIC/.test(l) && say(`[postgres] ${l}`) });
+    embedded = await startEmbeddedPostgres({
+      dataDir: tmp,
+      persistent: false,
+      log: (l) => /FATAL|PANIC/.test(l) && say(`[postgres] ${l}`),
+    });
     base = embedded.url;
     const pidLine = readFileSync(join(tmp, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0];
     prioritize(Number(pidLine));
@@ -201,8 +210,17 @@ function evolve(args: string[], url: string): Promise<CliRun> {
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr, startedAt, endedAt: Date.now() })));
 }
 
-async function gql<T>(url: string, token: string, query: string, variables: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string; details?: { reason?: string } } }[] }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+async function gql<T>(
+  url: string,
+  token: string,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string; details?: { reason?: string } } }[] }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
   return (await res.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string; details?: { reason?: string } } }[] };
 }
 
@@ -213,7 +231,9 @@ async function routeOf(metricsUrl: string): Promise<string> {
 }
 
 async function indexScans(sql: Sql): Promise<Record<string, number>> {
-  const rows = await sql<{ name: string; scans: string }[]>`select indexrelname as name, idx_scan as scans from pg_stat_user_indexes where relname = 'evidence'`;
+  const rows = await sql<
+    { name: string; scans: string }[]
+  >`select indexrelname as name, idx_scan as scans from pg_stat_user_indexes where relname = 'evidence'`;
   return Object.fromEntries(rows.map((r) => [r.name, Number(r.scans)]));
 }
 
@@ -277,6 +297,15 @@ interface MigrationJson {
   };
 }
 
+/** The JSON outcome `ig-evolve run --json` prints; a run that printed none is a broken bench. */
+function outcomeOf(run: CliRun): MigrationJson {
+  try {
+    return JSON.parse(run.stdout) as MigrationJson;
+  } catch {
+    throw new Error(`ig-evolve exited ${run.code} without an outcome:\n${run.stderr.split('\n').slice(-15).join('\n')}`);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -310,13 +339,32 @@ async function main(): Promise<void> {
   say('bench: during: ig-evolve run evidence-covering');
   from = Date.now();
   const run = await evolve(
-    ['run', 'evidence-covering', ...BUILD_NICE, '--json', '--actor', 'bench@evolution', '--sample-rate', String(SAMPLE_RATE), '--shadow-window', `${SHADOW_S}s`, '--min-comparisons', '120', '--watch-window', `${WATCH_S}s`, '--watch-min-comparisons', '80'],
+    [
+      'run',
+      'evidence-covering',
+      ...BUILD_NICE,
+      '--json',
+      '--actor',
+      'bench@evolution',
+      '--sample-rate',
+      String(SAMPLE_RATE),
+      '--shadow-window',
+      `${SHADOW_S}s`,
+      '--min-comparisons',
+      '100',
+      '--watch-window',
+      `${WATCH_S}s`,
+      '--watch-min-comparisons',
+      '60',
+    ],
     db.url,
   );
   await mark('during', from);
-  const migration = JSON.parse(run.stdout) as MigrationJson;
+  const migration = outcomeOf(run);
   if (run.code !== 0) say(`bench: the migration did not complete (${migration.result}: ${migration.reasons.join('; ')})`);
-  const ledger = await stats<{ kind: string; at: Date }[]>`select kind, at from ledger where payload->>'migrationId' = ${migration.migration.id} order by seq`;
+  const ledger = await stats<
+    { kind: string; at: Date }[]
+  >`select kind, at from ledger where payload->>'migrationId' = ${migration.migration.id} order by seq`;
   const at = (kind: string) => ledger.find((l) => l.kind === kind)?.at.getTime();
   const stages: Window[] = [];
   const stage = (name: string, a?: number, b?: number) => {
@@ -336,16 +384,39 @@ async function main(): Promise<void> {
 
   say('bench: drill: a faulty candidate that drops a row');
   from = Date.now();
-  const drill = await evolve(['run', 'evidence-covering-drill-drop-row', '--drill', '--json', '--actor', 'bench@evolution', '--sample-rate', String(SAMPLE_RATE), '--shadow-window', `${SHADOW_S}s`, '--min-comparisons', '120'], db.url);
-  const drillJson = JSON.parse(drill.stdout) as MigrationJson;
-  const forced = await gql(server.url, sre, `mutation($id: ID!) { setReadPath(migrationId: $id, path: CANDIDATE) { phase } }`, { id: drillJson.migration.id });
-  const [exemplar] = await stats<{ exemplar: unknown; trace_id: string; args_hash: string; primary_hash: string; candidate_hash: string }[]>`
+  const drill = await evolve(
+    [
+      'run',
+      'evidence-covering-drill-drop-row',
+      '--drill',
+      '--json',
+      '--actor',
+      'bench@evolution',
+      '--sample-rate',
+      String(SAMPLE_RATE),
+      '--shadow-window',
+      `${SHADOW_S}s`,
+      '--min-comparisons',
+      '100',
+    ],
+    db.url,
+  );
+  const drillJson = outcomeOf(drill);
+  const forced = await gql(server.url, sre, `mutation($id: ID!) { setReadPath(migrationId: $id, path: CANDIDATE) { phase } }`, {
+    id: drillJson.migration.id,
+  });
+  const [exemplar] = await stats<
+    { exemplar: unknown; trace_id: string; args_hash: string; primary_hash: string; candidate_hash: string }[]
+  >`
     select exemplar, trace_id, args_hash, primary_hash, candidate_hash from migration_comparisons where migration_id = ${drillJson.migration.id} and outcome = 'MISMATCH' order by id limit 1`;
   await mark('drill', from);
 
   say('bench: forced rollback: ig-evolve rollback evidence-covering');
   from = Date.now();
-  const rollback = await evolve(['rollback', 'evidence-covering', '--actor', 'bench@evolution', '--reason', 'bench: forced rollback', '--json'], db.url);
+  const rollback = await evolve(
+    ['rollback', 'evidence-covering', '--actor', 'bench@evolution', '--reason', 'bench: forced rollback', '--json'],
+    db.url,
+  );
   const flippedAt = Date.now();
   let route = await routeOf(server.metrics);
   while (route !== 'baseline' && Date.now() - flippedAt < 30_000) {
@@ -389,34 +460,80 @@ async function main(): Promise<void> {
   const w = (s = '') => lines.push(s);
   w('# Zero-downtime data evolution of `Service.evidence`: bench results');
   w();
-  w(`Run ${new Date(t0).toISOString()} by \`npm run bench:evolution\` in ${((Date.now() - t0) / 1000).toFixed(0)} s on ${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'cpu'}), Node ${process.version}, PostgreSQL ${db.version}${embedded ? ' (embedded, default settings)' : ''}.`);
-  w(`Machine load average (1 min) at start ${loadAtStart.toFixed(1)}, at end ${(loadavg()[0] ?? 0).toFixed(1)}${NICE === null ? '' : `; the bench's processes ran at nice ${NICE}`}.`);
-  w(`Data: ${EVIDENCE_ROWS.toLocaleString('en')} evidence rows over ${SERVICES} services (500 per service, spread over the table), seeded with generate_series in ${db.seedSeconds.toFixed(1)} s, then VACUUM ANALYZE.`);
-  w(`Load: one replica (src/server.ts, production settings, pool 10, shadow lane 3 connections / 2 in flight), an open-loop generator at ${RATE} requests/s, each the gateway's \`_entities\` batch of ${BATCH} services with \`evidence(first: ${PAGE})\` (latency counted from each request's scheduled time). Shadow sample rate ${SAMPLE_RATE}. The index build uses one core (max_parallel_maintenance_workers 0)${BUILD_NICE.length ? ', its backend at nice 10 (`ig-evolve --build-nice 10`)' : ''}.`);
+  w(
+    `Run ${new Date(t0).toISOString()} by \`npm run bench:evolution\` in ${((Date.now() - t0) / 1000).toFixed(0)} s on ${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'cpu'}), Node ${process.version}, PostgreSQL ${db.version}${embedded ? ' (embedded, default settings)' : ''}.`,
+  );
+  w(
+    `Machine load average (1 min) at start ${loadAtStart.toFixed(1)}, at end ${(loadavg()[0] ?? 0).toFixed(1)}${NICE === null ? '' : `; the bench's processes ran at nice ${NICE}`}.`,
+  );
+  w(
+    `Data: ${EVIDENCE_ROWS.toLocaleString('en')} evidence rows over ${SERVICES} services (500 per service, spread over the table), seeded with generate_series in ${db.seedSeconds.toFixed(1)} s, then VACUUM ANALYZE.`,
+  );
+  w(
+    `Load: one replica (src/server.ts, production settings, pool 10, shadow lane 3 connections / 2 in flight), an open-loop generator at ${RATE} requests/s, each the gateway's \`_entities\` batch of ${BATCH} services with \`evidence(first: ${PAGE})\` (latency counted from each request's scheduled time). Shadow sample rate ${SAMPLE_RATE}. The index build uses one core (max_parallel_maintenance_workers 0)${BUILD_NICE.length ? ', its backend at nice 10 (`ig-evolve --build-nice 10`)' : ''}.`,
+  );
   w();
   w('## Summary');
   w();
-  w(`- **Errors during the migration: ${during.errors} of ${during.requests} requests (${pct(during.errorShare)})**; ${rows.reduce((n, r) => n + (r.name.startsWith('—') ? 0 : r.errors), 0)} errors in the whole run.`);
-  w(`- **p95 before / during / after: ${f1(before.p95)} / ${f1(during.p95)} / ${f1(after.p95)} ms** — during/before ${(during.p95 / before.p95).toFixed(2)}, after/before ${(after.p95 / before.p95).toFixed(2)}.`);
-  w(`- **Verdict: ${migration.migration.verdict}** → ${migration.result} (${migration.migration.comparisons} comparisons, **${migration.migration.divergences} divergences**, ${migration.migration.races} races explained away).`);
-  w(`- **Faulty candidate: verdict ${drillJson.migration.verdict}, cutover refused** (${drillJson.result}, exit ${drill.code}) with ${drillJson.migration.divergences} divergences; a forced \`setReadPath(CANDIDATE)\` was refused with ${forced.errors?.[0]?.extensions?.code ?? 'no error (!)'} ${forced.errors?.[0]?.extensions?.details?.reason ?? ''}.`);
-  w(`- **Forced rollback** (\`ig-evolve rollback\`, exit ${rollback.code}): the replica served the v1 path ${(propagationMs / 1000).toFixed(2)} s after the flip was committed (refresh interval 1 s); ${rows.find((r) => r.name === 'after rollback')?.errors ?? 0} errors after it.`);
-  w(`- **Answers: ${changed} of ${samples.filter((s) => s.ok).length} successful responses differed from the first answer to the same batch** (the data is static, so every read path must answer byte for byte the same, through build, shadow, cutover, completion, drill and rollback).`);
+  w(
+    `- **Errors during the migration: ${during.errors} of ${during.requests} requests (${pct(during.errorShare)})**; ${rows.reduce((n, r) => n + (r.name.startsWith('—') ? 0 : r.errors), 0)} errors in the whole run.`,
+  );
+  w(
+    `- **p95 before / during / after: ${f1(before.p95)} / ${f1(during.p95)} / ${f1(after.p95)} ms** — during/before ${(during.p95 / before.p95).toFixed(2)}, after/before ${(after.p95 / before.p95).toFixed(2)}.`,
+  );
+  w(
+    `- **Verdict: ${migration.migration.verdict}** → ${migration.result} (${migration.migration.comparisons} comparisons, **${migration.migration.divergences} divergences**, ${migration.migration.races} races explained away).`,
+  );
+  w(
+    `- **Faulty candidate: verdict ${drillJson.migration.verdict}, cutover refused** (${drillJson.result}, exit ${drill.code}) with ${drillJson.migration.divergences} divergences; a forced \`setReadPath(CANDIDATE)\` was refused with ${forced.errors?.[0]?.extensions?.code ?? 'no error (!)'} ${forced.errors?.[0]?.extensions?.details?.reason ?? ''}.`,
+  );
+  w(
+    `- **Forced rollback** (\`ig-evolve rollback\`, exit ${rollback.code}): the replica served the v1 path ${(propagationMs / 1000).toFixed(2)} s after the flip was committed (refresh interval 1 s); ${rows.find((r) => r.name === 'after rollback')?.errors ?? 0} errors after it.`,
+  );
+  w(
+    `- **Answers: ${changed} of ${samples.filter((s) => s.ok).length} successful responses differed from the first answer to the same batch** (the data is static, so every read path must answer byte for byte the same, through build, shadow, cutover, completion, drill and rollback).`,
+  );
   w();
   w('## Latency by window (ms, successful requests; errors counted separately)');
   w();
   w('| window | seconds | requests | errors | error share | p50 | p95 | p99 | p95 / before |');
   w('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const r of rows) w(`| ${r.name} | ${r.seconds.toFixed(0)} | ${r.requests} | ${r.errors} | ${pct(r.errorShare)} | ${f1(r.p50)} | ${f1(r.p95)} | ${f1(r.p99)} | ${(r.p95 / before.p95).toFixed(2)} |`);
+  for (const r of rows)
+    w(
+      `| ${r.name} | ${r.seconds.toFixed(0)} | ${r.requests} | ${r.errors} | ${pct(r.errorShare)} | ${f1(r.p50)} | ${f1(r.p95)} | ${f1(r.p99)} | ${(r.p95 / before.p95).toFixed(2)} |`,
+    );
   w();
-  w('`during` is the whole `ig-evolve run` (build, readiness, shadow, judge, cutover, watch); the `—` rows split it at the ledger entries.');
+  w(
+    '`during` is the whole `ig-evolve run` (build, readiness, shadow, judge, cutover, watch); the `—` rows split it at the ledger entries. While shadowing, the sampled share of calls also runs the other read (on the shadow lane) and hashes both answers on the replica: that extra work on the same two cores, not the served read (see the primary p95 the judge measured), is what moves the p95 of that stage. The index build runs for a few seconds only, so its row rests on few requests.',
+  );
   w();
   w('## The judge (shadow window)');
   w();
   w('| figure | value |');
   w('| --- | --- |');
-  const order = ['comparisons', 'divergences', 'races', 'candidateAttempts', 'candidateErrors', 'candidateTimeouts', 'candidateErrorRate', 'primaryP50Ms', 'primaryP95Ms', 'candidateP50Ms', 'candidateP95Ms', 'mannWhitneyU', 'mannWhitneyZ', 'pValue', 'hodgesLehmannMs', 'latencyRatio', 'planUsesIndex', 'planChanged', 'planFingerprint'];
-  for (const [k, v] of order.filter((k) => k in f).map((k) => [k, f[k]] as const)) w(`| ${k} | ${typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : String(v)} |`);
+  const order = [
+    'comparisons',
+    'divergences',
+    'races',
+    'candidateAttempts',
+    'candidateErrors',
+    'candidateTimeouts',
+    'candidateErrorRate',
+    'primaryP50Ms',
+    'primaryP95Ms',
+    'candidateP50Ms',
+    'candidateP95Ms',
+    'mannWhitneyU',
+    'mannWhitneyZ',
+    'pValue',
+    'hodgesLehmannMs',
+    'latencyRatio',
+    'planUsesIndex',
+    'planChanged',
+    'planFingerprint',
+  ];
+  for (const [k, v] of order.filter((k) => k in f).map((k) => [k, f[k]] as const))
+    w(`| ${k} | ${typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : String(v)} |`);
   w();
   w(`Reasons: ${(migration.migration.verdictReport?.reasons ?? []).map((r) => `\n- ${r}`).join('')}`);
   w();
@@ -432,7 +549,9 @@ async function main(): Promise<void> {
     prev = name;
   }
   w();
-  w('The v1 statement keeps `evidence_service_idx` through the build (the new index is keyed on `service_id collate "C"`, which only the candidate asks for); the new index serves from the shadow on, and alone after completion; the rollback takes the replica back to v1.');
+  w(
+    'The v1 statement keeps `evidence_service_idx` through the build (the new index is keyed on `service_id collate "C"`, which only the candidate asks for, so `during` starts with v1 alone); the new index serves from the shadow on, and alone after completion; the rollback takes the replica back to v1. PostgreSQL flushes an idle pooled backend\'s statistics up to 10 s late, so each row can hold the tail of the window before it (the `after rollback` row holds the end of `after`).',
+  );
   w();
   w('## Faulty candidate (drill)');
   w();
@@ -441,7 +560,21 @@ async function main(): Promise<void> {
   w('First exemplar:');
   w();
   w('```json');
-  w(JSON.stringify(exemplar ? { traceId: exemplar.trace_id, argsHash: exemplar.args_hash, primaryHash: exemplar.primary_hash, candidateHash: exemplar.candidate_hash, detail: exemplar.exemplar } : null, null, 2));
+  w(
+    JSON.stringify(
+      exemplar
+        ? {
+            traceId: exemplar.trace_id,
+            argsHash: exemplar.args_hash,
+            primaryHash: exemplar.primary_hash,
+            candidateHash: exemplar.candidate_hash,
+            detail: exemplar.exemplar,
+          }
+        : null,
+      null,
+      2,
+    ),
+  );
   w('```');
   w();
   w('## Replica metrics at the end');

@@ -18,7 +18,7 @@ import { systemClock } from '../util/clock.js';
 import { runCli } from './run.js';
 
 const program = new Command('ig-evolve').description(
-  'Zero-downtime data evolution: build a plan\'s index online, shadow the candidate read, judge it, cut over, watch, roll back',
+  "Zero-downtime data evolution: build a plan's index online, shadow the candidate read, judge it, cut over, watch, roll back",
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -46,7 +46,16 @@ function parseRate(value: string): number {
   return n;
 }
 
-const NUMERIC_THRESHOLDS = ['alpha', 'latencyFailRatio', 'latencyMarginalRatio', 'p95MarginalRatio', 'maxDivergences', 'maxCandidateErrorRate', 'minComparisons', 'watchP95RegressionRatio'] as const;
+const NUMERIC_THRESHOLDS = [
+  'alpha',
+  'latencyFailRatio',
+  'latencyMarginalRatio',
+  'p95MarginalRatio',
+  'maxDivergences',
+  'maxCandidateErrorRate',
+  'minComparisons',
+  'watchP95RegressionRatio',
+] as const;
 
 function parseThreshold(value: string, previous: Partial<JudgeThresholds> = {}): Partial<JudgeThresholds> {
   const [key, raw] = value.split('=', 2);
@@ -56,7 +65,10 @@ function parseThreshold(value: string, previous: Partial<JudgeThresholds> = {}):
   }
   const k = NUMERIC_THRESHOLDS.find((t) => t === key);
   const n = Number(raw);
-  if (!k || raw === undefined || !Number.isFinite(n)) throw new InvalidArgumentError(`--threshold takes KEY=NUMBER, KEY one of ${NUMERIC_THRESHOLDS.join(', ')} (or planChange=FAIL|MARGINAL)`);
+  if (!k || raw === undefined || !Number.isFinite(n))
+    throw new InvalidArgumentError(
+      `--threshold takes KEY=NUMBER, KEY one of ${NUMERIC_THRESHOLDS.join(', ')} (or planChange=FAIL|MARGINAL)`,
+    );
   return { ...previous, [k]: n };
 }
 
@@ -78,7 +90,8 @@ async function databaseUrl(opts: DbOptions): Promise<string> {
     () => null,
   );
   const port = lines?.[3]?.trim();
-  if (!port || !/^\d+$/.test(port)) throw new Error(`no database: pass --database-url, set DATABASE_URL, or start the server (embedded PostgreSQL in ${c.DATA_DIR}/pg)`);
+  if (!port || !/^\d+$/.test(port))
+    throw new Error(`no database: pass --database-url, set DATABASE_URL, or start the server (embedded PostgreSQL in ${c.DATA_DIR}/pg)`);
   return `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
 }
 
@@ -105,11 +118,14 @@ function buildRenicer(url: string, nice: number | undefined, say: (line: string)
     void readFile(`/proc/${pid}/comm`, 'utf8')
       .then((comm) => {
         if (comm.trim() !== 'postgres') throw new Error(`process ${pid} is not a postgres backend`);
-        return new Promise<void>((resolve, reject) => execFile('renice', ['-n', String(nice), '-p', String(pid)], (err) => (err ? reject(err) : resolve())));
+        return new Promise<void>((resolve, reject) =>
+          execFile('renice', ['-n', String(nice), '-p', String(pid)], (err) => (err ? reject(err) : resolve())),
+        );
       })
       .then(
         () => say(`[build] backend ${pid} runs the build at nice ${nice}`),
-        (err: unknown) => say(`[build] could not renice backend ${pid}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`),
+        (err: unknown) =>
+          say(`[build] could not renice backend ${pid}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`),
       );
   };
 }
@@ -126,7 +142,8 @@ async function open(opts: DbOptions, parallelWorkers = 0) {
     connection: { application_name: 'ig-evolve', max_parallel_maintenance_workers: parallelWorkers },
   });
   try {
-    if (!(await migrationsApplied(sql, await expectedMigrations()))) throw new Error('the database lacks migrations this build ships: run `npm run db:migrate` (or start a replica) first');
+    if (!(await migrationsApplied(sql, await expectedMigrations())))
+      throw new Error('the database lacks migrations this build ships: run `npm run db:migrate` (or start a replica) first');
   } catch (err) {
     await sql.end({ timeout: 5 });
     throw err;
@@ -147,7 +164,19 @@ const secs = (v: number) => `${(v / 1000).toFixed(0)} s`;
 
 function statusTable(rows: DataMigrationModel[]): string {
   if (rows.length === 0) return 'no data migrations\n';
-  const head = ['id', 'plan', 'phase', 'read path', 'sample', 'comparisons', 'divergences', 'primary p95', 'candidate p95', 'verdict', 'updated'];
+  const head = [
+    'id',
+    'plan',
+    'phase',
+    'read path',
+    'sample',
+    'comparisons',
+    'divergences',
+    'primary p95',
+    'candidate p95',
+    'verdict',
+    'updated',
+  ];
   const body = rows.map((r) => [
     r.id.slice(0, 8),
     r.plan,
@@ -162,7 +191,11 @@ function statusTable(rows: DataMigrationModel[]): string {
     r.updatedAt.toISOString().replace(/\.\d+Z$/, 'Z'),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   const reasons = rows.filter((r) => r.failureReason).map((r) => `  ${r.id.slice(0, 8)}: ${r.failureReason}`);
   return `${[line(head), ...body.map(line)].join('\n')}\n${reasons.length ? `\n${reasons.join('\n')}\n` : ''}`;
 }
@@ -225,7 +258,10 @@ class ProgressDisplay {
   build(e: BuildEvent): void {
     switch (e.type) {
       case 'throttled':
-        this.tick(`[build] throttled: ${e.load.active} active sessions (limit ${e.limits.maxActive}), replication lag ${e.load.lagSeconds.toFixed(1)} s (limit ${e.limits.maxLagSeconds} s)`, true);
+        this.tick(
+          `[build] throttled: ${e.load.active} active sessions (limit ${e.limits.maxActive}), replication lag ${e.load.lagSeconds.toFixed(1)} s (limit ${e.limits.maxLagSeconds} s)`,
+          true,
+        );
         break;
       case 'attempt':
         this.say(`[build] attempt ${e.attempt}: CREATE INDEX CONCURRENTLY`);
@@ -248,7 +284,9 @@ class ProgressDisplay {
   event(e: RunEvent): void {
     switch (e.type) {
       case 'migration':
-        this.say(`ig-evolve: ${e.resumed ? 'resuming' : 'started'} migration ${e.migration.id} of plan ${e.migration.plan} (${e.migration.phase}, sample rate ${e.migration.shadowSampleRate})`);
+        this.say(
+          `ig-evolve: ${e.resumed ? 'resuming' : 'started'} migration ${e.migration.id} of plan ${e.migration.plan} (${e.migration.phase}, sample rate ${e.migration.shadowSampleRate})`,
+        );
         break;
       case 'phase':
         this.say(`[phase] ${e.migration.phase}, read path ${e.migration.readPath}`);
@@ -283,13 +321,22 @@ class ProgressDisplay {
   }
 }
 
-const EXIT: Record<RunResult, number> = { COMPLETE: 0, REFUSED: 2, MARGINAL: 2, ROLLED_BACK: 3, WATCH_INCONCLUSIVE: 4, INTERRUPTED: 4, FAILED: 4 };
+const EXIT: Record<RunResult, number> = {
+  COMPLETE: 0,
+  REFUSED: 2,
+  MARGINAL: 2,
+  ROLLED_BACK: 3,
+  WATCH_INCONCLUSIVE: 4,
+  INTERRUPTED: 4,
+  FAILED: 4,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Commands
 // ---------------------------------------------------------------------------------------------
 
-const dbOption = () => new Option('--database-url <url>', "the replicas' database (default DATABASE_URL, or the embedded PostgreSQL of `npm start`)");
+const dbOption = () =>
+  new Option('--database-url <url>', "the replicas' database (default DATABASE_URL, or the embedded PostgreSQL of `npm start`)");
 
 program
   .command('plans')
@@ -328,7 +375,9 @@ interface RunCliOptions extends DbOptions {
 
 program
   .command('run')
-  .description('Build the index online, shadow, judge, cut over on PASS and watch (resumes the plan\'s live migration). Exit 0 complete, 2 cutover refused, 3 rolled back, 4 stopped otherwise')
+  .description(
+    "Build the index online, shadow, judge, cut over on PASS and watch (resumes the plan's live migration). Exit 0 complete, 2 cutover refused, 3 rolled back, 4 stopped otherwise",
+  )
   .argument('<plan>', 'plan name (ig-evolve plans)')
   .addOption(dbOption())
   .option('--actor <name>', 'who runs it, for the ledger (default user@host)')
@@ -389,7 +438,10 @@ program
         },
       });
       display.say(`[done] ${outcome.result}${outcome.reasons.length ? `: ${outcome.reasons.join('; ')}` : ''}`);
-      if (o.json) process.stdout.write(`${JSON.stringify({ result: outcome.result, reasons: outcome.reasons, migration: migrationJson(outcome.migration) }, null, 2)}\n`);
+      if (o.json)
+        process.stdout.write(
+          `${JSON.stringify({ result: outcome.result, reasons: outcome.reasons, migration: migrationJson(outcome.migration) }, null, 2)}\n`,
+        );
       else process.stdout.write(statusTable([outcome.migration]));
       process.exitCode = EXIT[outcome.result];
     } finally {
@@ -416,7 +468,9 @@ program
 
 program
   .command('rollback')
-  .description("The rollback switch: the plan's migration in force goes back to the primary read on every replica within seconds (ledgered)")
+  .description(
+    "The rollback switch: the plan's migration in force goes back to the primary read on every replica within seconds (ledgered)",
+  )
   .argument('<plan>', 'plan name')
   .addOption(dbOption())
   .option('--actor <name>', 'who rolls back, for the ledger (default user@host)')
@@ -426,7 +480,9 @@ program
     const { evolution, close } = await open(o);
     try {
       const m = await evolution.rollbackPlan(planName, o.actor ?? defaultActor(), o.reason ?? null);
-      process.stderr.write(`ig-evolve: migration ${m.id} of ${m.plan} is ${m.phase}; read path ${m.readPath} (every replica follows within its refresh interval)\n`);
+      process.stderr.write(
+        `ig-evolve: migration ${m.id} of ${m.plan} is ${m.phase}; read path ${m.readPath} (every replica follows within its refresh interval)\n`,
+      );
       process.stdout.write(o.json ? `${JSON.stringify(migrationJson(m), null, 2)}\n` : statusTable([m]));
     } catch (err) {
       if (err instanceof EvolutionError) throw new Error(`${err.reason}: ${err.message}`, { cause: err });

@@ -65,14 +65,23 @@ export async function databaseLoad(sql: Sql): Promise<Load> {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Waits while the database is busier than the limits allow; throws after `maxWaitMs`. */
-export async function waitForCapacity(sql: Sql, opts: ThrottleOptions, probe: (sql: Sql) => Promise<Load>, onEvent?: (e: BuildEvent) => void): Promise<void> {
+export async function waitForCapacity(
+  sql: Sql,
+  opts: ThrottleOptions,
+  probe: (sql: Sql) => Promise<Load>,
+  onEvent?: (e: BuildEvent) => void,
+): Promise<void> {
   const started = Date.now();
   for (;;) {
     const load = await probe(sql);
     if (load.active <= opts.maxActive && load.lagSeconds <= opts.maxLagSeconds) return;
     onEvent?.({ type: 'throttled', load, limits: { maxActive: opts.maxActive, maxLagSeconds: opts.maxLagSeconds } });
     if (Date.now() - started >= opts.maxWaitMs) {
-      throw new EvolutionError('CONFLICT', 'THROTTLED', `database stayed busy for ${Math.round(opts.maxWaitMs / 1000)} s (${load.active} active sessions, ${load.lagSeconds.toFixed(1)} s replication lag)`);
+      throw new EvolutionError(
+        'CONFLICT',
+        'THROTTLED',
+        `database stayed busy for ${Math.round(opts.maxWaitMs / 1000)} s (${load.active} active sessions, ${load.lagSeconds.toFixed(1)} s replication lag)`,
+      );
     }
     await sleep(opts.pollMs);
   }
@@ -80,7 +89,16 @@ export async function waitForCapacity(sql: Sql, opts: ThrottleOptions, probe: (s
 
 async function progressOf(sql: Sql, table: string): Promise<BuildProgress | null> {
   const [row] = await sql<
-    { pid: number; phase: string; blocks_done: string; blocks_total: string; tuples_done: string; tuples_total: string; lockers_done: string; lockers_total: string }[]
+    {
+      pid: number;
+      phase: string;
+      blocks_done: string;
+      blocks_total: string;
+      tuples_done: string;
+      tuples_total: string;
+      lockers_done: string;
+      lockers_total: string;
+    }[]
   >`select pid, phase, blocks_done, blocks_total, tuples_done, tuples_total, lockers_done, lockers_total
     from pg_stat_progress_create_index where relid = to_regclass(${table}) and datname = current_database() limit 1`;
   if (!row) return null;
@@ -133,13 +151,23 @@ export async function buildPlanIndex(sql: Sql, plan: MigrationPlan, opts: BuildO
     });
   } catch (err) {
     if (err instanceof EvolutionError) throw err;
-    throw new EvolutionError('INTERNAL_SERVER_ERROR', 'INDEX_BUILD_FAILED', `index ${plan.index.name} not built: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new EvolutionError(
+      'INTERNAL_SERVER_ERROR',
+      'INDEX_BUILD_FAILED',
+      `index ${plan.index.name} not built: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
   } finally {
     clearInterval(poller);
   }
   // buildIndexConcurrently returns only for a valid and ready index; say so from the catalog.
   const state = await indexState(sql, plan.index.name);
-  if (!state.valid || !state.ready) throw new EvolutionError('INTERNAL_SERVER_ERROR', 'INDEX_BUILD_FAILED', `index ${plan.index.name} is not valid and ready after its build`);
+  if (!state.valid || !state.ready)
+    throw new EvolutionError(
+      'INTERNAL_SERVER_ERROR',
+      'INDEX_BUILD_FAILED',
+      `index ${plan.index.name} is not valid and ready after its build`,
+    );
   opts.onEvent?.({ type: 'valid', result, state });
   return state;
 }

@@ -254,11 +254,27 @@ async function shadow<A, R>(o: DualReadOptions<A, R>, served: R, servedMs: numbe
   try {
     first = o.compare(p, c);
   } catch (err) {
-    safeRecord(o, { ...base, ...latencies, outcome: 'SHADOW_ERROR', primaryHash: null, candidateHash: null, error: `compare: ${errorText(err)}`, exemplar: null });
+    safeRecord(o, {
+      ...base,
+      ...latencies,
+      outcome: 'SHADOW_ERROR',
+      primaryHash: null,
+      candidateHash: null,
+      error: `compare: ${errorText(err)}`,
+      exemplar: null,
+    });
     return;
   }
   if (first.match) {
-    safeRecord(o, { ...base, ...latencies, outcome: 'MATCH', primaryHash: first.primaryHash, candidateHash: first.candidateHash, error: null, exemplar: null });
+    safeRecord(o, {
+      ...base,
+      ...latencies,
+      outcome: 'MATCH',
+      primaryHash: first.primaryHash,
+      candidateHash: first.candidateHash,
+      error: null,
+      exemplar: null,
+    });
     return;
   }
 
@@ -278,13 +294,25 @@ async function shadow<A, R>(o: DualReadOptions<A, R>, served: R, servedMs: numbe
   };
   try {
     const both = await onLane(
-      () => o.lane.readOnly(async (tx) => [await o.primary(tx, o.args), await o.candidate(tx, o.args)] as const, { timeoutMs: o.timeoutMs * 2, snapshot: true }),
+      () =>
+        o.lane.readOnly(async (tx) => [await o.primary(tx, o.args), await o.candidate(tx, o.args)] as const, {
+          timeoutMs: o.timeoutMs * 2,
+          snapshot: true,
+        }),
       o.timeoutMs * 2,
       releaseConfirm,
     );
     const again = o.compare(both[0], both[1]);
     if (again.match) {
-      safeRecord(o, { ...base, ...latencies, outcome: 'RACE', primaryHash: first.primaryHash, candidateHash: first.candidateHash, error: null, exemplar: null });
+      safeRecord(o, {
+        ...base,
+        ...latencies,
+        outcome: 'RACE',
+        primaryHash: first.primaryHash,
+        candidateHash: first.candidateHash,
+        error: null,
+        exemplar: null,
+      });
     } else {
       recordMismatch(o, base, latencies, again, both[0], both[1], { confirmed: true });
     }
@@ -308,5 +336,13 @@ function recordMismatch<A, R>(
   } catch (err) {
     exemplar = { confirmation, describeError: errorText(err) };
   }
-  safeRecord(o, { ...base, ...latencies, outcome: 'MISMATCH', primaryHash: cmp.primaryHash, candidateHash: cmp.candidateHash, error: null, exemplar });
+  safeRecord(o, {
+    ...base,
+    ...latencies,
+    outcome: 'MISMATCH',
+    primaryHash: cmp.primaryHash,
+    candidateHash: cmp.candidateHash,
+    error: null,
+    exemplar,
+  });
 }

@@ -16,7 +16,13 @@ export function erfc(x: number): number {
     Math.exp(
       -z * z -
         1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? r : 2 - r;
 }
@@ -42,7 +48,12 @@ export interface MannWhitneyResult {
  * default, continuity correction, as SciPy's `mannwhitneyu(x, y, method="asymptotic")` and
  * Kayenta's classifier compute it. `greater`: x tends to be larger than y.
  */
-export function mannWhitneyU(x: readonly number[], y: readonly number[], alternative: Alternative = 'two-sided', continuity = true): MannWhitneyResult {
+export function mannWhitneyU(
+  x: readonly number[],
+  y: readonly number[],
+  alternative: Alternative = 'two-sided',
+  continuity = true,
+): MannWhitneyResult {
   const n1 = x.length;
   const n2 = y.length;
   if (n1 === 0 || n2 === 0) throw new RangeError('mannWhitneyU needs two non-empty samples');
@@ -52,7 +63,7 @@ export function mannWhitneyU(x: readonly number[], y: readonly number[], alterna
   const n = n1 + n2;
   let rankSum1 = 0;
   let tieTerm = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && (all[j + 1] as { v: number }).v === (all[i] as { v: number }).v) j++;
     // Ranks i+1 .. j+1 share their average.
@@ -85,7 +96,10 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
 }
 
 export function quantile(values: readonly number[], q: number): number {
-  return quantileSorted([...values].sort((a, b) => a - b), q);
+  return quantileSorted(
+    [...values].sort((a, b) => a - b),
+    q,
+  );
 }
 
 /** At most `max` order statistics spread evenly over the sample, so big windows stay cheap. */
@@ -99,8 +113,14 @@ function thin(sorted: readonly number[], max: number): number[] {
  * (on thinned samples beyond 500 values each, which moves the estimate by well under a bin).
  */
 export function hodgesLehmann(x: readonly number[], y: readonly number[]): number {
-  const xs = thin([...x].sort((a, b) => a - b), 500);
-  const ys = thin([...y].sort((a, b) => a - b), 500);
+  const xs = thin(
+    [...x].sort((a, b) => a - b),
+    500,
+  );
+  const ys = thin(
+    [...y].sort((a, b) => a - b),
+    500,
+  );
   const diffs = new Float64Array(xs.length * ys.length);
   let k = 0;
   for (const a of xs) for (const b of ys) diffs[k++] = a - b;
@@ -179,7 +199,8 @@ export interface JudgeReport {
   stage: 'shadow' | 'watch';
 }
 
-const worst = (a: AcaVerdict, b: AcaVerdict): AcaVerdict => (a === 'FAIL' || b === 'FAIL' ? 'FAIL' : a === 'MARGINAL' || b === 'MARGINAL' ? 'MARGINAL' : 'PASS');
+const worst = (a: AcaVerdict, b: AcaVerdict): AcaVerdict =>
+  a === 'FAIL' || b === 'FAIL' ? 'FAIL' : a === 'MARGINAL' || b === 'MARGINAL' ? 'MARGINAL' : 'PASS';
 const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** digits;
 const fmt = (v: number | null) => (v === null ? 'n/a' : `${round(v, 2)}`);
 
@@ -198,12 +219,24 @@ export function judge(input: JudgeInput, t: JudgeThresholds, now: Date): JudgeRe
 
   checks.push(
     input.divergences > t.maxDivergences
-      ? { name: 'divergence', result: 'FAIL', detail: `${input.divergences} confirmed divergence(s) in ${input.comparisons} comparisons (at most ${t.maxDivergences} allowed)` }
-      : { name: 'divergence', result: 'PASS', detail: `${input.divergences} divergences in ${input.comparisons} comparisons (${input.races} race(s) explained away)` },
+      ? {
+          name: 'divergence',
+          result: 'FAIL',
+          detail: `${input.divergences} confirmed divergence(s) in ${input.comparisons} comparisons (at most ${t.maxDivergences} allowed)`,
+        }
+      : {
+          name: 'divergence',
+          result: 'PASS',
+          detail: `${input.divergences} divergences in ${input.comparisons} comparisons (${input.races} race(s) explained away)`,
+        },
   );
   checks.push(
     errorRate > t.maxCandidateErrorRate
-      ? { name: 'errors', result: 'FAIL', detail: `candidate error rate ${round(errorRate * 100, 2)}% (${input.candidateErrors} errors, ${input.candidateTimeouts} timeouts in ${input.candidateAttempts}) exceeds ${t.maxCandidateErrorRate * 100}%` }
+      ? {
+          name: 'errors',
+          result: 'FAIL',
+          detail: `candidate error rate ${round(errorRate * 100, 2)}% (${input.candidateErrors} errors, ${input.candidateTimeouts} timeouts in ${input.candidateAttempts}) exceeds ${t.maxCandidateErrorRate * 100}%`,
+        }
       : { name: 'errors', result: 'PASS', detail: `candidate error rate ${round(errorRate * 100, 2)}%` },
   );
 
@@ -218,9 +251,20 @@ export function judge(input: JudgeInput, t: JudgeThresholds, now: Date): JudgeRe
     const slower = mw.pValue < t.alpha;
     const effect = ratio ?? 1;
     const figures = `U=${round(mw.u, 1)}, p=${mw.pValue.toPrecision(3)}, latency ratio ${fmt(ratio)}`;
-    if (slower && effect > t.latencyFailRatio) checks.push({ name: 'latency', result: 'FAIL', detail: `candidate significantly slower (${figures} > ${t.latencyFailRatio})` });
-    else if (slower && effect > t.latencyMarginalRatio) checks.push({ name: 'latency', result: 'MARGINAL', detail: `candidate significantly slower (${figures} > ${t.latencyMarginalRatio})` });
-    else checks.push({ name: 'latency', result: 'PASS', detail: slower ? `candidate slower but within tolerance (${figures})` : `candidate not slower (${figures})` });
+    if (slower && effect > t.latencyFailRatio)
+      checks.push({ name: 'latency', result: 'FAIL', detail: `candidate significantly slower (${figures} > ${t.latencyFailRatio})` });
+    else if (slower && effect > t.latencyMarginalRatio)
+      checks.push({
+        name: 'latency',
+        result: 'MARGINAL',
+        detail: `candidate significantly slower (${figures} > ${t.latencyMarginalRatio})`,
+      });
+    else
+      checks.push({
+        name: 'latency',
+        result: 'PASS',
+        detail: slower ? `candidate slower but within tolerance (${figures})` : `candidate not slower (${figures})`,
+      });
     const p95p = quantileSorted(primary, 0.95);
     const p95c = quantileSorted(candidate, 0.95);
     checks.push(
@@ -232,15 +276,27 @@ export function judge(input: JudgeInput, t: JudgeThresholds, now: Date): JudgeRe
 
   const planChanged = input.plan.expected !== null && input.plan.actual !== null && input.plan.expected !== input.plan.actual;
   if (!input.plan.usesIndex) {
-    checks.push({ name: 'plan', result: 'FAIL', detail: `candidate plan no longer uses the index (fingerprint ${input.plan.expected?.slice(0, 12)} -> ${input.plan.actual?.slice(0, 12)})` });
+    checks.push({
+      name: 'plan',
+      result: 'FAIL',
+      detail: `candidate plan no longer uses the index (fingerprint ${input.plan.expected?.slice(0, 12)} -> ${input.plan.actual?.slice(0, 12)})`,
+    });
   } else if (planChanged) {
-    checks.push({ name: 'plan', result: t.planChange, detail: `candidate plan changed since readiness (fingerprint ${input.plan.expected?.slice(0, 12)} -> ${input.plan.actual?.slice(0, 12)})` });
+    checks.push({
+      name: 'plan',
+      result: t.planChange,
+      detail: `candidate plan changed since readiness (fingerprint ${input.plan.expected?.slice(0, 12)} -> ${input.plan.actual?.slice(0, 12)})`,
+    });
   } else {
     checks.push({ name: 'plan', result: 'PASS', detail: 'candidate plan unchanged since readiness' });
   }
 
   if (input.comparisons < t.minComparisons) {
-    checks.push({ name: 'evidence', result: 'MARGINAL', detail: `only ${input.comparisons} comparisons (at least ${t.minComparisons} needed)` });
+    checks.push({
+      name: 'evidence',
+      result: 'MARGINAL',
+      detail: `only ${input.comparisons} comparisons (at least ${t.minComparisons} needed)`,
+    });
   }
 
   const verdict = checks.reduce<AcaVerdict>((v, c) => worst(v, c.result), 'PASS');
@@ -307,11 +363,21 @@ export function watchDecision(input: WatchInput, t: JudgeThresholds, minSamples:
   if (input.candidateErrors > 0 && errorRate > t.maxCandidateErrorRate) {
     reasons.push(`candidate error rate ${round(errorRate * 100, 2)}% after cutover exceeds ${t.maxCandidateErrorRate * 100}%`);
   }
-  if (p95 !== null && input.baselineP95Ms !== null && sorted.length >= minSamples && p95 > input.baselineP95Ms * t.watchP95RegressionRatio) {
+  if (
+    p95 !== null &&
+    input.baselineP95Ms !== null &&
+    sorted.length >= minSamples &&
+    p95 > input.baselineP95Ms * t.watchP95RegressionRatio
+  ) {
     reasons.push(`candidate p95 ${fmt(p95)} ms exceeds ${t.watchP95RegressionRatio}x the pre-cutover p95 ${fmt(input.baselineP95Ms)} ms`);
   }
   if (!input.plan.usesIndex) reasons.push('candidate plan no longer uses the index');
-  else if (t.planChange === 'FAIL' && input.plan.expected !== null && input.plan.actual !== null && input.plan.expected !== input.plan.actual) {
+  else if (
+    t.planChange === 'FAIL' &&
+    input.plan.expected !== null &&
+    input.plan.actual !== null &&
+    input.plan.expected !== input.plan.actual
+  ) {
     reasons.push('candidate plan changed since readiness');
   }
   return { rollback: reasons.length > 0, reasons, candidateP95Ms: p95 };

@@ -15,7 +15,15 @@ export interface MigrationStats {
   candidateP95Ms: number | null;
 }
 
-export const EMPTY_STATS: MigrationStats = { comparisons: 0, divergences: 0, races: 0, candidateErrors: 0, candidateTimeouts: 0, primaryP95Ms: null, candidateP95Ms: null };
+export const EMPTY_STATS: MigrationStats = {
+  comparisons: 0,
+  divergences: 0,
+  races: 0,
+  candidateErrors: 0,
+  candidateTimeouts: 0,
+  primaryP95Ms: null,
+  candidateP95Ms: null,
+};
 
 /** What the judge (or the watch) reads of one stage's window. */
 export interface WindowStats {

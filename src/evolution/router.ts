@@ -72,10 +72,30 @@ export class ReadPathRouter {
     this.laneDb = drizzle(this.laneSql, { schema });
     this.lane = new PgShadowLane(this.laneSql, opts.maxInFlight);
     this.counters = {
-      divergences: new Counter({ name: 'dual_path_divergence_total', help: 'Confirmed divergences between the primary and the candidate read', labelNames: ['plan'] as const, registers: [] }),
-      comparisons: new Counter({ name: 'dual_path_comparisons_total', help: 'Sampled dual reads by outcome', labelNames: ['plan', 'outcome'] as const, registers: [] }),
-      dropped: new Counter({ name: 'dual_path_shadow_dropped_total', help: 'Shadow reads or outcomes dropped (lane full, buffer full, write failed)', labelNames: ['plan', 'reason'] as const, registers: [] }),
-      route: new Gauge({ name: 'dual_path_route_info', help: "This replica's current read path per migrated resolver (1 for the route in force)", labelNames: ['resolver', 'plan', 'phase', 'read_path'] as const, registers: [] }),
+      divergences: new Counter({
+        name: 'dual_path_divergence_total',
+        help: 'Confirmed divergences between the primary and the candidate read',
+        labelNames: ['plan'] as const,
+        registers: [],
+      }),
+      comparisons: new Counter({
+        name: 'dual_path_comparisons_total',
+        help: 'Sampled dual reads by outcome',
+        labelNames: ['plan', 'outcome'] as const,
+        registers: [],
+      }),
+      dropped: new Counter({
+        name: 'dual_path_shadow_dropped_total',
+        help: 'Shadow reads or outcomes dropped (lane full, buffer full, write failed)',
+        labelNames: ['plan', 'reason'] as const,
+        registers: [],
+      }),
+      route: new Gauge({
+        name: 'dual_path_route_info',
+        help: "This replica's current read path per migrated resolver (1 for the route in force)",
+        labelNames: ['resolver', 'plan', 'phase', 'read_path'] as const,
+        registers: [],
+      }),
     };
     this.recorder = new ComparisonRecorder({
       write: (rows) => evolutionRepo.insertComparisons(this.laneDb, rows),
@@ -132,7 +152,8 @@ export class ReadPathRouter {
     }
     this.routes = next;
     this.counters.route.reset();
-    for (const [resolver, route] of next) this.counters.route.set({ resolver, plan: route.plan.name, phase: route.phase, read_path: route.readPath }, 1);
+    for (const [resolver, route] of next)
+      this.counters.route.set({ resolver, plan: route.plan.name, phase: route.phase, read_path: route.readPath }, 1);
   }
 
   /**

@@ -11,7 +11,14 @@ import { judge, watchDecision, type JudgeReport, type PlanCheck } from './judge.
 import { getPlan } from './plans/index.js';
 import { EMPTY_STATS, evolutionRepo, type MigrationStats, type WindowStats } from './repo.js';
 import type { ComparisonRow, DataMigrationRow, dataMigrations } from './tables.js';
-import { ACTIVE_PHASES, type JudgeThresholds, type MigrationPhase, type MigrationPlan, type MigrationWindows, type ReadPath } from './types.js';
+import {
+  ACTIVE_PHASES,
+  type JudgeThresholds,
+  type MigrationPhase,
+  type MigrationPlan,
+  type MigrationWindows,
+  type ReadPath,
+} from './types.js';
 
 /** A migration with its figures, as DataMigration serves it. */
 export interface DataMigrationModel extends DataMigrationRow {
@@ -155,16 +162,34 @@ export class EvolutionService {
   // -------------------------------------------------------------------------------------------
 
   /** Starts a migration of the plan, or resumes the plan's live one. */
-  async start(planName: string, opts: { actor: string; sampleRate?: number; drill?: boolean }): Promise<{ migration: DataMigrationRow; resumed: boolean }> {
+  async start(
+    planName: string,
+    opts: { actor: string; sampleRate?: number; drill?: boolean },
+  ): Promise<{ migration: DataMigrationRow; resumed: boolean }> {
     const plan = getPlan(planName);
-    if (plan.drill && !opts.drill) throw new EvolutionError('BAD_USER_INPUT', 'DRILL_REQUIRES_FLAG', `plan ${plan.name} is a drill with a faulty candidate; pass --drill to run it`);
+    if (plan.drill && !opts.drill)
+      throw new EvolutionError(
+        'BAD_USER_INPUT',
+        'DRILL_REQUIRES_FLAG',
+        `plan ${plan.name} is a drill with a faulty candidate; pass --drill to run it`,
+      );
     const active = await evolutionRepo.activeForResolver(this.db, plan.resolver);
     if (active) {
-      if (active.plan !== plan.name) throw new EvolutionError('CONFLICT', 'RESOLVER_BUSY', `${plan.resolver} is being migrated by ${active.plan} (migration ${active.id}, ${active.phase})`);
+      if (active.plan !== plan.name)
+        throw new EvolutionError(
+          'CONFLICT',
+          'RESOLVER_BUSY',
+          `${plan.resolver} is being migrated by ${active.plan} (migration ${active.id}, ${active.phase})`,
+        );
       return { migration: active, resumed: true };
     }
     const last = await evolutionRepo.latestOfPlan(this.db, plan.name);
-    if (last?.phase === 'COMPLETE') throw new EvolutionError('CONFLICT', 'ALREADY_COMPLETE', `plan ${plan.name} is complete (migration ${last.id}); roll it back first to run it again`);
+    if (last?.phase === 'COMPLETE')
+      throw new EvolutionError(
+        'CONFLICT',
+        'ALREADY_COMPLETE',
+        `plan ${plan.name} is complete (migration ${last.id}); roll it back first to run it again`,
+      );
     const rate = opts.sampleRate ?? plan.shadow.sampleRate;
     if (!(rate >= 0 && rate <= 1)) throw new EvolutionError('BAD_USER_INPUT', 'BAD_PLAN', 'the sample rate must be between 0 and 1');
     const now = this.now();
@@ -184,14 +209,23 @@ export class EvolutionService {
         await this.ledger.append(tx, {
           kind: 'evolution.started',
           actor: opts.actor,
-          payload: { migrationId: saved.id, plan: plan.name, resolver: plan.resolver, index: plan.index.name, indexSql: plan.index.createSql, sampleRate: rate, drill: plan.drill === true },
+          payload: {
+            migrationId: saved.id,
+            plan: plan.name,
+            resolver: plan.resolver,
+            index: plan.index.name,
+            indexSql: plan.index.createSql,
+            sampleRate: rate,
+            drill: plan.drill === true,
+          },
         });
         return saved;
       });
       return { migration, resumed: false };
     } catch (err) {
       // Another orchestrator started one between our check and our insert.
-      if (pgErrorCode(err) === PG.UNIQUE_VIOLATION) throw new EvolutionError('CONFLICT', 'RESOLVER_BUSY', `${plan.resolver} already has a live migration`, { cause: err });
+      if (pgErrorCode(err) === PG.UNIQUE_VIOLATION)
+        throw new EvolutionError('CONFLICT', 'RESOLVER_BUSY', `${plan.resolver} already has a live migration`, { cause: err });
       throw err;
     }
   }
@@ -230,12 +264,19 @@ export class EvolutionService {
       await this.fail(row, ['BUILDING_INDEX'], actor, `not ready: ${why}`, { build: tally, plan: ready.shape.nodes });
       throw new EvolutionError('CONFLICT', 'NOT_READY', `migration ${id} is not ready: ${why}`);
     }
-    row = await this.move(row, ['BUILDING_INDEX'], { phase: 'READY', planFingerprint: ready.shape.fingerprint, planShape: ready.shape.nodes }, 'evolution.ready', actor, {
-      index: plan.index.name,
-      build: { ...tally, seconds: Math.round((this.now().getTime() - started) / 100) / 10 },
-      planFingerprint: ready.shape.fingerprint,
-      plan: ready.shape.nodes,
-    });
+    row = await this.move(
+      row,
+      ['BUILDING_INDEX'],
+      { phase: 'READY', planFingerprint: ready.shape.fingerprint, planShape: ready.shape.nodes },
+      'evolution.ready',
+      actor,
+      {
+        index: plan.index.name,
+        build: { ...tally, seconds: Math.round((this.now().getTime() - started) / 100) / 10 },
+        planFingerprint: ready.shape.fingerprint,
+        plan: ready.shape.nodes,
+      },
+    );
     onEvent?.({ type: 'phase', migration: row });
     return row;
   }
@@ -243,7 +284,9 @@ export class EvolutionService {
   /** READY -> SHADOWING: every replica starts comparing on its next refresh. */
   async startShadow(id: string, actor: string): Promise<DataMigrationRow> {
     const row = await this.row(id);
-    const moved = await this.move(row, ['READY'], { phase: 'SHADOWING', stageStartedAt: this.now() }, 'evolution.shadowing', actor, { sampleRate: row.shadowSampleRate });
+    const moved = await this.move(row, ['READY'], { phase: 'SHADOWING', stageStartedAt: this.now() }, 'evolution.shadowing', actor, {
+      sampleRate: row.shadowSampleRate,
+    });
     await this.onFlip();
     return moved;
   }
@@ -260,17 +303,26 @@ export class EvolutionService {
   }
 
   /** The judge over the shadow window so far. FAIL ends the migration (FAILED); PASS allows a cutover. */
-  async judge(id: string, actor: string, overrides: Partial<JudgeThresholds> = {}): Promise<{ migration: DataMigrationRow; report: JudgeReport }> {
+  async judge(
+    id: string,
+    actor: string,
+    overrides: Partial<JudgeThresholds> = {},
+  ): Promise<{ migration: DataMigrationRow; report: JudgeReport }> {
     const row = await this.row(id);
     const plan = getPlan(row.plan);
-    if (row.phase !== 'SHADOWING' || !row.stageStartedAt) throw new EvolutionError('CONFLICT', 'PHASE_CHANGED', `migration ${id} is ${row.phase}, not SHADOWING`);
+    if (row.phase !== 'SHADOWING' || !row.stageStartedAt)
+      throw new EvolutionError('CONFLICT', 'PHASE_CHANGED', `migration ${id} is ${row.phase}, not SHADOWING`);
     const window = await evolutionRepo.window(this.db, id, 'PRIMARY', row.stageStartedAt);
     const report = judge({ ...window, plan: await this.planCheck(row, plan) }, { ...plan.thresholds, ...overrides }, this.now());
     const failed = report.verdict === 'FAIL';
     const migration = await this.move(
       row,
       ['SHADOWING'],
-      { verdict: report.verdict, verdictReport: report, ...(failed ? { phase: 'FAILED', failureReason: `judge: ${report.reasons.join('; ')}` } : {}) },
+      {
+        verdict: report.verdict,
+        verdictReport: report,
+        ...(failed ? { phase: 'FAILED', failureReason: `judge: ${report.reasons.join('; ')}` } : {}),
+      },
       'evolution.verdict',
       actor,
       { verdict: report.verdict, reasons: report.reasons, figures: report.figures },
@@ -284,9 +336,21 @@ export class EvolutionService {
     const plan = getPlan(row.plan);
     if (plan.drill) throw new EvolutionError('CONFLICT', 'CUTOVER_NEEDS_PASS', `plan ${plan.name} is a drill: it is never cut over`);
     if (row.phase !== 'SHADOWING' || row.verdict !== 'PASS') {
-      throw new EvolutionError('CONFLICT', 'CUTOVER_NEEDS_PASS', `cutover needs a PASS verdict while shadowing (migration ${row.id} is ${row.phase}, verdict ${row.verdict ?? 'none'})`);
+      throw new EvolutionError(
+        'CONFLICT',
+        'CUTOVER_NEEDS_PASS',
+        `cutover needs a PASS verdict while shadowing (migration ${row.id} is ${row.phase}, verdict ${row.verdict ?? 'none'})`,
+      );
     }
-    const moved = await this.move(row, ['SHADOWING'], { phase: 'CUT_OVER', readPath: 'CANDIDATE', stageStartedAt: this.now() }, 'evolution.cutover', actor, { verdict: row.verdict, via }, 'PASS');
+    const moved = await this.move(
+      row,
+      ['SHADOWING'],
+      { phase: 'CUT_OVER', readPath: 'CANDIDATE', stageStartedAt: this.now() },
+      'evolution.cutover',
+      actor,
+      { verdict: row.verdict, via },
+      'PASS',
+    );
     await this.onFlip();
     return moved;
   }
@@ -304,7 +368,12 @@ export class EvolutionService {
     const thresholds: JudgeThresholds = { ...plan.thresholds, ...opts.thresholds };
     const id = migration.id;
     let report: JudgeReport | null = null;
-    const outcome = async (result: RunResult, reasons: string[] = report?.reasons ?? []): Promise<RunOutcome> => ({ result, migration: await this.get(id), report, reasons });
+    const outcome = async (result: RunResult, reasons: string[] = report?.reasons ?? []): Promise<RunOutcome> => ({
+      result,
+      migration: await this.get(id),
+      report,
+      reasons,
+    });
     try {
       let row = migration;
       if (row.phase === 'PENDING' || row.phase === 'BUILDING_INDEX') row = await this.build(id, opts.actor, opts.build, emit);
@@ -331,10 +400,17 @@ export class EvolutionService {
         const watched = await this.watch(row, windows, thresholds, opts.actor, emit);
         return outcome(watched.result, watched.reasons);
       }
-      return outcome(row.phase === 'COMPLETE' ? 'COMPLETE' : row.phase === 'FAILED' ? 'FAILED' : 'INTERRUPTED', row.failureReason ? [row.failureReason] : []);
+      return outcome(
+        row.phase === 'COMPLETE' ? 'COMPLETE' : row.phase === 'FAILED' ? 'FAILED' : 'INTERRUPTED',
+        row.failureReason ? [row.failureReason] : [],
+      );
     } catch (err) {
       if (err instanceof EvolutionError && err.reason === 'PHASE_CHANGED') return outcome('INTERRUPTED', [err.message]);
-      if (err instanceof EvolutionError && (err.reason === 'NOT_READY' || err.reason === 'INDEX_BUILD_FAILED' || err.reason === 'THROTTLED')) return outcome('FAILED', [err.message]);
+      if (
+        err instanceof EvolutionError &&
+        (err.reason === 'NOT_READY' || err.reason === 'INDEX_BUILD_FAILED' || err.reason === 'THROTTLED')
+      )
+        return outcome('FAILED', [err.message]);
       throw err;
     }
   }
@@ -380,7 +456,8 @@ export class EvolutionService {
     let lastExplain = 0;
     for (;;) {
       const cur = await this.row(row.id);
-      if (cur.phase !== 'CUT_OVER') return { result: 'INTERRUPTED', reasons: [`the migration left CUT_OVER during the watch (now ${cur.phase})`] };
+      if (cur.phase !== 'CUT_OVER')
+        return { result: 'INTERRUPTED', reasons: [`the migration left CUT_OVER during the watch (now ${cur.phase})`] };
       const stats = await evolutionRepo.window(this.db, row.id, 'CANDIDATE', since);
       const nowMs = this.now().getTime();
       // EXPLAIN every few polls: the plan moves with statistics, not with each request.
@@ -391,7 +468,15 @@ export class EvolutionService {
       const elapsedMs = nowMs - since.getTime();
       emit({ type: 'window', stage: 'watch', elapsedMs, windowMs: windows.watchMs, stats, minComparisons: windows.watchMinComparisons });
       const decision = watchDecision(
-        { candidateMs: stats.candidateMs, comparisons: stats.comparisons, divergences: stats.divergences, candidateAttempts: stats.candidateAttempts, candidateErrors: stats.candidateErrors, plan: planNow, baselineP95Ms: baseline },
+        {
+          candidateMs: stats.candidateMs,
+          comparisons: stats.comparisons,
+          divergences: stats.divergences,
+          candidateAttempts: stats.candidateAttempts,
+          candidateErrors: stats.candidateErrors,
+          plan: planNow,
+          baselineP95Ms: baseline,
+        },
         t,
         windows.watchMinComparisons,
       );
@@ -401,7 +486,13 @@ export class EvolutionService {
         await this.move(
           cur,
           ['CUT_OVER'],
-          { phase: 'ROLLED_BACK', readPath: 'PRIMARY', verdict: 'FAIL', verdictReport: report, failureReason: `watch: ${decision.reasons.join('; ')}` },
+          {
+            phase: 'ROLLED_BACK',
+            readPath: 'PRIMARY',
+            verdict: 'FAIL',
+            verdictReport: report,
+            failureReason: `watch: ${decision.reasons.join('; ')}`,
+          },
           'evolution.rolled-back',
           actor,
           { automatic: true, reasons: decision.reasons, figures: report.figures },
@@ -412,13 +503,27 @@ export class EvolutionService {
       }
       if (elapsedMs >= windows.watchMs && stats.comparisons >= windows.watchMinComparisons) {
         const done = await this.move(cur, ['CUT_OVER'], { phase: 'COMPLETE' }, 'evolution.complete', actor, {
-          watch: { comparisons: stats.comparisons, divergences: stats.divergences, candidateErrors: stats.candidateErrors, candidateP95Ms: decision.candidateP95Ms, baselineP95Ms: baseline },
+          watch: {
+            comparisons: stats.comparisons,
+            divergences: stats.divergences,
+            candidateErrors: stats.candidateErrors,
+            candidateP95Ms: decision.candidateP95Ms,
+            baselineP95Ms: baseline,
+          },
         });
+        // Every step that changes what replicas serve refreshes this process at once (the others
+        // follow on their refresh): complete, the candidate runs alone, without comparisons.
+        await this.onFlip();
         emit({ type: 'phase', migration: done });
         return { result: 'COMPLETE', reasons: [] };
       }
       if (elapsedMs >= windows.maxWatchMs) {
-        return { result: 'WATCH_INCONCLUSIVE', reasons: [`only ${stats.comparisons} comparisons after ${Math.round(elapsedMs / 1000)} s (${windows.watchMinComparisons} needed); still CUT_OVER`] };
+        return {
+          result: 'WATCH_INCONCLUSIVE',
+          reasons: [
+            `only ${stats.comparisons} comparisons after ${Math.round(elapsedMs / 1000)} s (${windows.watchMinComparisons} needed); still CUT_OVER`,
+          ],
+        };
       }
       await sleep(windows.pollMs);
     }
@@ -430,8 +535,17 @@ export class EvolutionService {
     return this.clock.now();
   }
 
-  private async fail(row: DataMigrationRow, from: MigrationPhase[], actor: string, reason: string, details: Record<string, unknown>): Promise<void> {
-    await this.move(row, from, { phase: 'FAILED', readPath: 'PRIMARY', failureReason: reason.slice(0, 1000) }, 'evolution.failed', actor, { reason, ...details }).catch((err: unknown) => {
+  private async fail(
+    row: DataMigrationRow,
+    from: MigrationPhase[],
+    actor: string,
+    reason: string,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    await this.move(row, from, { phase: 'FAILED', readPath: 'PRIMARY', failureReason: reason.slice(0, 1000) }, 'evolution.failed', actor, {
+      reason,
+      ...details,
+    }).catch((err: unknown) => {
       // Someone moved it already (a rollback): their decision stands.
       if (!(err instanceof EvolutionError && err.reason === 'PHASE_CHANGED')) throw err;
     });
@@ -455,13 +569,19 @@ export class EvolutionService {
         kind,
         actor,
         // Through JSON once: JCS (the ledger's hash input) refuses undefined, which optional figures may hold.
-        payload: JSON.parse(JSON.stringify({ migrationId: row.id, plan: row.plan, phase: next.phase, readPath: next.readPath, ...payload })) as Record<string, unknown>,
+        payload: JSON.parse(
+          JSON.stringify({ migrationId: row.id, plan: row.plan, phase: next.phase, readPath: next.readPath, ...payload }),
+        ) as Record<string, unknown>,
       });
       return next;
     });
     if (!moved) {
       const cur = await evolutionRepo.byId(this.db, row.id);
-      throw new EvolutionError('CONFLICT', 'PHASE_CHANGED', `migration ${row.id} is ${cur?.phase ?? 'gone'} (verdict ${cur?.verdict ?? 'none'}); expected ${from.join(' or ')}${requireVerdict ? ` with a ${requireVerdict} verdict` : ''}`);
+      throw new EvolutionError(
+        'CONFLICT',
+        'PHASE_CHANGED',
+        `migration ${row.id} is ${cur?.phase ?? 'gone'} (verdict ${cur?.verdict ?? 'none'}); expected ${from.join(' or ')}${requireVerdict ? ` with a ${requireVerdict} verdict` : ''}`,
+      );
     }
     return moved;
   }

@@ -33,9 +33,14 @@ export const dataMigrations = pgTable(
   },
   (t) => [
     // Two live migrations of one resolver would fight over its read path.
-    uniqueIndex('data_migrations_one_active').on(t.resolver).where(sql`phase in ('PENDING', 'BUILDING_INDEX', 'READY', 'SHADOWING', 'CUT_OVER')`),
+    uniqueIndex('data_migrations_one_active')
+      .on(t.resolver)
+      .where(sql`phase in ('PENDING', 'BUILDING_INDEX', 'READY', 'SHADOWING', 'CUT_OVER')`),
     index('data_migrations_plan_idx').on(t.plan, t.createdAt),
-    check('data_migrations_phase', sql`${t.phase} in ('PENDING', 'BUILDING_INDEX', 'READY', 'SHADOWING', 'CUT_OVER', 'COMPLETE', 'ROLLED_BACK', 'FAILED')`),
+    check(
+      'data_migrations_phase',
+      sql`${t.phase} in ('PENDING', 'BUILDING_INDEX', 'READY', 'SHADOWING', 'CUT_OVER', 'COMPLETE', 'ROLLED_BACK', 'FAILED')`,
+    ),
     check('data_migrations_read_path', sql`${t.readPath} in ('PRIMARY', 'CANDIDATE')`),
     check('data_migrations_verdict', sql`${t.verdict} is null or ${t.verdict} in ('PASS', 'MARGINAL', 'FAIL')`),
     check('data_migrations_sample_rate', sql`${t.shadowSampleRate} >= 0 and ${t.shadowSampleRate} <= 1`),
@@ -72,7 +77,10 @@ export const migrationComparisons = pgTable(
   },
   (t) => [
     index('migration_comparisons_window_idx').on(t.migrationId, t.served, t.at),
-    check('migration_comparisons_outcome', sql`${t.outcome} in ('MATCH', 'MISMATCH', 'RACE', 'SHADOW_ERROR', 'SHADOW_TIMEOUT', 'SERVED_ERROR')`),
+    check(
+      'migration_comparisons_outcome',
+      sql`${t.outcome} in ('MATCH', 'MISMATCH', 'RACE', 'SHADOW_ERROR', 'SHADOW_TIMEOUT', 'SERVED_ERROR')`,
+    ),
     check('migration_comparisons_served', sql`${t.served} in ('PRIMARY', 'CANDIDATE')`),
   ],
 );

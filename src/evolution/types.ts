@@ -2,7 +2,16 @@ import type { PendingQuery, Sql } from 'postgres';
 import type { EvidencePageQuery, EvidencePageRawRow } from '../evidence/repo.js';
 import type { EvidenceRow } from '../evidence/tables.js';
 
-export const MIGRATION_PHASES = ['PENDING', 'BUILDING_INDEX', 'READY', 'SHADOWING', 'CUT_OVER', 'COMPLETE', 'ROLLED_BACK', 'FAILED'] as const;
+export const MIGRATION_PHASES = [
+  'PENDING',
+  'BUILDING_INDEX',
+  'READY',
+  'SHADOWING',
+  'CUT_OVER',
+  'COMPLETE',
+  'ROLLED_BACK',
+  'FAILED',
+] as const;
 export type MigrationPhase = (typeof MIGRATION_PHASES)[number];
 /** Phases in which a migration still owns its resolver: at most one per resolver (a unique index). */
 export const ACTIVE_PHASES = ['PENDING', 'BUILDING_INDEX', 'READY', 'SHADOWING', 'CUT_OVER'] as const satisfies readonly MigrationPhase[];

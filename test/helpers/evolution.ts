@@ -43,12 +43,28 @@ export const PAGE_QUERY = /* GraphQL */ `
         id
         evidence(kind: $kind, first: $first, after: $after) {
           totalCount
-          pageInfo { hasNextPage endCursor }
-          edges { cursor node { id kind serviceId tenantId sha256 source collectedAt expiresAt } }
+          pageInfo {
+            hasNextPage
+            endCursor
+          }
+          edges {
+            cursor
+            node {
+              id
+              kind
+              serviceId
+              tenantId
+              sha256
+              source
+              collectedAt
+              expiresAt
+            }
+          }
         }
       }
     }
-  }`;
+  }
+`;
 
 export interface Shape {
   name: string;
@@ -56,7 +72,8 @@ export interface Shape {
   caller: Caller;
 }
 
-const reps = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ __typename: 'Service' as const, id: serviceId(from + i) }));
+const reps = (from: number, n: number) =>
+  Array.from({ length: n }, (_, i) => ({ __typename: 'Service' as const, id: serviceId(from + i) }));
 
 /** The shapes a gateway sends: the hot one first, then kind, cursor and tenant-scoped pages. */
 export function shapes(cursor: string | null): Shape[] {

@@ -9,11 +9,28 @@ let t: TestServer;
 let list: Shape[];
 let baseline: string[];
 
-const FAST = ['--sample-rate', '1', '--shadow-window', '300ms', '--min-comparisons', '6', '--watch-window', '300ms', '--watch-min-comparisons', '6', '--poll', '100ms'];
+const FAST = [
+  '--sample-rate',
+  '1',
+  '--shadow-window',
+  '300ms',
+  '--min-comparisons',
+  '6',
+  '--watch-window',
+  '300ms',
+  '--watch-min-comparisons',
+  '6',
+  '--poll',
+  '100ms',
+];
 /** Latency is left out of these verdicts: tests never depend on how fast this machine is. */
-const NO_TIMING = ['latencyFailRatio', 'latencyMarginalRatio', 'p95MarginalRatio', 'watchP95RegressionRatio'].flatMap((k) => ['--threshold', `${k}=1000000`]);
+const NO_TIMING = ['latencyFailRatio', 'latencyMarginalRatio', 'p95MarginalRatio', 'watchP95RegressionRatio'].flatMap((k) => [
+  '--threshold',
+  `${k}=1000000`,
+]);
 
-const evolve = (args: string[], database = true) => runBin('ig-evolve', [...args, ...(database ? ['--database-url', t.db.url] : [])], { DATA_DIR: '/nonexistent' });
+const evolve = (args: string[], database = true) =>
+  runBin('ig-evolve', [...args, ...(database ? ['--database-url', t.db.url] : [])], { DATA_DIR: '/nonexistent' });
 
 /** Runs the CLI while the replica serves the shapes in a loop; counts errors and wrong answers. */
 async function underTraffic(args: string[]): Promise<{ cli: CliResult; requests: number; errors: number; wrong: number }> {
@@ -22,7 +39,11 @@ async function underTraffic(args: string[]): Promise<{ cli: CliResult; requests:
   const load = (async () => {
     while (!done) {
       for (const [i, s] of list.entries()) {
-        const r = await t.gql(`query Hot($reps: [_Any!]!, $kind: EvidenceKind, $first: Int, $after: String) { _entities(representations: $reps) { ... on Service { id evidence(kind: $kind, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id kind serviceId tenantId sha256 source collectedAt expiresAt } } } } } }`, s.vars, s.caller);
+        const r = await t.gql(
+          `query Hot($reps: [_Any!]!, $kind: EvidenceKind, $first: Int, $after: String) { _entities(representations: $reps) { ... on Service { id evidence(kind: $kind, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id kind serviceId tenantId sha256 source collectedAt expiresAt } } } } } }`,
+          s.vars,
+          s.caller,
+        );
         tally.requests++;
         if (r.errors?.length) tally.errors++;
         else if (JSON.stringify(r.data) !== baseline[i]) tally.wrong++;
@@ -69,7 +90,10 @@ describe('ig-evolve', () => {
     expect(r.cli.stderr).toMatch(/\[judge\] PASS: \d+ comparisons, 0 divergences/);
     expect(r.cli.stderr).toMatch(/\[done\] COMPLETE/);
     expect(r.cli.code).toBe(0);
-    expect(JSON.parse(r.cli.stdout)).toMatchObject({ result: 'COMPLETE', migration: { plan: 'evidence-covering', phase: 'COMPLETE', readPath: 'CANDIDATE', verdict: 'PASS', divergences: 0 } });
+    expect(JSON.parse(r.cli.stdout)).toMatchObject({
+      result: 'COMPLETE',
+      migration: { plan: 'evidence-covering', phase: 'COMPLETE', readPath: 'CANDIDATE', verdict: 'PASS', divergences: 0 },
+    });
     expect({ errors: r.errors, wrong: r.wrong }).toEqual({ errors: 0, wrong: 0 });
     expect(r.requests).toBeGreaterThan(0);
   });
@@ -77,9 +101,15 @@ describe('ig-evolve', () => {
   it('shows phase, sample rate, comparisons, divergences, both p95s and the verdict', async () => {
     const table = await evolve(['status']);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^id\s+plan\s+phase\s+read path\s+sample\s+comparisons\s+divergences\s+primary p95\s+candidate p95\s+verdict/);
+    expect(table.stdout).toMatch(
+      /^id\s+plan\s+phase\s+read path\s+sample\s+comparisons\s+divergences\s+primary p95\s+candidate p95\s+verdict/,
+    );
     expect(table.stdout).toMatch(/evidence-covering\s+COMPLETE\s+CANDIDATE\s+1\s+\d+\s+0\s+[\d.]+ ms\s+[\d.]+ ms\s+PASS/);
-    const json = JSON.parse((await evolve(['status', 'evidence-covering', '--json'])).stdout) as { comparisons: number; primaryP95Ms: number; candidateP95Ms: number }[];
+    const json = JSON.parse((await evolve(['status', 'evidence-covering', '--json'])).stdout) as {
+      comparisons: number;
+      primaryP95Ms: number;
+      candidateP95Ms: number;
+    }[];
     expect(json[0]?.comparisons).toBeGreaterThanOrEqual(12);
     expect(json[0]?.primaryP95Ms).toBeGreaterThan(0);
     expect(json[0]?.candidateP95Ms).toBeGreaterThan(0);
@@ -89,7 +119,10 @@ describe('ig-evolve', () => {
     const r = await underTraffic(['run', 'evidence-covering-drill-drop-row', '--drill', ...FAST, ...NO_TIMING, '--json']);
     expect(r.cli.stderr).toMatch(/\[judge\] FAIL: .* [1-9]\d* divergences/);
     expect(r.cli.code).toBe(2);
-    expect(JSON.parse(r.cli.stdout)).toMatchObject({ result: 'REFUSED', migration: { phase: 'FAILED', readPath: 'PRIMARY', verdict: 'FAIL' } });
+    expect(JSON.parse(r.cli.stdout)).toMatchObject({
+      result: 'REFUSED',
+      migration: { phase: 'FAILED', readPath: 'PRIMARY', verdict: 'FAIL' },
+    });
     expect({ errors: r.errors, wrong: r.wrong }).toEqual({ errors: 0, wrong: 0 });
   });
 

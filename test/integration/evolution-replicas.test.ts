@@ -15,7 +15,9 @@ let bUrl: string;
 const actor = 'tester@replicas';
 const VARS = { reps: [{ __typename: 'Service', id: serviceId(0) }], first: 20 };
 
-async function askB(caller: Caller = as.compliance): Promise<GraphQLResult<{ _entities: { evidence: { pageInfo: { hasNextPage: boolean } } }[] }>> {
+async function askB(
+  caller: Caller = as.compliance,
+): Promise<GraphQLResult<{ _entities: { evidence: { pageInfo: { hasNextPage: boolean } } }[] }>> {
   const res = await fetch(bUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${await a.token(caller)}` },
@@ -24,7 +26,8 @@ async function askB(caller: Caller = as.compliance): Promise<GraphQLResult<{ _en
   return (await res.json()) as GraphQLResult<{ _entities: { evidence: { pageInfo: { hasNextPage: boolean } } }[] }>;
 }
 const askA = () => a.gql<{ _entities: { evidence: { pageInfo: { hasNextPage: boolean } } }[] }>(PAGE_QUERY, VARS);
-const hasNext = (r: GraphQLResult<{ _entities: { evidence: { pageInfo: { hasNextPage: boolean } } }[] }>) => r.data?._entities[0]?.evidence.pageInfo.hasNextPage;
+const hasNext = (r: GraphQLResult<{ _entities: { evidence: { pageInfo: { hasNextPage: boolean } } }[] }>) =>
+  r.data?._entities[0]?.evidence.pageInfo.hasNextPage;
 
 /**
  * A migration of the drill plan forced into CUT_OVER (a fixture: the service never cuts a drill
@@ -36,7 +39,8 @@ async function cutOverDrill(): Promise<string> {
   const { migration } = await evo.start(evidenceDrillPlan.name, { actor, sampleRate: 0, drill: true });
   await evo.build(migration.id, actor, TEST_BUILD);
   await evo.startShadow(migration.id, actor);
-  await a.db.database.sql`update data_migrations set phase = 'CUT_OVER', read_path = 'CANDIDATE', verdict = 'PASS', stage_started_at = now() where id = ${migration.id}`;
+  await a.db.database
+    .sql`update data_migrations set phase = 'CUT_OVER', read_path = 'CANDIDATE', verdict = 'PASS', stage_started_at = now() where id = ${migration.id}`;
   return migration.id;
 }
 
@@ -63,7 +67,11 @@ describe('#rollback switch across replicas', () => {
     await vi.waitFor(async () => expect(hasNext(await askB())).toBe(false), { timeout: 10_000, interval: 50 });
     expect(b.services.readPaths.current('Service.evidence')).toMatchObject({ migrationId: id, readPath: 'CANDIDATE' });
 
-    const flip = await a.gql<{ setReadPath: { phase: string; readPath: string } }>(`mutation($id: ID!) { setReadPath(migrationId: $id, path: PRIMARY) { phase readPath } }`, { id }, sre);
+    const flip = await a.gql<{ setReadPath: { phase: string; readPath: string } }>(
+      `mutation($id: ID!) { setReadPath(migrationId: $id, path: PRIMARY) { phase readPath } }`,
+      { id },
+      sre,
+    );
     expect(flip.data?.setReadPath).toEqual({ phase: 'ROLLED_BACK', readPath: 'PRIMARY' });
     // A flipped itself at once; B follows within its refresh interval.
     expect(hasNext(await askA())).toBe(true);
@@ -75,13 +83,29 @@ describe('#rollback switch across replicas', () => {
 
   it('is flipped by `ig-evolve rollback PLAN` from a third process, for both replicas', async () => {
     const id = await cutOverDrill();
-    await vi.waitFor(async () => expect([hasNext(await askA()), hasNext(await askB())]).toEqual([false, false]), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(async () => expect([hasNext(await askA()), hasNext(await askB())]).toEqual([false, false]), {
+      timeout: 10_000,
+      interval: 50,
+    });
 
-    const r = await runBin('ig-evolve', ['rollback', evidenceDrillPlan.name, '--database-url', a.db.url, '--actor', 'oncall@cli', '--reason', 'game day', '--json']);
+    const r = await runBin('ig-evolve', [
+      'rollback',
+      evidenceDrillPlan.name,
+      '--database-url',
+      a.db.url,
+      '--actor',
+      'oncall@cli',
+      '--reason',
+      'game day',
+      '--json',
+    ]);
     expect(r.stderr).toMatch(/ROLLED_BACK; read path PRIMARY/);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ id, phase: 'ROLLED_BACK', readPath: 'PRIMARY', failureReason: 'game day' });
-    await vi.waitFor(async () => expect([hasNext(await askA()), hasNext(await askB())]).toEqual([true, true]), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(async () => expect([hasNext(await askA()), hasNext(await askB())]).toEqual([true, true]), {
+      timeout: 10_000,
+      interval: 50,
+    });
     const [entry] = await a.db.database.sql<{ actor: string; payload: { via: string; reason: string } }[]>`
       select actor, payload from ledger where kind = 'evolution.read-path' and payload->>'migrationId' = ${id}`;
     expect(entry).toMatchObject({ actor: 'oncall@cli', payload: { via: 'ig-evolve rollback', reason: 'game day' } });

@@ -22,22 +22,36 @@ const INDEX = evidenceCoveringPlan.index.name;
 const actor = 'tester@evolution';
 
 /** Judge thresholds that leave latency out: tests never depend on how fast this machine is. */
-const NO_TIMING = { latencyFailRatio: 1e6, latencyMarginalRatio: 1e6, p95MarginalRatio: 1e6, watchP95RegressionRatio: 1e6, minComparisons: 3 };
+const NO_TIMING = {
+  latencyFailRatio: 1e6,
+  latencyMarginalRatio: 1e6,
+  p95MarginalRatio: 1e6,
+  watchP95RegressionRatio: 1e6,
+  minComparisons: 3,
+};
 
 const flush = () => t.server.services.readPaths.recorder.flush();
 const comparisons = async (migrationId: string): Promise<ComparisonRow[]> => {
   await flush();
-  return t.db.database.db.query.migrationComparisons.findMany({ where: (c, { eq }) => eq(c.migrationId, migrationId), orderBy: (c, { asc }) => asc(c.id) });
+  return t.db.database.db.query.migrationComparisons.findMany({
+    where: (c, { eq }) => eq(c.migrationId, migrationId),
+    orderBy: (c, { asc }) => asc(c.id),
+  });
 };
 const ledgerCount = async () => Number((await sql`select count(*)::int as n from ledger`)[0]?.n);
-const migrationRow = async (id: string) => (await sql`select phase, read_path, verdict, updated_at from data_migrations where id = ${id}`)[0];
+const migrationRow = async (id: string) =>
+  (await sql`select phase, read_path, verdict, updated_at from data_migrations where id = ${id}`)[0];
 
 /** Starts, builds and shadows a migration of `plan` at sample rate 1. */
 async function shadowing(plan: string, drill = false) {
   const { migration } = await evo.start(plan, { actor, sampleRate: 1, drill });
   await evo.build(migration.id, actor, TEST_BUILD);
   await evo.startShadow(migration.id, actor);
-  expect(t.server.services.readPaths.current('Service.evidence')).toMatchObject({ migrationId: migration.id, phase: 'SHADOWING', readPath: 'PRIMARY' });
+  expect(t.server.services.readPaths.current('Service.evidence')).toMatchObject({
+    migrationId: migration.id,
+    phase: 'SHADOWING',
+    readPath: 'PRIMARY',
+  });
   return migration.id;
 }
 
@@ -47,14 +61,17 @@ beforeAll(async () => {
   sql = t.db.database.sql;
   evo = t.server.services.evolution;
   await seedEvidence(sql, 100, 200);
-  const first = await t.gql<{ _entities: { evidence: { pageInfo: { endCursor: string } } }[] }>(PAGE_QUERY, { reps: [{ __typename: 'Service', id: serviceId(0) }], first: 3 });
+  const first = await t.gql<{ _entities: { evidence: { pageInfo: { endCursor: string } } }[] }>(PAGE_QUERY, {
+    reps: [{ __typename: 'Service', id: serviceId(0) }],
+    first: 3,
+  });
   list = shapes(first.data?._entities[0]?.evidence.pageInfo.endCursor ?? null);
   baseline = await answers(t, list);
 });
 afterAll(() => t.close());
 
 describe('#build', () => {
-  describe('when a failed build left an INVALID index under the plan\'s index name', () => {
+  describe("when a failed build left an INVALID index under the plan's index name", () => {
     it('detects it, drops it, rebuilds it, and passes the readiness gate', async () => {
       // A unique build over duplicate kinds fails half-way and leaves an INVALID index behind.
       await expect(sql.unsafe(`create unique index concurrently ${INDEX} on evidence (kind)`)).rejects.toThrow();
@@ -89,14 +106,27 @@ describe('#build', () => {
 
   describe('while the build waits for a writer', () => {
     it('reports its phase from pg_stat_progress_create_index, then finishes', async () => {
-      const probe: MigrationPlan = { ...evidenceCoveringPlan, name: 'test-progress', index: { name: 'evidence_progress_probe_idx', createSql: 'create index concurrently evidence_progress_probe_idx on evidence (source)' } };
+      const probe: MigrationPlan = {
+        ...evidenceCoveringPlan,
+        name: 'test-progress',
+        index: {
+          name: 'evidence_progress_probe_idx',
+          createSql: 'create index concurrently evidence_progress_probe_idx on evidence (source)',
+        },
+      };
       const writer = await sql.reserve();
       await writer`begin`;
       await writer`update evidence set source = source where id = (select id from evidence limit 1)`;
       const events: BuildEvent[] = [];
       const build = buildPlanIndex(sql, probe, { ...TEST_BUILD, lockTimeoutMs: 60_000, onEvent: (e) => events.push(e) });
       try {
-        await vi.waitFor(() => expect(events.some((e) => e.type === 'progress' && /waiting for writers/.test(e.progress.phase) && e.progress.lockersTotal >= 1)).toBe(true), { timeout: 30_000 });
+        await vi.waitFor(
+          () =>
+            expect(
+              events.some((e) => e.type === 'progress' && /waiting for writers/.test(e.progress.phase) && e.progress.lockersTotal >= 1),
+            ).toBe(true),
+          { timeout: 30_000 },
+        );
       } finally {
         await writer`commit`;
         writer.release();
@@ -109,14 +139,23 @@ describe('#build', () => {
 
   describe('while the database is busier than the throttle allows', () => {
     it('waits before building, and builds once the load is gone', async () => {
-      const probe: MigrationPlan = { ...evidenceCoveringPlan, name: 'test-throttle', index: { name: 'evidence_throttle_probe_idx', createSql: 'create index concurrently evidence_throttle_probe_idx on evidence (recorded_by)' } };
+      const probe: MigrationPlan = {
+        ...evidenceCoveringPlan,
+        name: 'test-throttle',
+        index: {
+          name: 'evidence_throttle_probe_idx',
+          createSql: 'create index concurrently evidence_throttle_probe_idx on evidence (recorded_by)',
+        },
+      };
       // One session holds an advisory lock; another waits for it, and stays "active" until released.
       const holder = await sql.reserve();
       const waiter = await sql.reserve();
       await holder`select pg_advisory_lock(4242)`;
       const waiting = waiter`select pg_advisory_lock(4242)`.execute();
       await vi.waitFor(async () => {
-        const [row] = await sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and state = 'active'`;
+        const [row] = await sql<
+          { n: number }[]
+        >`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and state = 'active'`;
         expect(row?.n).toBe(1);
       });
       const events: string[] = [];
@@ -210,16 +249,24 @@ describe('#Service.evidence read path', () => {
       expect(cut.data?.setReadPath).toEqual({ phase: 'CUT_OVER', readPath: 'CANDIDATE', aca: 'PASS' });
       expect(t.server.services.readPaths.current('Service.evidence')).toMatchObject({ readPath: 'CANDIDATE' });
       expect(await answers(t, list)).toEqual(baseline);
-      await vi.waitFor(async () => expect((await comparisons(id)).filter((r) => r.served === 'CANDIDATE')).toHaveLength(list.length), { timeout: 10_000 });
+      await vi.waitFor(async () => expect((await comparisons(id)).filter((r) => r.served === 'CANDIDATE')).toHaveLength(list.length), {
+        timeout: 10_000,
+      });
       expect((await comparisons(id)).filter((r) => r.served === 'CANDIDATE').every((r) => r.outcome === 'MATCH')).toBe(true);
 
-      const back = await t.gql<{ setReadPath: { phase: string; readPath: string } }>(`mutation($id: ID!) { setReadPath(migrationId: $id, path: PRIMARY) { phase readPath } }`, { id }, sre);
+      const back = await t.gql<{ setReadPath: { phase: string; readPath: string } }>(
+        `mutation($id: ID!) { setReadPath(migrationId: $id, path: PRIMARY) { phase readPath } }`,
+        { id },
+        sre,
+      );
       expect(back.data?.setReadPath).toEqual({ phase: 'ROLLED_BACK', readPath: 'PRIMARY' });
       expect(t.server.services.readPaths.current('Service.evidence')).toBeUndefined();
       expect(await answers(t, list)).toEqual(baseline);
       const flips = await sql<{ actor: string; payload: { via: string; from: { phase: string } } }[]>`
         select actor, payload from ledger where kind = 'evolution.read-path' and payload->>'migrationId' = ${id}`;
-      expect(flips).toEqual([{ actor: sre.sub, payload: expect.objectContaining({ via: 'setReadPath', from: { phase: 'CUT_OVER', readPath: 'CANDIDATE' } }) }]);
+      expect(flips).toEqual([
+        { actor: sre.sub, payload: expect.objectContaining({ via: 'setReadPath', from: { phase: 'CUT_OVER', readPath: 'CANDIDATE' } }) },
+      ]);
     });
 
     it('shows phase, sample rate, comparisons, both p95s and the verdict to readers', async () => {
@@ -230,7 +277,15 @@ describe('#Service.evidence read path', () => {
       );
       expect(r.errors).toBeUndefined();
       const m = r.data?.dataMigrations.find((x) => x.id === id);
-      expect(m).toMatchObject({ name: 'evidence-covering', phase: 'ROLLED_BACK', readPath: 'PRIMARY', shadowSampleRate: 1, comparisons: list.length * 2, divergences: 0, aca: 'PASS' });
+      expect(m).toMatchObject({
+        name: 'evidence-covering',
+        phase: 'ROLLED_BACK',
+        readPath: 'PRIMARY',
+        shadowSampleRate: 1,
+        comparisons: list.length * 2,
+        divergences: 0,
+        aca: 'PASS',
+      });
       expect(m?.primaryP95Ms).toBeGreaterThan(0);
       expect(m?.candidateP95Ms).toBeGreaterThan(0);
       expect(m?.verdict).toMatchObject({ verdict: 'PASS', stage: 'shadow', planChanged: false, planUsesIndex: true });
@@ -241,7 +296,11 @@ describe('#Service.evidence read path', () => {
 });
 
 describe('#shadow failures', () => {
-  const failing: MigrationPlan = { ...evidenceCoveringPlan, name: 'test-failing-candidate', candidate: async (s) => (await s`select * from no_such_table`) as never };
+  const failing: MigrationPlan = {
+    ...evidenceCoveringPlan,
+    name: 'test-failing-candidate',
+    candidate: async (s) => (await s`select * from no_such_table`) as never,
+  };
   const slow: MigrationPlan = {
     ...evidenceCoveringPlan,
     name: 'test-slow-candidate',
@@ -276,7 +335,7 @@ describe('#shadow failures', () => {
 describe('#divergence', () => {
   let mid: string;
 
-  it('is detected with its exemplar: both hashes, the arguments\' hash, a trace id and the missing row', async () => {
+  it("is detected with its exemplar: both hashes, the arguments' hash, a trace id and the missing row", async () => {
     await expect(evo.start(evidenceDrillPlan.name, { actor })).rejects.toMatchObject({ reason: 'DRILL_REQUIRES_FLAG' });
     mid = await shadowing(evidenceDrillPlan.name, true);
     const hot = list[0] as Shape;
@@ -291,7 +350,9 @@ describe('#divergence', () => {
     expect(c?.primaryHash).toMatch(/^[0-9a-f]{64}$/);
     expect(c?.candidateHash).toMatch(/^[0-9a-f]{64}$/);
     expect(c?.primaryHash).not.toBe(c?.candidateHash);
-    expect(c?.argsHash).toBe(pageArgsDigest({ serviceIds: hot.vars.reps.map((x) => x.id), kind: null, first: 20, after: null, tenants: null }));
+    expect(c?.argsHash).toBe(
+      pageArgsDigest({ serviceIds: hot.vars.reps.map((x) => x.id), kind: null, first: 20, after: null, tenants: null }),
+    );
     expect(c?.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(c?.exemplar).toMatchObject({
       differingServices: 1,
@@ -303,7 +364,9 @@ describe('#divergence', () => {
 
     const metrics = await (await fetch(t.url.replace('/graphql', '/metrics'))).text();
     expect(metrics).toMatch(/dual_path_divergence_total\{plan="evidence-covering-drill-drop-row"\} 1/);
-    const g = await t.gql<{ dataMigrations: { id: string; divergences: number; divergenceExemplars: { traceId: string; argsHash: string; detail: unknown }[] }[] }>(
+    const g = await t.gql<{
+      dataMigrations: { id: string; divergences: number; divergenceExemplars: { traceId: string; argsHash: string; detail: unknown }[] }[];
+    }>(
       `{ dataMigrations { id divergences divergenceExemplars(first: 1) { traceId argsHash primaryHash candidateHash served detail } } }`,
       {},
       sre,
@@ -324,7 +387,13 @@ describe('#divergence', () => {
     const r = await t.gql(`mutation($id: ID!) { setReadPath(migrationId: $id, path: CANDIDATE) { phase } }`, { id: mid }, sre);
     expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', details: { reason: 'CUTOVER_NEEDS_PASS' } });
     expect([await migrationRow(mid), await ledgerCount()]).toEqual(before);
-    expect(await ledgerKinds(sql, mid)).toEqual(['evolution.started', 'evolution.building-index', 'evolution.ready', 'evolution.shadowing', 'evolution.verdict']);
+    expect(await ledgerKinds(sql, mid)).toEqual([
+      'evolution.started',
+      'evolution.building-index',
+      'evolution.ready',
+      'evolution.shadowing',
+      'evolution.verdict',
+    ]);
   });
 });
 
@@ -356,7 +425,13 @@ const WINDOWS = { shadowMs: 300, maxShadowMs: 30_000, watchMs: 300, watchMinComp
 describe('#run', () => {
   it('builds, shadows, judges PASS, cuts over, watches and completes under traffic with no error and no wrong answer', async () => {
     const load = traffic();
-    const outcome = await evo.run('evidence-covering', { actor, sampleRate: 1, build: TEST_BUILD, windows: WINDOWS, thresholds: NO_TIMING });
+    const outcome = await evo.run('evidence-covering', {
+      actor,
+      sampleRate: 1,
+      build: TEST_BUILD,
+      windows: WINDOWS,
+      thresholds: NO_TIMING,
+    });
     await load.stop();
     expect(outcome.result).toBe('COMPLETE');
     expect(load.tally).toMatchObject({ errors: 0, wrong: 0 });
@@ -409,8 +484,17 @@ describe('#watch', () => {
 
   it('rolls the cutover back by itself when a divergence appears', async () => {
     const load = traffic();
-    const run = evo.run(turnsFaulty.name, { actor, sampleRate: 1, build: TEST_BUILD, windows: { ...WINDOWS, watchMs: 60_000, watchMinComparisons: 1000 }, thresholds: NO_TIMING });
-    await vi.waitFor(() => expect(t.server.services.readPaths.current('Service.evidence')?.phase).toBe('CUT_OVER'), { timeout: 30_000, interval: 20 });
+    const run = evo.run(turnsFaulty.name, {
+      actor,
+      sampleRate: 1,
+      build: TEST_BUILD,
+      windows: { ...WINDOWS, watchMs: 60_000, watchMinComparisons: 1000 },
+      thresholds: NO_TIMING,
+    });
+    await vi.waitFor(() => expect(t.server.services.readPaths.current('Service.evidence')?.phase).toBe('CUT_OVER'), {
+      timeout: 30_000,
+      interval: 20,
+    });
     faulty = true;
     const outcome = await run;
     await load.stop();
@@ -418,7 +502,9 @@ describe('#watch', () => {
     expect(outcome.reasons.join()).toMatch(/divergence/);
     expect(outcome.migration).toMatchObject({ phase: 'ROLLED_BACK', readPath: 'PRIMARY', verdict: 'FAIL' });
     expect(outcome.migration.verdictReport?.stage).toBe('watch');
-    const [entry] = await sql<{ payload: { automatic: boolean } }[]>`select payload from ledger where kind = 'evolution.rolled-back' and payload->>'migrationId' = ${outcome.migration.id}`;
+    const [entry] = await sql<
+      { payload: { automatic: boolean } }[]
+    >`select payload from ledger where kind = 'evolution.rolled-back' and payload->>'migrationId' = ${outcome.migration.id}`;
     expect(entry?.payload.automatic).toBe(true);
     expect(t.server.services.readPaths.current('Service.evidence')).toBeUndefined();
     expect(await answers(t, list)).toEqual(baseline);

@@ -184,7 +184,11 @@ describe('#dualRead', () => {
 
   describe('after a cutover', () => {
     it('serves the candidate and shadows the primary', async () => {
-      const { opts, records } = setup({ readPath: 'CANDIDATE', primary: async () => ({ rows: ['old'] }), candidate: async () => ({ rows: ['new'] }) });
+      const { opts, records } = setup({
+        readPath: 'CANDIDATE',
+        primary: async () => ({ rows: ['old'] }),
+        candidate: async () => ({ rows: ['new'] }),
+      });
       await expect(dualRead(opts)).resolves.toEqual({ rows: ['new'] });
       await vi.waitFor(() => expect(records).toHaveLength(1));
       expect(records[0]).toMatchObject({ served: 'CANDIDATE', outcome: 'MISMATCH', primaryHash: digestJson({ rows: ['old'] }) });
@@ -224,7 +228,15 @@ describe('#dualRead', () => {
 });
 
 describe('#ComparisonRecorder', () => {
-  const row = (i: number): NewComparison => ({ migrationId: 'm', served: 'PRIMARY', outcome: 'MATCH', argsHash: String(i), traceId: 't', replica: 'r', at: new Date() });
+  const row = (i: number): NewComparison => ({
+    migrationId: 'm',
+    served: 'PRIMARY',
+    outcome: 'MATCH',
+    argsHash: String(i),
+    traceId: 't',
+    replica: 'r',
+    at: new Date(),
+  });
 
   it('writes in batches and drops (counting) beyond its bound', async () => {
     const batches: number[] = [];
@@ -251,7 +263,13 @@ describe('#ComparisonRecorder', () => {
 
   it('counts a failed write as dropped outcomes, never throws', async () => {
     const dropped: string[] = [];
-    const rec = new ComparisonRecorder({ write: () => Promise.reject(new Error('db down')), flushMs: 60_000, batchSize: 10, maxBuffered: 10, onDrop: (n, reason) => dropped.push(`${n} ${reason}`) });
+    const rec = new ComparisonRecorder({
+      write: () => Promise.reject(new Error('db down')),
+      flushMs: 60_000,
+      batchSize: 10,
+      maxBuffered: 10,
+      onDrop: (n, reason) => dropped.push(`${n} ${reason}`),
+    });
     rec.push(row(1));
     rec.push(row(2));
     await rec.flush();

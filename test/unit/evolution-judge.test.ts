@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { planShape } from '../../src/evolution/explain.js';
 import { erfc, hodgesLehmann, judge, mannWhitneyU, quantile, watchDecision, type JudgeInput } from '../../src/evolution/judge.js';
+import { canonicalPages, pagesDigest, type EvidencePages } from '../../src/evolution/plans/evidence-pages.js';
 import { evidenceCoveringPlan } from '../../src/evolution/plans/index.js';
+import { digestJson } from '../../src/util/canonical.js';
 import type { JudgeThresholds } from '../../src/evolution/types.js';
 
 // Reference figures from SciPy 1.17: scipy.stats.mannwhitneyu(x, y, alternative=..., method="asymptotic").
@@ -156,7 +158,9 @@ describe('#judge', () => {
       expect(r.reasons.join()).toMatch(/plan changed/);
     });
     it('is marginal under planChange MARGINAL', () => {
-      expect(judge(healthy({ plan: { expected: 'abc', actual: 'def', usesIndex: true } }), { ...T, planChange: 'MARGINAL' }, NOW).verdict).toBe('MARGINAL');
+      expect(
+        judge(healthy({ plan: { expected: 'abc', actual: 'def', usesIndex: true } }), { ...T, planChange: 'MARGINAL' }, NOW).verdict,
+      ).toBe('MARGINAL');
     });
     it('always fails when the plan lost the index', () => {
       const r = judge(healthy({ plan: { expected: 'abc', actual: 'def', usesIndex: false } }), { ...T, planChange: 'MARGINAL' }, NOW);
@@ -167,7 +171,15 @@ describe('#judge', () => {
 });
 
 describe('#watchDecision', () => {
-  const base = { candidateMs: samples(200, 8, 4), comparisons: 200, divergences: 0, candidateAttempts: 200, candidateErrors: 0, plan: { expected: 'a', actual: 'a', usesIndex: true }, baselineP95Ms: 60 };
+  const base = {
+    candidateMs: samples(200, 8, 4),
+    comparisons: 200,
+    divergences: 0,
+    candidateAttempts: 200,
+    candidateErrors: 0,
+    plan: { expected: 'a', actual: 'a', usesIndex: true },
+    baselineP95Ms: 60,
+  };
   it('keeps a healthy cutover', () => {
     expect(watchDecision(base, T, 50)).toMatchObject({ rollback: false, reasons: [] });
   });
@@ -203,9 +215,37 @@ describe('#planShape', () => {
     expect(planShape(cheaper).fingerprint).toBe(shape.fingerprint);
   });
   it('moves when the planner stops using the index', () => {
-    const seq = JSON.parse(JSON.stringify(explain).replace('"Index Scan","Index Name":"evidence_service_recent_idx"', '"Seq Scan"')) as unknown;
+    const seq = JSON.parse(
+      JSON.stringify(explain).replace('"Index Scan","Index Name":"evidence_service_recent_idx"', '"Seq Scan"'),
+    ) as unknown;
     const shape = planShape(seq);
     expect(shape.indexes).toEqual([]);
     expect(shape.fingerprint).not.toBe(planShape(explain).fingerprint);
+  });
+});
+
+describe('#pagesDigest', () => {
+  it('is digestJson of the canonical pages (RFC 8785), escapes and numbers included', () => {
+    const row = (i: number, over: Record<string, unknown> = {}) => ({
+      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      kind: 'SBOM',
+      serviceId: 'svc-\u00e9"\\\n\u2028',
+      tenantId: i % 2 ? null : 'acme',
+      sha256: 'ab'.repeat(32),
+      source: 'pipe|line/\u0001\ud83d\ude00',
+      collectedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i, 123)),
+      expiresAt: i % 3 ? null : new Date(Date.UTC(2027, 0, 1)),
+      content: { ignored: true },
+      recordedBy: 'x',
+      createdAt: new Date(Date.UTC(2026, 0, 2)),
+      ...over,
+    });
+    const pages: EvidencePages = new Map([
+      ['svc-b', { total: 1e21, rows: [row(1), row(2)] }],
+      ['svc-a', { total: 0.1 + 0.2, rows: [row(3)] }],
+      ['svc-c', { total: 0, rows: [] }],
+    ]);
+    const canonical = canonicalPages(pages);
+    expect(pagesDigest(canonical)).toBe(digestJson(canonical));
   });
 });

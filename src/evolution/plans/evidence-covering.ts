@@ -37,7 +37,8 @@ export const EVIDENCE_COVERING_INDEX = 'evidence_service_recent_idx';
 export function evidencePagesCoveringStatement(sql: Sql, q: EvidencePageQuery) {
   const kind = q.kind === null ? sql`` : sql`and x.kind = ${q.kind}`;
   const tenants = q.tenants === null ? sql`` : sql`and (x.tenant_id is null or x.tenant_id = any(${q.tenants}::text[]))`;
-  const after = q.after === null ? sql`` : sql`and (x.collected_at, x.id) < (${q.after.collectedAt.toISOString()}::timestamptz, ${q.after.id}::uuid)`;
+  const after =
+    q.after === null ? sql`` : sql`and (x.collected_at, x.id) < (${q.after.collectedAt.toISOString()}::timestamptz, ${q.after.id}::uuid)`;
   return sql<EvidencePageRawRow[]>`
     select s.service_id, c.total, e.*
     from unnest(${q.serviceIds as string[]}::text[]) as s(service_id)
@@ -60,7 +61,8 @@ export async function evidencePagesCovering(sql: Sql, q: EvidencePageQuery): Pro
 
 export const evidenceCoveringPlan: MigrationPlan<'Service.evidence'> = {
   name: 'evidence-covering',
-  description: 'Service.evidence batches: v1 statement on evidence_service_idx -> per-shape statement on a covering (service C, collected_at desc, id desc) index',
+  description:
+    'Service.evidence batches: v1 statement on evidence_service_idx -> per-shape statement on a covering (service C, collected_at desc, id desc) index',
   resolver: 'Service.evidence',
   table: 'evidence',
   index: {

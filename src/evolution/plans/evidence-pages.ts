@@ -1,7 +1,7 @@
 import type { Sql } from 'postgres';
 import type { EvidencePageQuery } from '../../evidence/repo.js';
 import type { EvidenceRow } from '../../evidence/tables.js';
-import { digestJson } from '../../util/canonical.js';
+import { digestJson, sha256Hex } from '../../util/canonical.js';
 import type { Comparison } from '../types.js';
 
 /** What both reads of `Service.evidence` answer for a batch: one page per service. */
@@ -21,7 +21,18 @@ export function canonicalPages(pages: EvidencePages): unknown {
     .map(([serviceId, page]) => [
       serviceId,
       page.total,
-      page.rows.map((r) => [r.id, r.kind, r.serviceId, r.tenantId, r.sha256, r.source, iso(r.collectedAt), iso(r.expiresAt), r.recordedBy, iso(r.createdAt)]),
+      page.rows.map((r) => [
+        r.id,
+        r.kind,
+        r.serviceId,
+        r.tenantId,
+        r.sha256,
+        r.source,
+        iso(r.collectedAt),
+        iso(r.expiresAt),
+        r.recordedBy,
+        iso(r.createdAt),
+      ]),
     ]);
 }
 
@@ -33,9 +44,20 @@ function withoutEmpty(pages: EvidencePages): EvidencePages {
   return new Map([...pages].filter(([, p]) => p.total > 0 || p.rows.length > 0));
 }
 
+/**
+ * digestJson of a canonical page value, computed faster. canonicalPages builds only arrays,
+ * strings, finite numbers and null, and for those JSON.stringify writes exactly the RFC 8785
+ * text (no object keys to sort, the same string escaping and number form), so this is the same
+ * sha256 over the same bytes as digestJson, at about a fifth of the CPU, which the replica
+ * spends on every sampled call (test/unit/evolution-judge.test.ts holds the two equal).
+ */
+export function pagesDigest(canonical: unknown): string {
+  return sha256Hex(JSON.stringify(canonical));
+}
+
 export function comparePages(primary: EvidencePages, candidate: EvidencePages): Comparison {
-  const primaryHash = digestJson(canonicalPages(withoutEmpty(primary)));
-  const candidateHash = digestJson(canonicalPages(withoutEmpty(candidate)));
+  const primaryHash = pagesDigest(canonicalPages(withoutEmpty(primary)));
+  const candidateHash = pagesDigest(canonicalPages(withoutEmpty(candidate)));
   return { match: primaryHash === candidateHash, primaryHash, candidateHash };
 }
 
@@ -47,7 +69,11 @@ const MAX_IDS = 5;
  * order). Ids and counts only, never evidence content: exemplars are read by SREs who may not
  * see every tenant's documents.
  */
-export function describePagesDivergence(primary: EvidencePages, candidate: EvidencePages, args: EvidencePageQuery): Record<string, unknown> {
+export function describePagesDivergence(
+  primary: EvidencePages,
+  candidate: EvidencePages,
+  args: EvidencePageQuery,
+): Record<string, unknown> {
   const services: Record<string, unknown>[] = [];
   let differing = 0;
   const ids = new Set([...primary.keys(), ...candidate.keys()]);

@@ -14,8 +14,10 @@ const plans = new Map<string, MigrationPlan>([
 ]);
 
 export function registerPlan<K extends ResolverName>(plan: MigrationPlan<K>): void {
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(plan.name)) throw new EvolutionError('BAD_USER_INPUT', 'BAD_PLAN', `plan name ${plan.name} must be lowercase letters, digits and dashes`);
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(plan.index.name)) throw new EvolutionError('BAD_USER_INPUT', 'BAD_PLAN', `index name ${plan.index.name} is not a plain identifier`);
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(plan.name))
+    throw new EvolutionError('BAD_USER_INPUT', 'BAD_PLAN', `plan name ${plan.name} must be lowercase letters, digits and dashes`);
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(plan.index.name))
+    throw new EvolutionError('BAD_USER_INPUT', 'BAD_PLAN', `index name ${plan.index.name} is not a plain identifier`);
   // Stored type-erased by name; the router hands it back to the reader of `plan.resolver`.
   plans.set(plan.name, plan as unknown as MigrationPlan);
 }
