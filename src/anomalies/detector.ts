@@ -11,9 +11,18 @@
  *   Medians ignore the outliers that a mean would chase; the same interval-of-day carries the
  *   daily pattern (a morning ramp is not a spike); the recent median follows level shifts that
  *   the seasonal history has not seen yet; taking the larger of the two is the conservative
- *   choice (a spike is far above both). The spread is the MAD of the pooled deviations from the
- *   two medians (× 1.4826, the normal-consistent MAD), floored at √baseline because the values
- *   are counts: with Poisson noise a MAD of a flat series is 0 and every +1 would be infinite.
+ *   choice (a spike is far above both). The spread is, likewise, the larger of the two windows'
+ *   spreads, each measured upwards only: 1.4826 × the median deviation of the values at or above
+ *   the window's median (the upper half of a "double MAD"). A spike is a rise, so what matters is
+ *   how far above its median a rule's counts normally reach; request and deny counts are skewed
+ *   (many quiet intervals, frequent bursts several times the median), and a symmetric MAD, held
+ *   down by the tightly packed lower half, calls routine bursts 6σ events. For symmetric noise
+ *   the upper spread equals the MAD, so Poisson-like series are judged much as before. The two
+ *   windows are not pooled because they are different populations: a steady seasonal slot must
+ *   not hide the bursts of the last hours (on NAB's ELB request counts, pooling and the
+ *   symmetric MAD together made 3 of 5 alerts false). The spread is floored at √baseline because
+ *   the values are counts: with Poisson noise a MAD of a flat series is 0 and every +1 would be
+ *   infinite.
  *   The robust z-score (x − baseline) / spread must reach `zOpen`, the count must be at least
  *   `minCount` (quiet rules do not page), and x must be at least `minRatio` × baseline (on a
  *   busy rule a statistically significant +7% is not a spike worth a page). Intervals judged to
@@ -272,6 +281,17 @@ export interface IntervalJudgement {
 const periodIntervals = (cfg: DetectorConfig) => Math.round(cfg.periodMs / cfg.intervalMs);
 const ratioScore = (x: number, threshold: number) => (x <= 0 ? 0 : x / (x + threshold));
 
+/**
+ * 1.4826 × the median of the deviations of the values at or above their median `m`: the spread
+ * of the upper half, equal to the MAD for symmetric data, larger for right-skewed data. 0 for no
+ * values (the caller's floor applies).
+ */
+function upperSpread(values: readonly number[], m: number): number {
+  const up: number[] = [];
+  for (const v of values) if (v >= m) up.push(v - m);
+  return up.length ? MAD_TO_SIGMA * median(up) : 0;
+}
+
 export function judgeSpike(observed: number, idx: number, history: HistoryLookup, cfg: DetectorConfig): SpikeJudgement {
   const P = periodIntervals(cfg);
   const seasonal: number[] = [];
@@ -297,8 +317,7 @@ export function judgeSpike(observed: number, idx: number, history: HistoryLookup
   const ms = seasonal.length ? median(seasonal) : Number.NEGATIVE_INFINITY;
   const mr = recent.length ? median(recent) : Number.NEGATIVE_INFINITY;
   const baseline = Math.max(ms, mr);
-  const deviations = [...seasonal.map((v) => Math.abs(v - ms)), ...recent.map((v) => Math.abs(v - mr))];
-  const scale = Math.max(MAD_TO_SIGMA * median(deviations), Math.sqrt(Math.max(baseline, 1)));
+  const scale = Math.max(upperSpread(seasonal, ms), upperSpread(recent, mr), Math.sqrt(Math.max(baseline, 1)));
   const z = (observed - baseline) / scale;
   const ratio = baseline > 0 ? observed / baseline : observed > 0 ? Number.POSITIVE_INFINITY : 0;
   const score = Math.min(

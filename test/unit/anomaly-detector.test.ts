@@ -6,6 +6,7 @@ import {
   initialRuleState,
   jensenShannon,
   judgeInterval,
+  judgeSpike,
   median,
   newMixWindow,
   OTHER_KEY,
@@ -139,6 +140,39 @@ describe('#backtestSeries (DENY_SPIKE)', () => {
       const out = backtestSeries(withDup, cfg);
       expect(out.map((r) => r.t)).toEqual(withDup.map((p) => p.t));
     });
+  });
+});
+
+describe('#judgeSpike (spread of skewed counts)', () => {
+  const cfg = detectorConfig();
+  const idx = 10 * 1440;
+  const at = (i: number, denies: number): JudgedInterval => ({ idx: i, total: denies, denies, mix: null, jsd: null, spikeFlag: false, mixFlag: false });
+  // Bursty counts: exponentially distributed above a floor of 10 (median ≈ 38), as request and
+  // deny counts are: a tight lower half and a long upper one. The golden-ratio sequence covers
+  // the quantiles evenly without a random seed.
+  const bursty = (i: number) => Math.round(10 + 40 * -Math.log(1 - ((i * 0.6180339887) % 1) * 0.98));
+  const judge = (observed: number, denies: (i: number) => number) =>
+    judgeSpike(observed, idx, (k) => (k < idx ? at(k, denies(k)) : undefined), cfg);
+  const opens = (j: { score: number }) => j.score >= 0.5;
+
+  it('measures the spread upwards: a burst within the rule’s usual reach does not open, a larger one does', () => {
+    // A symmetric MAD (the lower half is tight) would put 250 at z ≈ 8.5 and open an incident.
+    const routine = judge(250, bursty);
+    expect(routine.warm).toBe(true);
+    expect(routine.z).toBeLessThan(cfg.spike.zOpen);
+    expect(opens(routine)).toBe(false);
+    const spike = judge(400, bursty);
+    expect(spike.z).toBeGreaterThanOrEqual(cfg.spike.zOpen);
+    expect(opens(spike)).toBe(true);
+  });
+
+  it('does not let a steady seasonal slot narrow the spread of a bursty recent window', () => {
+    // Same recent hour, but every seasonal slot is exactly 30: pooled deviations would be mostly
+    // zeros (z ≈ 18 for 250); the larger of the two windows' spreads keeps the recent bursts.
+    const steadySeason = (i: number) => (idx - i <= cfg.recentIntervals ? bursty(i) : 30);
+    expect(opens(judge(250, steadySeason))).toBe(false);
+    expect(judge(250, steadySeason).z).toBeCloseTo(judge(250, bursty).z, 6);
+    expect(opens(judge(400, steadySeason))).toBe(true);
   });
 });
 
