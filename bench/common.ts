@@ -1,5 +1,6 @@
 // Shared by the bench's processes (see bench/run.sh): the workload and small helpers.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { Session } from 'node:inspector/promises';
 
@@ -12,6 +13,8 @@ export const EVIDENCE_PER_SERVICE = 40;
 /** Representations per `_entities` request, and the page size asked for. */
 export const BATCH = 50;
 export const PAGE = 20;
+/** The shadow server's sample rate: the one the dual-read budget of issue #6 is stated at. */
+export const SHADOW_SAMPLE_RATE = 0.1;
 
 export const serviceId = (i: number): string => `svc-${String(i).padStart(4, '0')}`;
 
@@ -72,6 +75,49 @@ export interface DbInfo {
   postmasterPid: number | null;
   services: number;
   evidencePerService: number;
+  /** The READY migration of the evidence plan that the shadow server routes (see bench/shadow-routes.ts). */
+  shadowMigrationId: string;
+}
+
+let clockTicks: number | undefined;
+/** Clock ticks per second, the unit of the CPU times in /proc/<pid>/stat. */
+export function clkTck(): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  return clockTicks;
+}
+
+/** Fields of /proc/<pid>/stat after the command name (which may hold spaces): [0] is state, [1] ppid. */
+function statFields(pid: number | string): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** utime + stime of a process (all its threads), in seconds. */
+export function cpuSeconds(pid: number): number {
+  const f = statFields(pid);
+  return (Number(f[11]) + Number(f[12])) / clkTck();
+}
+
+/** CPU of PostgreSQL (the postmaster and its children, i.e. every backend) when it runs here, else null. */
+export function pgCpuSeconds(postmasterPid: number | null): number | null {
+  if (postmasterPid === null || !existsSync(`/proc/${postmasterPid}`)) return null;
+  let total = cpuSeconds(postmasterPid);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const f = statFields(entry);
+      if (Number(f[1]) === postmasterPid) total += (Number(f[11]) + Number(f[12])) / clkTck();
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 export function writeJsonAtomic(path: string, value: unknown): void {

@@ -17,8 +17,19 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded
 import { runMigrations } from '../src/db/migrate.js';
 import { EVIDENCE_KINDS } from '../src/evidence/formats.js';
 import { evidence } from '../src/evidence/tables.js';
+import { evidenceCoveringPlan } from '../src/evolution/plans/index.js';
+import { dataMigrations } from '../src/evolution/tables.js';
 import { digestJson } from '../src/util/canonical.js';
-import { EVIDENCE_PER_SERVICE, SERVICES, onStop, serviceId, withDatabase, writeJsonAtomic, type DbInfo } from './common.js';
+import {
+  EVIDENCE_PER_SERVICE,
+  SERVICES,
+  SHADOW_SAMPLE_RATE,
+  onStop,
+  serviceId,
+  withDatabase,
+  writeJsonAtomic,
+  type DbInfo,
+} from './common.js';
 
 const KINDS = EVIDENCE_KINDS;
 const TENANTS = [null, 'acme', 'globex', 'initech'];
@@ -93,7 +104,27 @@ for (let i = 0; i < SERVICES; i++) {
   }
 }
 for (let k = 0; k < rows.length; k += 2000) await database.db.insert(evidence).values(rows.slice(k, k + 2000));
+// The shadow server's candidate reads the shipped plan's index, as it would once ig-evolve has
+// built it. The primary statement cannot use it (see the plan), so no other server's plan moves.
+await database.sql.unsafe(evidenceCoveringPlan.index.createSql);
 await database.sql`analyze`;
+// The migration the shadow server's comparisons are recorded under (a foreign key). READY is no
+// routed phase, so every other server keeps its baseline read; bench/shadow-routes.ts routes it
+// as SHADOWING in the shadow server alone.
+const [migration] = await database.db
+  .insert(dataMigrations)
+  .values({
+    plan: evidenceCoveringPlan.name,
+    resolver: evidenceCoveringPlan.resolver,
+    indexName: evidenceCoveringPlan.index.name,
+    phase: 'READY',
+    shadowSampleRate: SHADOW_SAMPLE_RATE,
+    createdBy: 'bench@seed',
+    createdAt: new Date(now),
+    updatedAt: new Date(now),
+  })
+  .returning({ id: dataMigrations.id });
+if (!migration) throw new Error('the shadow migration row was not inserted');
 await database.close();
 log(`database ${name}: ${SERVICES} services x ${EVIDENCE_PER_SERVICE} evidence rows seeded in ${Date.now() - t0} ms`);
 
@@ -103,6 +134,7 @@ writeJsonAtomic(infoPath, {
   postmasterPid,
   services: SERVICES,
   evidencePerService: EVIDENCE_PER_SERVICE,
+  shadowMigrationId: migration.id,
 } satisfies DbInfo);
 // Stay up (PostgreSQL is our child when embedded) until bench/run.sh sends SIGUSR2.
 setInterval(() => undefined, 1 << 30);

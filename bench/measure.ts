@@ -2,9 +2,9 @@
 // runs this): checks that every server answers the same, then drives each with wrk in short
 // alternating slices and reports median ratios against the bare baseline.
 //
-//   node --import tsx bench/measure.ts <run dir with db.json, bare.json, candidate.json, noauth.json>
+//   node --import tsx bench/measure.ts <run dir with db.json, bare.json, candidate.json, noauth.json, shadow.json>
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import postgres from 'postgres';
@@ -13,9 +13,14 @@ import { formatSummary, summarize } from './profile-summary.js';
 import {
   BATCH,
   BENCH_SECRET,
+  clkTck,
+  cpuSeconds,
   ENTITIES_QUERY,
   EVIDENCE_PER_SERVICE,
+  median,
   PAGE,
+  SHADOW_SAMPLE_RATE,
+  pgCpuSeconds,
   readJson,
   requestBodies,
   type DbInfo,
@@ -34,12 +39,14 @@ const CONNECTIONS = env('BENCH_CONNECTIONS', 8);
 const WARMUP_CONNECTIONS = Math.max(CONNECTIONS, 16);
 const WRK_CORE = process.env.BENCH_WRK_CORE ?? '0';
 const RESULTS = new URL('./results/latest.json', import.meta.url);
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+const CLK_TCK = clkTck();
 
 const TARGETS = { cpuRatioMax: 1.4, throughputRatioMin: 0.7, authCpuOverheadMax: 0.1, sqlPerBatch: 1 };
+/** Issue #6: shadowing at a 10% sample rate against shadowing off (shadow against candidate). */
+const DUAL_READ_BUDGET = { cpuOverheadMax: 0.05, p50DeltaMsMax: 0.5, p90DeltaMsMax: 1 };
 
-type Name = 'bare' | 'candidate' | 'noauth';
-const NAMES: Name[] = ['bare', 'candidate', 'noauth'];
+type Name = 'bare' | 'candidate' | 'noauth' | 'shadow';
+const NAMES: Name[] = ['bare', 'candidate', 'noauth', 'shadow'];
 const db = readJson<DbInfo>(`${dir}/db.json`);
 const servers = Object.fromEntries(NAMES.map((n) => [n, readJson<ReadyInfo>(`${dir}/${n}.json`)])) as Record<Name, ReadyInfo>;
 const token = await mintToken({ secret: BENCH_SECRET, sub: 'bench@viewer', roles: ['viewer'], tenants: ['*'] });
@@ -49,36 +56,6 @@ writeFileSync(bodiesFile, bodies.map((b) => JSON.stringify(b)).join('\n') + '\n'
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
-/** utime + stime of a process (all its threads), in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
-
-/** CPU of PostgreSQL (postmaster and its children, i.e. every backend), when it runs here. */
-function pgCpuSeconds(): number | null {
-  const pm = db.postmasterPid;
-  if (pm === null || !existsSync(`/proc/${pm}`)) return null;
-  let total = cpuSeconds(pm);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) === pm) total += (Number(f[11]) + Number(f[12])) / CLK_TCK;
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return total;
-}
 
 // Our own connection to the bench database, to count each server's open pool connections.
 const admin = postgres(db.url, { max: 1, onnotice: () => undefined, connection: { application_name: 'bench-measure' } });
@@ -258,6 +235,7 @@ interface Slice {
   serverCoreBusy: number;
   pgCpuUsPerRequest: number | null;
   p50Ms: number;
+  p90Ms: number;
   p99Ms: number;
   /** SQL statements per request, not counting the type lookup of pool connections opened in the slice. */
   sqlPerRequest: number;
@@ -272,17 +250,17 @@ interface Slice {
   bytesPerResponse: number;
 }
 
-async function slice(round: number, name: Name): Promise<Slice> {
+async function slice(round: number, name: Name, connections = CONNECTIONS): Promise<Slice> {
   const s = servers[name];
   const c0 = await counters(s, 'start');
   const cpu0 = cpuSeconds(s.pid);
-  const pg0 = pgCpuSeconds();
+  const pg0 = pgCpuSeconds(db.postmasterPid);
   const t0 = process.hrtime.bigint();
-  const w = await wrk(s.url, SLICE_S);
+  const w = await wrk(s.url, SLICE_S, connections);
   await quiesce(s); // requests in flight when wrk stopped finish (and are counted) meanwhile
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu1 = cpuSeconds(s.pid);
-  const pg1 = pgCpuSeconds();
+  const pg1 = pgCpuSeconds(db.postmasterPid);
   const c1 = await counters(s, 'end');
   const served = c1.requests - c0.requests;
   const errors = w.errors.connect + w.errors.read + w.errors.write + w.errors.status + w.errors.timeout;
@@ -294,6 +272,7 @@ async function slice(round: number, name: Name): Promise<Slice> {
     serverCoreBusy: (cpu1 - cpu0) / wall,
     pgCpuUsPerRequest: pg0 === null || pg1 === null ? null : ((pg1 - pg0) * 1e6) / served,
     p50Ms: w.latency_us.p50 / 1000,
+    p90Ms: w.latency_us.p90 / 1000,
     p99Ms: w.latency_us.p99 / 1000,
     sqlPerRequest: (c1.queries - c0.queries - (c1.connections - c0.connections)) / served,
     dbQueriesTotalDelta: c0.dbQueriesTotal === null || c1.dbQueriesTotal === null ? null : c1.dbQueriesTotal - c0.dbQueriesTotal,
@@ -345,7 +324,7 @@ say(
 await firstRequests();
 for (const [n, e] of Object.entries(firstRequestErrors)) say(`WARNING: ${n}: the first request after start failed (${e})`);
 await verify();
-say('verified: all three servers return identical, complete answers; the real server refuses an anonymous batch');
+say(`verified: all ${NAMES.length} servers return identical, complete answers; the real server refuses an anonymous batch`);
 // More connections than the pool's 10 during warm-up: every pool connection is open before the
 // slices, so postgres.js's one-off type fetch of a new connection is not counted as a batch query.
 for (const n of NAMES) await wrk(servers[n].url, WARMUP_S, WARMUP_CONNECTIONS);
@@ -408,6 +387,7 @@ interface Medians {
   serverCoreBusy: number | null;
   pgCpuUsPerRequest: number | null;
   p50Ms: number | null;
+  p90Ms: number | null;
   p99Ms: number | null;
   sqlPerRequest: number | null;
   errors: number;
@@ -421,6 +401,7 @@ const summary = Object.fromEntries(
       serverCoreBusy: med(n, 'serverCoreBusy'),
       pgCpuUsPerRequest: med(n, 'pgCpuUsPerRequest'),
       p50Ms: med(n, 'p50Ms'),
+      p90Ms: med(n, 'p90Ms'),
       p99Ms: med(n, 'p99Ms'),
       sqlPerRequest: med(n, 'sqlPerRequest'),
       errors: of(n).reduce((t, s) => t + s.errors, 0),
@@ -519,6 +500,128 @@ say();
 for (const t of targets) say(`${t.pass ? 'PASS' : 'FAIL'}  ${t.name.padEnd(18)} ${t.figure.padEnd(48)} target ${t.target}`);
 if (errorsTotal) say(`WARNING: ${errorsTotal} wrk errors (non-2xx, socket errors or timeouts) during the slices`);
 
+/** The shadow server's dual-read counters since it started (verification and warm-up included). */
+async function dualReadCounters(
+  s: ReadyInfo,
+): Promise<{ requests: number; outcomes: Record<string, number>; dropped: Record<string, number> }> {
+  const text = await (await fetch(s.metricsUrl as string)).text();
+  const outcomes: Record<string, number> = {};
+  const dropped: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const n = Number(line.slice(line.lastIndexOf(' ') + 1));
+    const outcome = /^dual_path_comparisons_total\{.*outcome="(\w+)"/.exec(line)?.[1];
+    const reason = /^dual_path_shadow_dropped_total\{.*reason="(\w+)"/.exec(line)?.[1];
+    if (outcome) outcomes[outcome] = (outcomes[outcome] ?? 0) + n;
+    else if (reason) dropped[reason] = (dropped[reason] ?? 0) + n;
+  }
+  return { requests: (await requestCounters(s)).requests, outcomes, dropped };
+}
+
+// The dual-read budget: the shadowing server against the same server with shadowing off, paired
+// by round (CPU as a ratio, latencies as differences in ms), measured at light load: one
+// connection, so each request's latency is its own service time plus whatever the shadow work
+// after an earlier sampled response takes from it. At saturation (the slices above) latency is
+// mostly queueing, whose noise (tens of ms per slice) hides a 0.5 ms budget, and the shadow
+// lane, full, drops part of the sample, so those slices would understate the shadow's cost.
+const LIGHT_ROUNDS = env('BENCH_LIGHT_ROUNDS', 6);
+const LIGHT_CONNECTIONS = 1;
+const lightSlices: Slice[] = [];
+const shadowBefore = await dualReadCounters(servers.shadow);
+say();
+say(
+  `Dual-read budget at light load: wrk -t1 -c${LIGHT_CONNECTIONS}, ${LIGHT_ROUNDS} rounds x ${SLICE_S}s, candidate (shadowing off) and shadow alternating`,
+);
+for (let r = 0; r < LIGHT_ROUNDS; r++) {
+  const order: Name[] = r % 2 === 0 ? ['candidate', 'shadow'] : ['shadow', 'candidate'];
+  for (const n of order) {
+    const s = await slice(r, n, LIGHT_CONNECTIONS);
+    lightSlices.push(s);
+    say(
+      `  round ${r + 1}/${LIGHT_ROUNDS} ${n.padEnd(9)} ${s.rps.toFixed(1).padStart(7)} req/s  ${s.cpuUsPerRequest.toFixed(0).padStart(6)} µs CPU/req  p50 ${s.p50Ms.toFixed(2)} ms  p90 ${s.p90Ms.toFixed(2)} ms${s.errors ? `  ERRORS ${s.errors}` : ''}`,
+    );
+  }
+}
+const shadowAfter = await dualReadCounters(servers.shadow);
+const sum = (o: Record<string, number>) => Object.values(o).reduce((t, n) => t + n, 0);
+const lightShadow = {
+  requests: shadowAfter.requests - shadowBefore.requests,
+  compared: sum(shadowAfter.outcomes) - sum(shadowBefore.outcomes),
+  dropped: sum(shadowAfter.dropped) - sum(shadowBefore.dropped),
+};
+const light = (n: Name, r: number) => lightSlices.find((s) => s.server === n && s.round === r) as Slice;
+const lightPerRound = (f: (on: Slice, off: Slice) => number) =>
+  Array.from({ length: LIGHT_ROUNDS }, (_, r) => f(light('shadow', r), light('candidate', r)));
+const lightMedian = (n: Name, m: 'cpuUsPerRequest' | 'p50Ms' | 'p90Ms') =>
+  median(lightSlices.filter((s) => s.server === n).map((s) => s[m]));
+const dualRead = {
+  sampleRate: SHADOW_SAMPLE_RATE,
+  plan: 'evidence-covering',
+  connections: LIGHT_CONNECTIONS,
+  rounds: LIGHT_ROUNDS,
+  off: {
+    cpuUsPerRequest: lightMedian('candidate', 'cpuUsPerRequest'),
+    p50Ms: lightMedian('candidate', 'p50Ms'),
+    p90Ms: lightMedian('candidate', 'p90Ms'),
+  },
+  shadowing: {
+    cpuUsPerRequest: lightMedian('shadow', 'cpuUsPerRequest'),
+    p50Ms: lightMedian('shadow', 'p50Ms'),
+    p90Ms: lightMedian('shadow', 'p90Ms'),
+  },
+  cpuOverhead: median(lightPerRound((on, off) => on.cpuUsPerRequest / off.cpuUsPerRequest)) - 1,
+  p50DeltaMs: median(lightPerRound((on, off) => on.p50Ms - off.p50Ms)),
+  p90DeltaMs: median(lightPerRound((on, off) => on.p90Ms - off.p90Ms)),
+  perRound: {
+    cpuRatio: lightPerRound((on, off) => Number((on.cpuUsPerRequest / off.cpuUsPerRequest).toFixed(3))),
+    p50DeltaMs: lightPerRound((on, off) => Number((on.p50Ms - off.p50Ms).toFixed(3))),
+    p90DeltaMs: lightPerRound((on, off) => Number((on.p90Ms - off.p90Ms).toFixed(3))),
+  },
+  /** Shadow reads run (compared) and dropped (lane full) during the light-load slices. */
+  shadowReads: { ...lightShadow, comparedShare: lightShadow.compared / lightShadow.requests },
+  /** The saturated slices above, for reference (the shadow lane drops part of the sample there). */
+  saturated: {
+    cpuRatio: ratio('shadow', 'candidate', 'cpuUsPerRequest'),
+    perRoundCpuRatio: perRound('shadow', 'candidate', 'cpuUsPerRequest'),
+  },
+  counters: shadowAfter,
+  slices: lightSlices,
+};
+const budget = [
+  {
+    name: 'dual-read CPU',
+    figure: `${fmt(dualRead.off.cpuUsPerRequest, 0)} -> ${fmt(dualRead.shadowing.cpuUsPerRequest, 0)} µs/req, ${(dualRead.cpuOverhead * 100).toFixed(1)}%`,
+    target: `<= +${DUAL_READ_BUDGET.cpuOverheadMax * 100}%`,
+    pass: dualRead.cpuOverhead <= DUAL_READ_BUDGET.cpuOverheadMax,
+  },
+  {
+    name: 'dual-read p50',
+    figure: `${fmt(dualRead.off.p50Ms, 2)} -> ${fmt(dualRead.shadowing.p50Ms, 2)} ms, ${dualRead.p50DeltaMs.toFixed(2)} ms`,
+    target: `<= +${DUAL_READ_BUDGET.p50DeltaMsMax} ms`,
+    pass: dualRead.p50DeltaMs <= DUAL_READ_BUDGET.p50DeltaMsMax,
+  },
+  {
+    name: 'dual-read p90',
+    figure: `${fmt(dualRead.off.p90Ms, 2)} -> ${fmt(dualRead.shadowing.p90Ms, 2)} ms, ${dualRead.p90DeltaMs.toFixed(2)} ms`,
+    target: `<= +${DUAL_READ_BUDGET.p90DeltaMsMax} ms`,
+    pass: dualRead.p90DeltaMs <= DUAL_READ_BUDGET.p90DeltaMsMax,
+  },
+];
+const c = dualRead.counters;
+say();
+say(
+  `Dual-read budget: shadow (${dualRead.plan} shadowing at ${dualRead.sampleRate}) against candidate (shadowing off) at light load; medians, deltas paired by round`,
+);
+say(
+  `  light-load slices: ${lightShadow.requests} requests to the shadow server, ${lightShadow.compared} shadow reads compared (${(dualRead.shadowReads.comparedShare * 100).toFixed(1)}%), ${lightShadow.dropped} dropped`,
+);
+say(`  shadow server since start: ${c.requests} requests, outcomes ${JSON.stringify(c.outcomes)}, dropped ${JSON.stringify(c.dropped)}`);
+say(
+  `  saturated slices (8 connections, for reference): CPU ratio ${dualRead.saturated.cpuRatio.toFixed(3)} (per round ${dualRead.saturated.perRoundCpuRatio.join(' ')})`,
+);
+say(`  per-round CPU ratio: ${dualRead.perRound.cpuRatio.join(' ')}`);
+say(`  per-round p50 delta ms: ${dualRead.perRound.p50DeltaMs.join(' ')}   p90 delta ms: ${dualRead.perRound.p90DeltaMs.join(' ')}`);
+for (const t of budget) say(`${t.pass ? 'PASS' : 'FAIL'}  ${t.name.padEnd(18)} ${t.figure.padEnd(48)} target ${t.target}`);
+
 // BENCH_PROFILE=1: one more slice per server under the V8 profiler (not part of the figures).
 const profiles: Record<string, { file: string; requests: number }> = {};
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
@@ -578,6 +681,7 @@ writeFileSync(
       ratios,
       perRoundRatios,
       targets,
+      dualRead: { ...dualRead, budget },
       firstRequestErrors,
       idle,
       profiles,

@@ -1,4 +1,4 @@
-// Stand-in for src/auth/authorize.ts in the bench's --no-auth server (see bench/no-auth-hooks.mjs):
+// Stand-in for src/auth/authorize.ts in the bench's --no-auth server (see bench/swap-hooks.mjs):
 // everything as in the real module except applyAuthorization, which leaves the schema untouched.
 import type { GraphQLSchema } from 'graphql';
 import type { AuthorizationReport } from '../src/auth/authorize.js';

@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # npm run bench: the `_entities` hot path of the real server (src/server.ts) against a bare
 # graphql-js baseline (bench/serve-bare.ts) and against the real server without authorization
-# (bench/serve-candidate.ts --no-auth), on a dedicated seeded database. Servers run pinned to
+# (bench/serve-candidate.ts --no-auth), and the dual-read budget (the real server shadowing at
+# 10%, bench/serve-candidate.ts --shadow, against the real server at light load), on a dedicated
+# seeded database. Servers run pinned to
 # core 1; PostgreSQL, wrk and this script's helpers to core 0. Results: a table on stdout and
 # bench/results/latest.json. Exits 0 whether targets pass or not; non-zero only if something broke.
+# Then the spends phase (bench/spends.ts) on the same database: spendPrivacyBudget at 32 clients,
+# on one hot tenant and over 100 tenants, real server against the bare one; non-zero if a budget
+# window's counter disagrees with its spend rows. package.json's `bench` then runs the decision-log
+# ingest phase (bench/decisions.ts, its own server and database).
 #
 # Settings (env): DATABASE_URL (else an embedded PostgreSQL in a temp folder), BENCH_ROUNDS (8;
 # fewer if BENCH_ROUNDS_BUDGET_SECONDS, 180, runs out first on a busy machine),
 # BENCH_SLICE_SECONDS (4), BENCH_WARMUP_SECONDS (4), BENCH_CONNECTIONS (8),
 # BENCH_PROFILE=1 (after the slices, profile one more slice of each server: V8 CPU profiles in
-# bench/results/profiles/, summarised by bench/profile-summary.ts).
+# bench/results/profiles/, summarised by bench/profile-summary.ts), BENCH_SPEND_ROUNDS (3),
+# BENCH_SPEND_SLICE_SECONDS (5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -100,13 +107,18 @@ start_server() { # name, entry, args…
 start_server bare bench/serve-bare.ts
 start_server candidate bench/serve-candidate.ts
 start_server noauth bench/serve-candidate.ts --no-auth
-for i in 0 1 2; do
-  name=$(echo bare candidate noauth | cut -d' ' -f$((i + 1)))
+# The dual-read budget: the same server shadowing the seeded migration (bench/shadow-routes.ts).
+BENCH_SHADOW_MIGRATION_ID=$(json "$RUN/db.json" shadowMigrationId) start_server shadow bench/serve-candidate.ts --shadow
+for i in 0 1 2 3; do
+  name=$(echo bare candidate noauth shadow | cut -d' ' -f$((i + 1)))
   wait_for "$RUN/$name.json" "${SERVER_PIDS[$i]}" "$name server" 120
 done
-echo "bench: servers up (bare, candidate, noauth) on core $SERVER_CORE"
+echo "bench: servers up (bare, candidate, noauth, shadow) on core $SERVER_CORE"
 
 # In the background and waited for, so that a signal reaches the trap at once.
 taskset -c "$LOAD_CORE" node --import tsx bench/measure.ts "$RUN" &
+MEASURE_PID=$!
+wait "$MEASURE_PID"
+taskset -c "$LOAD_CORE" node --import tsx bench/spends.ts "$RUN" &
 MEASURE_PID=$!
 wait "$MEASURE_PID"

@@ -2,6 +2,10 @@
 // buildSubgraphSchema, same SQL (src/evidence/repo.ts evidencePages, one statement per batch)
 // on the same pool settings; no Apollo, no authentication or authorization; the parsed and
 // validated document is cached per query text.
+// It is also the spends phase's baseline (bench/spends.ts): spendPrivacyBudget issues the real
+// service's one conditional statement (src/budgets/repo.ts spendOnce) and nothing else: no
+// authorization, no input checks beyond epsilon's conversion, no alerts (the bench's budgets
+// never reach a threshold).
 //
 //   DATABASE_URL=… BENCH_READY=<file> node --import tsx bench/serve-bare.ts
 import { createServer, type IncomingMessage } from 'node:http';
@@ -10,6 +14,10 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import { execute, parse, validate, type DocumentNode, type GraphQLError } from 'graphql';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { toMicro } from '../src/budgets/epsilon.js';
+import { budgetRepo } from '../src/budgets/repo.js';
+import { resolvers as budgetResolvers } from '../src/budgets/resolvers.js';
+import { windowFromJson, type SpendInput } from '../src/budgets/service.js';
 import { connect } from '../src/db/client.js';
 import { decodeCursor, encodeCursor } from '../src/evidence/cursor.js';
 import { evidencePages } from '../src/evidence/repo.js';
@@ -61,6 +69,36 @@ function newContext() {
 }
 type BareContext = ReturnType<typeof newContext>;
 
+/** Bounds of each tenant's current window, cached as BudgetService does (they never change). */
+const windowBounds = new Map<string, { windowStart: Date; windowEnd: Date }>();
+async function currentWindowStart(tenantId: string, at: Date): Promise<Date> {
+  const cached = windowBounds.get(tenantId);
+  if (cached && cached.windowStart <= at && at < cached.windowEnd) return cached.windowStart;
+  const w = await budgetRepo.windowContaining(database.db, tenantId, at);
+  if (!w) throw new Error(`no budget window for ${tenantId} (bench/spends.ts sets a policy before spending)`);
+  windowBounds.set(tenantId, { windowStart: w.windowStart, windowEnd: w.windowEnd });
+  return w.windowStart;
+}
+
+async function spend(input: SpendInput) {
+  const at = new Date();
+  const windowStart = await currentWindowStart(input.tenantId, at);
+  const r = await budgetRepo.spendOnce(database.db, {
+    tenantId: input.tenantId,
+    windowStart,
+    micro: toMicro(input.epsilon, 'epsilon'),
+    mechanism: input.mechanism,
+    queryRef: input.queryRef,
+    key: input.idempotencyKey,
+    actor: 'bench@bare',
+    at,
+  });
+  // The bench never repeats a key; answering a repeat as the service does is not the baseline's job.
+  if (!r.spend) throw new Error(`idempotencyKey ${input.idempotencyKey} was used before`);
+  const window = r.window ? windowFromJson(r.window) : await budgetRepo.windowByStart(database.db, input.tenantId, windowStart);
+  return { granted: r.spend.granted, spendId: r.spend.id, denialReason: r.spend.denial_reason, window };
+}
+
 const resolvers = {
   DateTime: DateTimeResolver,
   JSON: JSONResolver,
@@ -69,6 +107,10 @@ const resolvers = {
     evidence: (svc: { id: string }, args: { kind?: string | null; first?: number | null; after?: string | null }, ctx: BareContext) =>
       ctx.evidence.load({ id: svc.id, args: { kind: args.kind ?? null, first: args.first ?? 50, after: args.after ?? null } }),
   },
+  Mutation: { spendPrivacyBudget: (_p: unknown, args: { input: SpendInput }) => spend(args.input) },
+  // The real server's field resolvers: they only convert the window row.
+  SpendResult: budgetResolvers.SpendResult,
+  PrivacyBudget: budgetResolvers.PrivacyBudget,
 };
 const schema = buildSubgraphSchema([{ typeDefs: parse(loadTypeDefs()), resolvers: resolvers as unknown as GraphQLResolverMap<unknown> }]);
 

@@ -1,11 +1,13 @@
 // The real server (src/server.ts createServer, production config) as a process of its own, for
 // bench/run.sh to pin and measure.
 //
-//   DATABASE_URL=… BENCH_READY=<file> node --import tsx bench/serve-candidate.ts [--no-auth]
+//   DATABASE_URL=… BENCH_READY=<file> node --import tsx bench/serve-candidate.ts [--no-auth | --shadow]
 //
 // --no-auth: the same server with src/auth/authorize.ts's applyAuthorization replaced by a no-op
-// (a module resolution hook, bench/no-auth-hooks.mjs, swaps in bench/no-authorize.ts), so the
+// (a module resolution hook, bench/swap-hooks.mjs, swaps in bench/no-authorize.ts), so the
 // difference to the default is exactly the authorization layer. Tokens are still verified.
+// --shadow: the same server with Service.evidence in the shadowing phase of the shipped evidence
+// plan (bench/shadow-routes.ts), so the difference to the default is exactly the dual read.
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { register } from 'node:module';
@@ -14,18 +16,22 @@ import { join } from 'node:path';
 import { BENCH_SECRET, installProfiler, onStop, traceStatements, trackInflight, writeJsonAtomic, type ReadyInfo } from './common.js';
 
 const noAuth = process.argv.includes('--no-auth');
+const shadow = process.argv.includes('--shadow');
 const readyFile = process.env.BENCH_READY;
 if (!readyFile || !process.env.DATABASE_URL) throw new Error('DATABASE_URL and BENCH_READY are required');
+if (noAuth && shadow) throw new Error('--no-auth and --shadow are separate variants');
 
-if (noAuth) {
-  register('./no-auth-hooks.mjs', import.meta.url, {
-    data: {
-      real: new URL('../src/auth/authorize.ts', import.meta.url).href,
-      stub: new URL('./no-authorize.ts', import.meta.url).href,
-    },
+const swap = noAuth
+  ? { real: '../src/auth/authorize.ts', stub: './no-authorize.ts' }
+  : shadow
+    ? { real: '../src/evolution/repo.ts', stub: './shadow-routes.ts' }
+    : null;
+if (swap) {
+  register('./swap-hooks.mjs', import.meta.url, {
+    data: { real: new URL(swap.real, import.meta.url).href, stub: new URL(swap.stub, import.meta.url).href },
   });
 }
-// Imported only now, so that the hook (when registered) sees src/auth/authorize's first import.
+// Imported only now, so that the hook (when registered) sees the swapped module's first import.
 const { parseConfig } = await import('../src/config.js');
 const { openRuntime } = await import('../src/runtime.js');
 const { createServer } = await import('../src/server.js');
@@ -57,6 +63,10 @@ const server = await createServer({ config, database: runtime.database, applicat
 if (noAuth !== ((globalThis as { __benchNoAuth?: boolean }).__benchNoAuth === true)) {
   throw new Error(`authorization stub ${noAuth ? 'not loaded with' : 'loaded without'} --no-auth`);
 }
+await server.services.readPaths.refresh();
+if (shadow !== (server.services.readPaths.current('Service.evidence')?.phase === 'SHADOWING')) {
+  throw new Error(`Service.evidence ${shadow ? 'not shadowing with' : 'shadowing without'} --shadow`);
+}
 // Bench-only route: the counter behind db_queries_total, read without the SQL that a /metrics
 // scrape runs itself (pool gauges), so that per-batch query counts come out exact.
 const statements = traceStatements(runtime.database.sql);
@@ -72,7 +82,7 @@ onStop(async () => {
   await runtime.stop();
 });
 
-const name = noAuth ? 'noauth' : 'candidate';
+const name = noAuth ? 'noauth' : shadow ? 'shadow' : 'candidate';
 installProfiler(name);
 writeJsonAtomic(readyFile, {
   name,

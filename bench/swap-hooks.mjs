@@ -1,6 +1,6 @@
-// Module resolution hook for `bench/serve-candidate.ts --no-auth` (registered with
-// node:module's register): every import of src/auth/authorize.ts resolves to
-// bench/no-authorize.ts, except the stub's own re-export of the real module.
+// Module resolution hook for bench/serve-candidate.ts's variants (registered with node:module's
+// register): every import of `real` resolves to `stub`, except the stub's own re-export of the
+// real module. --no-auth swaps src/auth/authorize.ts, --shadow src/evolution/repo.ts.
 let real = '';
 let stub = '';
 

@@ -40,7 +40,7 @@ export interface OverrideRequest {
 }
 
 /** A window row as row_to_json gives it (snake_case, timestamps as text). */
-function windowFromJson(j: Record<string, unknown>): BudgetWindowRow {
+export function windowFromJson(j: Record<string, unknown>): BudgetWindowRow {
   return {
     tenantId: String(j.tenant_id),
     windowStart: new Date(String(j.window_start)),
