@@ -168,7 +168,8 @@ export const anomalyRepo = {
     db: DbOrTx,
     p: { ruleId: string; from: Date; to: Date; pairs: string[] | null; limit: number },
   ): Promise<ExemplarRecord[]> => {
-    const filter = p.pairs ? sql`(actor || chr(31) || resource) = any(${p.pairs}::text[])` : sql`not allowed`;
+    // sql.param: a bare array in the template would expand to a row ($1, $2, …), not one text[].
+    const filter = p.pairs ? sql`(actor || chr(31) || resource) = any(${sql.param(p.pairs)}::text[])` : sql`not allowed`;
     const rows = await db.execute<{ decision_id: string; trace_id: string | null; actor: string; resource: string; at: string }>(sql`
       select decision_id, trace_id, actor, resource, to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at
       from policy_decisions

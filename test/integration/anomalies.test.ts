@@ -113,7 +113,6 @@ const DETECTOR = {
   seasonNeighbours: 1,
   recentIntervals: 10,
   cooldownIntervals: 3,
-  mix: { minHistory: 5 },
 };
 async function detectorFile(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'ig-anomaly-'));

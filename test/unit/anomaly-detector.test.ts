@@ -8,6 +8,7 @@ import {
   judgeInterval,
   judgeSpike,
   median,
+  normalDeviate,
   newMixWindow,
   OTHER_KEY,
   pairKey,
@@ -213,5 +214,66 @@ describe('#judgeInterval (UNUSUAL_MIX)', () => {
 
   it('raises nothing on a steady mix', () => {
     expect(run(-100, 0)).toEqual([]);
+  });
+});
+
+describe('#judgeInterval (UNUSUAL_MIX and sample size)', () => {
+  const cfg = detectorConfig();
+  // 30 actors × 10 resources with Zipf-like popularity, as the synthetic rules have.
+  const pairs = Array.from({ length: 300 }, (_, i) => {
+    const [a, r] = [i % 30, Math.floor(i / 30)];
+    return { key: pairKey(`svc-${a}`, `res-${r}`), w: 1 / ((a + 1) * Math.sqrt(r + 1)) };
+  });
+  const totalWeight = pairs.reduce((a, p) => a + p.w, 0);
+  const draw = (rand: () => number, n: number) => {
+    const mix = new Map<string, number>();
+    for (let d = 0; d < n; d++) {
+      let x = rand() * totalWeight;
+      const pair = pairs.find((p) => (x -= p.w) <= 0) ?? (pairs[0] as (typeof pairs)[number]);
+      mix.set(pair.key, (mix.get(pair.key) ?? 0) + 1);
+    }
+    return mix;
+  };
+  const sum = (mix: ReadonlyMap<string, number>) => [...mix.values()].reduce((a, v) => a + v, 0);
+
+  // A day and an hour of busy minutes (about 400 decisions each) drawn from that distribution.
+  const rand = prng(5);
+  const history = new Map<number, JudgedInterval>();
+  const window = newMixWindow();
+  let state = initialRuleState();
+  const end = 1440 + 90;
+  for (let i = 0; i < end; i++) {
+    const mix = draw(rand, 380 + poisson(rand, 20));
+    const j = judgeInterval({ total: sum(mix), denies: 5, mix }, i, (k) => history.get(k), state, cfg, window);
+    history.set(i, j.stored);
+    state = j.state;
+  }
+  const judgeNext = (mix: ReadonlyMap<string, number>) =>
+    judgeInterval({ total: sum(mix), denies: 5, mix }, end, (k) => history.get(k), state, cfg).mix;
+
+  it('does not open on a quiet minute drawn from the baseline, though its divergence is larger than a busy one’s', () => {
+    // 60 decisions over 150 pairs diverge from their source by chance; judged against the
+    // divergences of 400-decision minutes they looked like a shift (z far above 6).
+    for (let s = 0; s < 5; s++) {
+      const quiet = judgeNext(draw(rand, 60));
+      expect(quiet.jsd).toBeGreaterThan(cfg.mix.minJsd);
+      expect(quiet.opened).toBe(false);
+    }
+  });
+
+  it('opens on the same proportions at ten times the decisions, where they are no longer chance', () => {
+    const quiet = draw(rand, 60);
+    const busy = new Map([...quiet].map(([key, v]) => [key, v * 10]));
+    expect(judgeNext(quiet).opened).toBe(false);
+    const j = judgeNext(busy);
+    expect(j.jsd).toBeGreaterThan(cfg.mix.minJsd);
+    expect(j.z).toBeGreaterThanOrEqual(cfg.mix.zOpen);
+    expect(j.opened).toBe(true);
+  });
+
+  it('puts the G-test’s p-value on the z scale', () => {
+    expect(normalDeviate(1e-9)).toBeCloseTo(6, 2);
+    expect(normalDeviate(0.5)).toBeCloseTo(0, 12);
+    expect(normalDeviate(0)).toBeLessThan(40);
   });
 });
