@@ -18,6 +18,7 @@ type RuleResult = boolean | string | Error;
 export interface Loaders {
   evidenceById: DataLoader<string, EvidenceRow | null>;
   evidencePage: DataLoader<{ id: string; args: EvidencePageArgs }, EvidenceConnectionModel, string>;
+  evidenceContent: DataLoader<string, unknown>;
   releaseById: DataLoader<string, ReleaseRow | null>;
   attestationById: DataLoader<string, AttestationRow | null>;
   scorecardByService: DataLoader<string, ScorecardModel>;
@@ -46,6 +47,7 @@ function createLoaders(services: Services, session: Session | null): Loaders {
       (ids: string[], args: EvidencePageArgs) => services.evidence.pages(s(), ids, args),
       (a) => `${a.kind ?? ''}|${a.first}|${a.after ?? ''}`,
     ),
+    evidenceContent: new DataLoader((ids) => services.evidence.contents(ids)),
     releaseById: byIdLoader((ids) => services.attestations.byIds(ids)),
     attestationById: byIdLoader((ids) => services.attestations.attestationsByIds(ids)),
     scorecardByService: new DataLoader((ids) => services.scorecard.forServices(ids)),

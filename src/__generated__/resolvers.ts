@@ -2,8 +2,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { TenantRef, ServiceRef } from '../catalog/types.js';
 import type { ServiceRow } from '../catalog/tables.js';
-import type { EvidenceRow } from '../evidence/tables.js';
-import type { EvidenceConnectionModel } from '../evidence/types.js';
+import type { EvidenceArtifactModel, EvidenceConnectionModel } from '../evidence/types.js';
 import type { ReleaseRow, AttestationRow } from '../attestations/tables.js';
 import type { CoverageModel } from '../attestations/service.js';
 import type { LedgerRow } from '../ledger/tables.js';
@@ -1599,7 +1598,7 @@ export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeltaApply: ResolverTypeWrapper<DeltaApplyRow>;
   DivergenceExemplar: ResolverTypeWrapper<ComparisonRow>;
-  EvidenceArtifact: ResolverTypeWrapper<EvidenceRow>;
+  EvidenceArtifact: ResolverTypeWrapper<EvidenceArtifactModel>;
   EvidenceConnection: ResolverTypeWrapper<EvidenceConnectionModel>;
   EvidenceEdge: ResolverTypeWrapper<Omit<EvidenceEdge, 'node'> & { node: ResolversTypes['EvidenceArtifact'] }>;
   EvidenceInput: EvidenceInput;
@@ -1668,7 +1667,7 @@ export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
   DeltaApply: DeltaApplyRow;
   DivergenceExemplar: ComparisonRow;
-  EvidenceArtifact: EvidenceRow;
+  EvidenceArtifact: EvidenceArtifactModel;
   EvidenceConnection: EvidenceConnectionModel;
   EvidenceEdge: Omit<EvidenceEdge, 'node'> & { node: ResolversParentTypes['EvidenceArtifact'] };
   EvidenceInput: EvidenceInput;

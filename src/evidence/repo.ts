@@ -2,7 +2,7 @@ import { and, inArray, isNull, or } from 'drizzle-orm';
 import type { Sql } from 'postgres';
 import type { DbOrTx } from '../db/client.js';
 import type { EvidenceCursor } from './cursor.js';
-import { evidence, type EvidenceRow } from './tables.js';
+import { evidence, type EvidenceRow, type EvidenceSummaryRow } from './tables.js';
 
 export interface EvidencePageQuery {
   serviceIds: readonly string[];
@@ -12,10 +12,6 @@ export interface EvidencePageQuery {
   after: EvidenceCursor | null;
   /** null: no tenant restriction. */
   tenants: string[] | null;
-}
-
-export interface EvidencePageRow extends EvidenceRow {
-  total: number;
 }
 
 /** A row of the page statements: one per evidence item, or one with id null for a service with none. */
@@ -29,7 +25,6 @@ export type EvidencePageRawRow = {
   source: string;
   collected_at: string;
   expires_at: string | null;
-  content: unknown;
   recorded_by: string;
   created_at: string;
 };
@@ -47,7 +42,7 @@ const toDate = (v: string) => new Date(v);
  * number of services (a lateral join per service id), with each service's total count.
  * Services with no evidence come back as one row with id null.
  */
-export async function evidencePages(sql: Sql, q: EvidencePageQuery): Promise<Map<string, { total: number; rows: EvidenceRow[] }>> {
+export async function evidencePages(sql: Sql, q: EvidencePageQuery): Promise<Map<string, { total: number; rows: EvidenceSummaryRow[] }>> {
   return toEvidencePages(await evidencePagesStatement(sql, q));
 }
 
@@ -63,7 +58,7 @@ export function evidencePagesStatement(sql: Sql, q: EvidencePageQuery) {
         and (${q.tenants}::text[] is null or x.tenant_id is null or x.tenant_id = any(${q.tenants}::text[]))
     ) c
     left join lateral (
-      select x.id, x.kind, x.tenant_id, x.sha256, x.source, x.collected_at, x.expires_at, x.content, x.recorded_by, x.created_at
+      select x.id, x.kind, x.tenant_id, x.sha256, x.source, x.collected_at, x.expires_at, x.recorded_by, x.created_at
       from evidence x
       where x.service_id = s.service_id
         and (${q.kind}::text is null or x.kind = ${q.kind})
@@ -76,8 +71,8 @@ export function evidencePagesStatement(sql: Sql, q: EvidencePageQuery) {
 }
 
 /** Rows of a page statement -> one page (total and rows, newest first) per service. */
-export function toEvidencePages(raw: readonly EvidencePageRawRow[]): Map<string, { total: number; rows: EvidenceRow[] }> {
-  const out = new Map<string, { total: number; rows: EvidenceRow[] }>();
+export function toEvidencePages(raw: readonly EvidencePageRawRow[]): Map<string, { total: number; rows: EvidenceSummaryRow[] }> {
+  const out = new Map<string, { total: number; rows: EvidenceSummaryRow[] }>();
   for (const r of raw) {
     let page = out.get(r.service_id);
     if (!page) out.set(r.service_id, (page = { total: r.total, rows: [] }));
@@ -91,7 +86,6 @@ export function toEvidencePages(raw: readonly EvidencePageRawRow[]): Map<string,
       source: r.source,
       collectedAt: toDate(r.collected_at),
       expiresAt: r.expires_at === null ? null : toDate(r.expires_at),
-      content: r.content,
       recordedBy: r.recorded_by,
       createdAt: toDate(r.created_at),
     });
@@ -104,6 +98,11 @@ export const evidenceRepo = {
     const [saved] = await tx.insert(evidence).values(row).returning();
     if (!saved) throw new Error('insert returned no row');
     return saved;
+  },
+
+  /** The documents of rows the caller has already been shown (a page's), by id. */
+  async contents(db: DbOrTx, ids: readonly string[]): Promise<{ id: string; content: unknown }[]> {
+    return db.select({ id: evidence.id, content: evidence.content }).from(evidence).where(inArray(evidence.id, [...ids]));
   },
 
   byIds(db: DbOrTx, ids: readonly string[], tenants: string[] | null): Promise<EvidenceRow[]> {

@@ -9,6 +9,8 @@ export const resolvers: Resolvers = {
   },
   EvidenceArtifact: {
     __resolveReference: (ref, ctx) => ctx.loaders.evidenceById.load(ref.id),
+    // Rows read by id carry their document; page rows do not, and load it once per batch.
+    content: (row, _args, ctx) => (row.content !== undefined ? row.content : ctx.loaders.evidenceContent.load(row.id)),
   },
   Query: {
     evidenceArtifact: (_p, { id }, ctx) => ctx.loaders.evidenceById.load(id),

@@ -9,7 +9,7 @@ import type { Clock } from '../util/clock.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { validateContent } from './formats.js';
 import { evidencePages, evidenceRepo, type EvidencePageQuery } from './repo.js';
-import type { EvidenceRow } from './tables.js';
+import type { EvidenceRow, EvidenceSummaryRow } from './tables.js';
 import type { EvidenceConnectionModel } from './types.js';
 
 export const MAX_CONTENT_BYTES = 256 * 1024;
@@ -38,7 +38,7 @@ export class EvidenceService {
     private readonly ledger: LedgerService,
     private readonly clock: Clock,
     /** The batch read of Service.evidence; src/evolution routes it through a migration's dual read. */
-    private readonly readPages: (q: EvidencePageQuery) => Promise<Map<string, { total: number; rows: EvidenceRow[] }>> = (q) => evidencePages(sql, q),
+    private readonly readPages: (q: EvidencePageQuery) => Promise<Map<string, { total: number; rows: EvidenceSummaryRow[] }>> = (q) => evidencePages(sql, q),
   ) {}
 
   async record(session: Session, input: EvidenceInput): Promise<EvidenceRow> {
@@ -90,6 +90,16 @@ export class EvidenceService {
   /** Evidence by id, for a batch of ids; invisible tenants' items are simply absent. */
   byIds(session: Session, ids: readonly string[]): Promise<EvidenceRow[]> {
     return evidenceRepo.byIds(this.db, ids, tenantFilter(session));
+  }
+
+  /**
+   * Documents of page rows, by id (the page statements leave them out). No tenant filter: the
+   * ids come from pages already filtered for this caller, and the field's rule (compliance)
+   * has been checked before the resolver runs.
+   */
+  async contents(ids: readonly string[]): Promise<unknown[]> {
+    const byId = new Map((await evidenceRepo.contents(this.db, ids)).map((r) => [r.id, r.content]));
+    return ids.map((id) => byId.get(id) ?? null);
   }
 
   static validatePageArgs(args: { kind?: string | null; first?: number | null; after?: string | null }): EvidencePageArgs {

@@ -24,3 +24,9 @@ export const evidence = pgTable(
 );
 
 export type EvidenceRow = typeof evidence.$inferSelect;
+/**
+ * An evidence row without its document, as the page statements read it: `content` is most of
+ * what PostgreSQL sends and the replica parses for a page, and pages are read far more often
+ * than documents (the gateway's hot path asks for metadata only).
+ */
+export type EvidenceSummaryRow = Omit<EvidenceRow, 'content'>;

@@ -1,6 +1,6 @@
 import type { PendingQuery, Sql } from 'postgres';
 import type { EvidencePageQuery, EvidencePageRawRow } from '../evidence/repo.js';
-import type { EvidenceRow } from '../evidence/tables.js';
+import type { EvidenceSummaryRow } from '../evidence/tables.js';
 
 export const MIGRATION_PHASES = [
   'PENDING',
@@ -37,7 +37,7 @@ export type ComparisonOutcome = (typeof OUTCOMES)[number];
  * resolver here is all the typing a new plan needs; the machinery is generic over it.
  */
 export interface ResolverReads {
-  'Service.evidence': { args: EvidencePageQuery; result: Map<string, { total: number; rows: EvidenceRow[] }>; row: EvidencePageRawRow };
+  'Service.evidence': { args: EvidencePageQuery; result: Map<string, { total: number; rows: EvidenceSummaryRow[] }>; row: EvidencePageRawRow };
 }
 export type ResolverName = keyof ResolverReads;
 export type ReadArgs<K extends ResolverName> = ResolverReads[K]['args'];

@@ -178,6 +178,24 @@ describe('#Service.evidence', () => {
       expect(r.data?._entities[0]?.evidence.totalCount).toBe(7);
       expect(queries).toBe(1);
     });
+
+    it('loads the documents of every page in one more query when content is asked for', async () => {
+      const reps = Array.from({ length: 50 }, (_, i) => ({ __typename: 'Service', id: i % 2 ? 'svc-a' : 'svc-b' }));
+      const query = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Service { evidence(first: 20) { edges { node { id content } } } } } }`;
+      const before = t.db.database.queryCount();
+      const r = await t.gql<{ _entities: { evidence: { edges: { node: { id: string; content: unknown } }[] } }[] }>(query, { reps }, as.compliance);
+      const queries = t.db.database.queryCount() - before;
+      expect(r.errors).toBeUndefined();
+      const nodes = r.data?._entities.flatMap((e) => e.evidence.edges.map((x) => x.node)) ?? [];
+      const ofB = new Map(nodes.filter((n) => ids.includes(n.id)).map((n) => [n.id, n.content]));
+      expect([...ofB.keys()].sort()).toEqual([...ids].sort());
+      for (const [i, id] of ids.entries()) expect(ofB.get(id)).toEqual({ i });
+      expect(queries).toBe(2);
+
+      const viewer = await t.gql<{ _entities: unknown[] }>(query, { reps: reps.slice(0, 2) }, as.viewer());
+      expect(viewer.errors?.length).toBeGreaterThan(0);
+      expect(viewer.errors?.every((e) => e.extensions?.code === 'FORBIDDEN' && e.path?.at(-1) === 'content')).toBe(true);
+    });
   });
 });
 

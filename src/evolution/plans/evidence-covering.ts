@@ -47,7 +47,7 @@ export function evidencePagesCoveringStatement(sql: Sql, q: EvidencePageQuery) {
       where x.service_id collate "C" = s.service_id ${kind} ${tenants}
     ) c
     left join lateral (
-      select x.id, x.kind, x.tenant_id, x.sha256, x.source, x.collected_at, x.expires_at, x.content, x.recorded_by, x.created_at
+      select x.id, x.kind, x.tenant_id, x.sha256, x.source, x.collected_at, x.expires_at, x.recorded_by, x.created_at
       from evidence x
       where x.service_id collate "C" = s.service_id ${kind} ${tenants} ${after}
       order by x.collected_at desc, x.id desc

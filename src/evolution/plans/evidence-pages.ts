@@ -1,19 +1,21 @@
 import type { Sql } from 'postgres';
 import type { EvidencePageQuery } from '../../evidence/repo.js';
-import type { EvidenceRow } from '../../evidence/tables.js';
+import type { EvidenceSummaryRow } from '../../evidence/tables.js';
 import { digestJson, sha256Hex } from '../../util/canonical.js';
 import type { Comparison } from '../types.js';
 
 /** What both reads of `Service.evidence` answer for a batch: one page per service. */
-export type EvidencePages = Map<string, { total: number; rows: EvidenceRow[] }>;
+export type EvidencePages = Map<string, { total: number; rows: EvidenceSummaryRow[] }>;
 
-const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+// Instants as epoch milliseconds: the same information as ISO text at a fraction of the CPU
+// (toISOString was a third of a comparison), on a path that runs for every sampled call.
+const ms = (d: Date | null) => (d === null ? null : d.getTime());
 
 /**
  * The canonical form of a batch's answer, as the resolver would serve it: services in id order,
- * each with its total and its rows in order. `content` is represented by `sha256` (the digest of
- * its canonical JSON, stored with it): both statements read the same column, and hashing every
- * document (up to 256 KiB each) on each comparison would cost the replica more than it tells.
+ * each with its total and its rows in order. The page statements do not read `content` (it loads
+ * by id when a caller asks for it); `sha256`, the digest of its canonical JSON stored with it,
+ * stands for it.
  */
 export function canonicalPages(pages: EvidencePages): unknown {
   return [...pages.entries()]
@@ -28,10 +30,10 @@ export function canonicalPages(pages: EvidencePages): unknown {
         r.tenantId,
         r.sha256,
         r.source,
-        iso(r.collectedAt),
-        iso(r.expiresAt),
+        ms(r.collectedAt),
+        ms(r.expiresAt),
         r.recordedBy,
-        iso(r.createdAt),
+        ms(r.createdAt),
       ]),
     ]);
 }
