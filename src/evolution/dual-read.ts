@@ -74,8 +74,8 @@ export interface DualReadOptions<A, R> {
   readPath: ReadPath;
   primary: (sql: Sql, args: A) => Promise<R>;
   candidate: (sql: Sql, args: A) => Promise<R>;
-  /** Canonical result hashes of both answers (digestJson). */
-  compare: (primary: R, candidate: R) => Comparison;
+  /** Canonical result hashes of both answers (digestJson); may yield to the event loop meanwhile. */
+  compare: (primary: R, candidate: R) => Comparison | Promise<Comparison>;
   /** Share of calls that also run the other path, 0..1. */
   sampleRate: number;
   /** statement_timeout of the shadow read. */
@@ -252,7 +252,7 @@ async function shadow<A, R>(o: DualReadOptions<A, R>, served: R, servedMs: numbe
   };
   let first: Comparison;
   try {
-    first = o.compare(p, c);
+    first = await o.compare(p, c);
   } catch (err) {
     safeRecord(o, {
       ...base,
@@ -302,7 +302,7 @@ async function shadow<A, R>(o: DualReadOptions<A, R>, served: R, servedMs: numbe
       o.timeoutMs * 2,
       releaseConfirm,
     );
-    const again = o.compare(both[0], both[1]);
+    const again = await o.compare(both[0], both[1]);
     if (again.match) {
       safeRecord(o, {
         ...base,

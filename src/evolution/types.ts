@@ -105,7 +105,7 @@ export interface MigrationPlan<K extends ResolverName = ResolverName> {
   /** The candidate's statement, unexecuted, so readiness and the judge can EXPLAIN it. */
   candidateStatement: (sql: Sql, args: ReadArgs<K>) => PendingQuery<ResolverReads[K]['row'][]>;
   /** Canonical result hashes (digestJson) of both answers. */
-  compare: (primary: ReadResult<K>, candidate: ReadResult<K>) => Comparison;
+  compare: (primary: ReadResult<K>, candidate: ReadResult<K>) => Comparison | Promise<Comparison>;
   /** A small, content-free description of how two answers differ (the divergence exemplar). */
   describeDivergence: (primary: ReadResult<K>, candidate: ReadResult<K>, args: ReadArgs<K>) => Record<string, unknown>;
   /** Hash of the arguments, recorded with each comparison to find the same call again. */

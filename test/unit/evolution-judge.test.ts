@@ -225,7 +225,7 @@ describe('#planShape', () => {
 });
 
 describe('#pagesDigest', () => {
-  it('is digestJson of the canonical pages (RFC 8785), escapes and numbers included', () => {
+  it('is digestJson of the canonical pages (RFC 8785), escapes and numbers included, over several slices', async () => {
     const row = (i: number, over: Record<string, unknown> = {}) => ({
       id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
       kind: 'SBOM',
@@ -244,8 +244,12 @@ describe('#pagesDigest', () => {
       ['svc-b', { total: 1e21, rows: [row(1), row(2)] }],
       ['svc-a', { total: 0.1 + 0.2, rows: [row(3)] }],
       ['svc-c', { total: 0, rows: [] }],
+      // More services than one slice hashes, so the digest spans several slices.
+      ...Array.from({ length: 12 }, (_, i): [string, { total: number; rows: ReturnType<typeof row>[] }] => [
+        `svc-${i + 10}`,
+        { total: 2, rows: [row(i + 10), row(i + 30)] },
+      ]),
     ]);
-    const canonical = canonicalPages(pages);
-    expect(pagesDigest(canonical)).toBe(digestJson(canonical));
+    expect(await pagesDigest(pages)).toBe(digestJson(canonicalPages(pages)));
   });
 });
