@@ -1,5 +1,5 @@
 // Shared by the bench's processes (see bench/run.sh): the workload and small helpers.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { Session } from 'node:inspector/promises';
@@ -210,4 +210,59 @@ export function trackInflight(server: Server): () => number {
     res.once('close', () => inflight--);
   });
   return () => inflight;
+}
+
+let wrkRunning: ChildProcess | null = null;
+let wrkSignalsHandled = false;
+
+/**
+ * Runs wrk with a Lua script (one thread, pinned with taskset to `core`) and resolves the
+ * summary its script prints on a `BENCH_JSON ` line. A SIGTERM or SIGINT of the calling process
+ * stops the wrk that is running first, so that no load generator outlives the bench.
+ */
+export function runWrk<T>(o: {
+  core: string;
+  url: string;
+  seconds: number;
+  connections: number;
+  script: string;
+  env: Record<string, string>;
+}): Promise<T> {
+  if (!wrkSignalsHandled) {
+    wrkSignalsHandled = true;
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.on(signal, () => {
+        wrkRunning?.kill('SIGTERM');
+        process.exit(signal === 'SIGTERM' ? 143 : 130);
+      });
+    }
+  }
+  const args = [
+    '-c',
+    o.core,
+    'wrk',
+    '-t1',
+    `-c${o.connections}`,
+    `-d${o.seconds}s`,
+    '--latency',
+    '--timeout',
+    '10s',
+    '-s',
+    o.script,
+    o.url,
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn('taskset', args, { env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    wrkRunning = child;
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      wrkRunning = null;
+      const line = out.split('\n').find((l) => l.startsWith('BENCH_JSON '));
+      if (code !== 0 || !line) return reject(new Error(`wrk exited ${code}:\n${out}`));
+      resolve(JSON.parse(line.slice('BENCH_JSON '.length)) as T);
+    });
+  });
 }

@@ -3,7 +3,7 @@
 // alternating slices and reports median ratios against the bare baseline.
 //
 //   node --import tsx bench/measure.ts <run dir with db.json, bare.json, candidate.json, noauth.json, shadow.json>
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
@@ -23,6 +23,7 @@ import {
   pgCpuSeconds,
   readJson,
   requestBodies,
+  runWrk,
   type DbInfo,
   type ReadyInfo,
 } from './common.js';
@@ -184,45 +185,14 @@ interface WrkSummary {
   latency_us: { mean: number; p50: number; p90: number; p99: number; max: number };
 }
 
-let running: ChildProcess | null = null;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    running?.kill('SIGTERM');
-    process.exit(signal === 'SIGTERM' ? 143 : 130);
-  });
-}
-
 function wrk(url: string, seconds: number, connections = CONNECTIONS): Promise<WrkSummary> {
-  const args = [
-    '-c',
-    WRK_CORE,
-    'wrk',
-    '-t1',
-    `-c${connections}`,
-    `-d${seconds}s`,
-    '--latency',
-    '--timeout',
-    '10s',
-    '-s',
-    'bench/wrk.lua',
+  return runWrk<WrkSummary>({
+    core: WRK_CORE,
     url,
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn('taskset', args, {
-      env: { ...process.env, BENCH_BODIES: bodiesFile, BENCH_TOKEN: token },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    running = child;
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      running = null;
-      const line = out.split('\n').find((l) => l.startsWith('BENCH_JSON '));
-      if (code !== 0 || !line) return reject(new Error(`wrk exited ${code}:\n${out}`));
-      resolve(JSON.parse(line.slice('BENCH_JSON '.length)) as WrkSummary);
-    });
+    seconds,
+    connections,
+    script: 'bench/wrk.lua',
+    env: { BENCH_BODIES: bodiesFile, BENCH_TOKEN: token },
   });
 }
 

@@ -8,10 +8,19 @@
 //
 //   node --import tsx bench/spends.ts <run dir with db.json, bare.json, candidate.json>
 import { randomBytes } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
 import postgres from 'postgres';
 import { mintToken } from '../src/auth/tokens.js';
-import { BENCH_SECRET, cpuSeconds, median, pgCpuSeconds, readJson, writeJsonAtomic, type DbInfo, type ReadyInfo } from './common.js';
+import {
+  BENCH_SECRET,
+  cpuSeconds,
+  median,
+  pgCpuSeconds,
+  readJson,
+  runWrk,
+  writeJsonAtomic,
+  type DbInfo,
+  type ReadyInfo,
+} from './common.js';
 
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: bench/spends.ts <run dir>');
@@ -128,51 +137,19 @@ interface WrkSpends {
   latency_us: { mean: number; p50: number; p95: number; p99: number; max: number };
 }
 
-let running: ChildProcess | null = null;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    running?.kill('SIGTERM');
-    process.exit(signal === 'SIGTERM' ? 143 : 130);
-  });
-}
-
 function wrk(url: string, seconds: number, tenants: string[], keyPrefix: string): Promise<WrkSpends> {
-  const args = [
-    '-c',
-    WRK_CORE,
-    'wrk',
-    '-t1',
-    `-c${CLIENTS}`,
-    `-d${seconds}s`,
-    '--latency',
-    '--timeout',
-    '10s',
-    '-s',
-    'bench/spends.lua',
+  return runWrk<WrkSpends>({
+    core: WRK_CORE,
     url,
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn('taskset', args, {
-      env: {
-        ...process.env,
-        BENCH_TOKEN: engineToken,
-        BENCH_SPEND_TENANTS: tenants.join(','),
-        BENCH_SPEND_KEY_PREFIX: keyPrefix,
-        BENCH_SPEND_EPSILON: String(EPSILON),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    running = child;
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      running = null;
-      const line = out.split('\n').find((l) => l.startsWith('BENCH_JSON '));
-      if (code !== 0 || !line) return reject(new Error(`wrk exited ${code}:\n${out}`));
-      resolve(JSON.parse(line.slice('BENCH_JSON '.length)) as WrkSpends);
-    });
+    seconds,
+    connections: CLIENTS,
+    script: 'bench/spends.lua',
+    env: {
+      BENCH_TOKEN: engineToken,
+      BENCH_SPEND_TENANTS: tenants.join(','),
+      BENCH_SPEND_KEY_PREFIX: keyPrefix,
+      BENCH_SPEND_EPSILON: String(EPSILON),
+    },
   });
 }
 
