@@ -53,6 +53,18 @@ if (SAMPLE_RATE > 1) throw new Error('EVOLUTION_BENCH_SAMPLE is a share, at most
  * replica's reads for as long as it runs.
  */
 const BUILD_NICE = process.env.DATABASE_URL ? [] : ['--build-nice', '10'];
+/** The shadow settings both runs share: the shipped plan's and the drill's faulty candidate. */
+const SHADOW_ARGS = [
+  '--json',
+  '--actor',
+  'bench@evolution',
+  '--sample-rate',
+  String(SAMPLE_RATE),
+  '--shadow-window',
+  `${SHADOW_S}s`,
+  '--min-comparisons',
+  '100',
+];
 const NICE = process.env.EVOLUTION_BENCH_NICE === undefined ? null : Number(process.env.EVOLUTION_BENCH_NICE);
 if (NICE !== null && !(Number.isInteger(NICE) && NICE >= -20 && NICE <= 19))
   throw new Error('EVOLUTION_BENCH_NICE must be an integer from -20 to 19');
@@ -339,24 +351,7 @@ async function main(): Promise<void> {
   say('bench: during: ig-evolve run evidence-covering');
   from = Date.now();
   const run = await evolve(
-    [
-      'run',
-      'evidence-covering',
-      ...BUILD_NICE,
-      '--json',
-      '--actor',
-      'bench@evolution',
-      '--sample-rate',
-      String(SAMPLE_RATE),
-      '--shadow-window',
-      `${SHADOW_S}s`,
-      '--min-comparisons',
-      '100',
-      '--watch-window',
-      `${WATCH_S}s`,
-      '--watch-min-comparisons',
-      '60',
-    ],
+    ['run', 'evidence-covering', ...BUILD_NICE, ...SHADOW_ARGS, '--watch-window', `${WATCH_S}s`, '--watch-min-comparisons', '60'],
     db.url,
   );
   await mark('during', from);
@@ -384,23 +379,7 @@ async function main(): Promise<void> {
 
   say('bench: drill: a faulty candidate that drops a row');
   from = Date.now();
-  const drill = await evolve(
-    [
-      'run',
-      'evidence-covering-drill-drop-row',
-      '--drill',
-      '--json',
-      '--actor',
-      'bench@evolution',
-      '--sample-rate',
-      String(SAMPLE_RATE),
-      '--shadow-window',
-      `${SHADOW_S}s`,
-      '--min-comparisons',
-      '100',
-    ],
-    db.url,
-  );
+  const drill = await evolve(['run', 'evidence-covering-drill-drop-row', '--drill', ...SHADOW_ARGS], db.url);
   const drillJson = outcomeOf(drill);
   const forced = await gql(server.url, sre, `mutation($id: ID!) { setReadPath(migrationId: $id, path: CANDIDATE) { phase } }`, {
     id: drillJson.migration.id,
