@@ -27,9 +27,11 @@ import { fileURLToPath } from 'node:url';
 import postgres, { type Sql } from 'postgres';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.js';
 import { runMigrations } from '../../src/db/migrate.js';
-import { quantile } from '../../src/evolution/judge.js';
+import { quantile, type JudgeFigures } from '../../src/evolution/judge.js';
+import type { MigrationJson } from '../../src/cli/ig-evolve.js';
 import type { Sample } from './load.js';
-import { benchToken, EVIDENCE_ROWS, PAGE, BATCH, SERVICES } from './shared.js';
+import { BATCH, PAGE } from '../common.js';
+import { benchToken, EVIDENCE_ROWS, SERVICES } from './shared.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const num = (name: string, fallback: number) => {
@@ -289,30 +291,16 @@ function figures(samples: Sample[], w: Window): WindowFigures {
 const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
 const pct = (v: number) => `${(v * 100).toFixed(3)}%`;
 
-interface MigrationJson {
+interface RunJson {
   result: string;
   reasons: string[];
-  migration: {
-    id: string;
-    phase: string;
-    readPath: string;
-    comparisons: number;
-    divergences: number;
-    races: number;
-    candidateErrors: number;
-    candidateTimeouts: number;
-    primaryP95Ms: number | null;
-    candidateP95Ms: number | null;
-    verdict: string | null;
-    verdictReport: { reasons: string[]; figures: Record<string, unknown> } | null;
-    planFingerprint: string | null;
-  };
+  migration: MigrationJson;
 }
 
 /** The JSON outcome `ig-evolve run --json` prints; a run that printed none is a broken bench. */
-function outcomeOf(run: CliRun): MigrationJson {
+function outcomeOf(run: CliRun): RunJson {
   try {
-    return JSON.parse(run.stdout) as MigrationJson;
+    return JSON.parse(run.stdout) as RunJson;
   } catch {
     throw new Error(`ig-evolve exited ${run.code} without an outcome:\n${run.stderr.split('\n').slice(-15).join('\n')}`);
   }
@@ -434,7 +422,7 @@ async function main(): Promise<void> {
     Object.fromEntries(Object.keys(scans[b] ?? {}).map((k) => [k, (scans[b]?.[k] ?? 0) - (scans[a]?.[k] ?? 0)])) as Record<string, number>;
   const metric = (re: RegExp) => [...metricsText.matchAll(re)].map((m) => m[0]).join('\n');
 
-  const f = migration.migration.verdictReport?.figures ?? {};
+  const f: Partial<JudgeFigures> = migration.migration.verdictReport?.figures ?? {};
   const lines: string[] = [];
   const w = (s = '') => lines.push(s);
   w('# Zero-downtime data evolution of `Service.evidence`: bench results');
@@ -490,7 +478,7 @@ async function main(): Promise<void> {
   w();
   w('| figure | value |');
   w('| --- | --- |');
-  const order = [
+  const order: (keyof JudgeFigures)[] = [
     'comparisons',
     'divergences',
     'races',

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseConfig } from '../../src/config.js';
 import { connect } from '../../src/db/client.js';
 import { createServer } from '../../src/server.js';
-import { BENCH_SECRET } from './shared.js';
+import { BENCH_SECRET } from '../common.js';
 
 const url = process.env.DATABASE_URL;
 if (!url) throw new Error('DATABASE_URL is required');

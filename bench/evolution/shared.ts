@@ -1,16 +1,10 @@
-// Shared by the evolution bench's processes: the workload and its token.
+// Shared by the evolution bench's processes: the workload and its token. The secret, the batch
+// shape and the service ids are the hot-path bench's (bench/common.ts); the data set is larger.
 import { mintToken } from '../../src/auth/tokens.js';
-
-/** HS256 secret of the bench replica; bench-only, never used beyond 127.0.0.1. */
-export const BENCH_SECRET = 'evolution-bench-secret-evolution-bench-secret-0123';
+import { BATCH, BENCH_SECRET, PAGE, serviceId } from '../common.js';
 
 export const SERVICES = 2000;
 export const EVIDENCE_ROWS = 1_000_000;
-/** Representations per `_entities` request and the page size: what a gateway sends for a list view. */
-export const BATCH = 50;
-export const PAGE = 20;
-
-export const serviceId = (i: number): string => `svc-${String(i).padStart(4, '0')}`;
 
 /** The gateway's `_entities` hot path for Service.evidence. */
 export const ENTITIES_QUERY = `query EvolutionBench__compliance__1($representations: [_Any!]!) {

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync, constants as zlibConstants } from 'node:zlib';
-import tar, { type Headers } from 'tar-stream';
+import tar from 'tar-stream';
 import { DomainError } from '../errors.js';
+import { reproducibleFileHeader } from '../util/tar.js';
 import { isSafePackPath } from './manifest.js';
 
 /**
@@ -10,7 +11,6 @@ import { isSafePackPath } from './manifest.js';
  * header). The same entries always give the same bytes.
  */
 export const FIXED_MTIME = new Date('2000-01-01T00:00:00.000Z');
-const FILE_MODE = 0o644;
 
 /** Caps applied before and while reading a pack: it is treated as hostile until verified. */
 export const READ_LIMITS = {
@@ -43,17 +43,7 @@ export async function writeArchive(entries: readonly ArchiveEntry[], progress?: 
   });
   for (const [i, e] of sorted.entries()) {
     if (!isSafePackPath(e.path)) throw new Error(`unsafe pack path ${JSON.stringify(e.path)}`);
-    const header: Headers = {
-      name: e.path,
-      size: e.data.length,
-      mode: FILE_MODE,
-      uid: 0,
-      gid: 0,
-      uname: '',
-      gname: '',
-      mtime: FIXED_MTIME,
-      type: 'file',
-    };
+    const header = reproducibleFileHeader(e.path, e.data.length, FIXED_MTIME);
     await new Promise<void>((resolve, reject) => pack.entry(header, e.data, (err) => (err ? reject(err) : resolve())));
     progress?.(i + 1, sorted.length, e.path);
   }

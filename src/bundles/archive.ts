@@ -5,6 +5,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createGunzip, createGzip } from 'node:zlib';
 import tar, { type Headers } from 'tar-stream';
+import { reproducibleFileHeader } from '../util/tar.js';
 import { OfflineError, refuse } from './errors.js';
 import { pathProblem } from './manifest.js';
 import type { Progress } from './progress.js';
@@ -46,7 +47,6 @@ export const MAX_MANIFEST_BYTES = 32 * 1024 * 1024;
 export const MAX_SIGNATURE_BYTES = Math.ceil((MAX_MANIFEST_BYTES * 4) / 3) + 1024 * 1024;
 
 const FIXED_MTIME = new Date(0);
-const FILE_MODE = 0o644;
 /** ustar spends at most 512 header + 512 pax header + 1023 padding bytes per entry, plus 1 KiB of end blocks and up to 10 KiB of record padding. */
 const PER_ENTRY_OVERHEAD = 2048;
 const TRAILER_OVERHEAD = 16 * 1024;
@@ -188,17 +188,7 @@ export async function writeArchive(
 ): Promise<number> {
   const tmp = `${out}.${process.pid}.tmp`;
   const pack = tar.pack();
-  const header = (name: string, size: number): Headers => ({
-    name,
-    size,
-    mode: FILE_MODE,
-    uid: 0,
-    gid: 0,
-    uname: '',
-    gname: '',
-    mtime: FIXED_MTIME,
-    type: 'file',
-  });
+  const header = (name: string, size: number) => reproducibleFileHeader(name, size, FIXED_MTIME);
   let written = 0;
   const sink = createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
   const counter = new Transform({

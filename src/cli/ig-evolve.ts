@@ -200,6 +200,9 @@ function statusTable(rows: DataMigrationModel[]): string {
   return `${[line(head), ...body.map(line)].join('\n')}\n${reasons.length ? `\n${reasons.join('\n')}\n` : ''}`;
 }
 
+/** A migration as `--json` prints it (bench/evolution reads it back). */
+export type MigrationJson = ReturnType<typeof migrationJson>;
+
 function migrationJson(m: DataMigrationModel) {
   return {
     id: m.id,

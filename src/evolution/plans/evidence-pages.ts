@@ -103,7 +103,7 @@ export function describePagesDivergence(
     const c = candidate.get(id) ?? { total: 0, rows: [] };
     const pIds = p.rows.map((r) => r.id);
     const cIds = c.rows.map((r) => r.id);
-    const same = digestJson(canonicalPages(new Map([[id, p]]))) === digestJson(canonicalPages(new Map([[id, c]])));
+    const same = digestJson(canonicalService([id, p])) === digestJson(canonicalService([id, c]));
     if (same) continue;
     differing++;
     if (services.length >= MAX_SERVICES) continue;
