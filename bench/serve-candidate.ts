@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { register } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ShadowMode } from './shadow-routes.js';
 import { BENCH_SECRET, installProfiler, onStop, traceStatements, trackInflight, writeJsonAtomic, type ReadyInfo } from './common.js';
 
 const noAuth = process.argv.includes('--no-auth');
@@ -76,6 +77,15 @@ server.app.get('/bench/queries', async () => ({
   statements: Object.fromEntries(statements),
   inflight: inflight(),
 }));
+if (shadow) {
+  // Bench-only switch of the shadowing (see bench/shadow-routes.ts), taking effect at once.
+  server.app.post<{ Querystring: { mode: ShadowMode } }>('/bench/shadow', async (req) => {
+    (globalThis as { __benchShadowMode?: ShadowMode }).__benchShadowMode = req.query.mode;
+    await server.services.readPaths.refresh();
+    const route = server.services.readPaths.current('Service.evidence');
+    return { phase: route?.phase ?? null, plan: route?.plan.name ?? null };
+  });
+}
 const address = await server.listen();
 onStop(async () => {
   await server.close();

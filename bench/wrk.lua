@@ -19,6 +19,13 @@ function init(args)
   for i, body in ipairs(bodies) do requests[i] = wrk.format(nil, nil, nil, body) end
 end
 
+-- $BENCH_THINK_MS: each connection waits this long after a response before its next request (the
+-- dual-read budget's light load: a server core with idle time, as replicas in production have).
+local think = tonumber(os.getenv("BENCH_THINK_MS") or "0")
+if think > 0 then
+  function delay() return think end
+end
+
 function request()
   n = n % #requests + 1
   return requests[n]

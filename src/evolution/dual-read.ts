@@ -1,57 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Sql } from 'postgres';
-import { pgErrorCode, PG } from '../db/errors.js';
-import type { Comparison, ComparisonOutcome, ReadPath } from './types.js';
-
-/**
- * Where shadow reads run: a small connection pool of their own (so shadow load can never take
- * a connection the served path needs) with a bound on concurrent shadow reads.
- */
-export interface ShadowLane {
-  /** Takes a slot for one shadow read; false when the bound is reached (the read is dropped). */
-  tryAcquire(): boolean;
-  release(): void;
-  /**
-   * Runs `fn` in a read-only transaction with its own statement_timeout on the lane's pool;
-   * `snapshot` makes it REPEATABLE READ, so several statements see one snapshot.
-   */
-  readOnly<T>(fn: (sql: Sql) => Promise<T>, opts: { timeoutMs: number; snapshot?: boolean }): Promise<T>;
-}
-
-/** The lane over a postgres.js client of its own (see ReadPathRouter for its size). */
-export class PgShadowLane implements ShadowLane {
-  private inFlight = 0;
-
-  constructor(
-    private readonly sql: Sql,
-    readonly maxInFlight: number,
-  ) {}
-
-  get running(): number {
-    return this.inFlight;
-  }
-
-  tryAcquire(): boolean {
-    if (this.inFlight >= this.maxInFlight) return false;
-    this.inFlight++;
-    return true;
-  }
-
-  release(): void {
-    this.inFlight = Math.max(0, this.inFlight - 1);
-  }
-
-  async readOnly<T>(fn: (sql: Sql) => Promise<T>, opts: { timeoutMs: number; snapshot?: boolean }): Promise<T> {
-    const mode = opts.snapshot ? 'isolation level repeatable read read only' : 'read only';
-    const result = await this.sql.begin(mode, async (tx) => {
-      // SET takes no bind parameters; the value is an integer we computed.
-      await tx.unsafe(`set local statement_timeout = ${Math.max(1, Math.trunc(opts.timeoutMs))}`);
-      return [await fn(tx as unknown as Sql)] as const;
-    });
-    return result[0];
-  }
-}
+import { errorText, type ShadowFailure, type ShadowReads, type ShadowSlots } from './shadow.js';
+import type { ComparisonOutcome, ReadPath } from './types.js';
 
 /** What one sampled dual read recorded. */
 export interface DualReadRecord {
@@ -74,22 +25,22 @@ export interface DualReadOptions<A, R> {
   readPath: ReadPath;
   primary: (sql: Sql, args: A) => Promise<R>;
   candidate: (sql: Sql, args: A) => Promise<R>;
-  /** Canonical result hashes of both answers (digestJson); may yield to the event loop meanwhile. */
-  compare: (primary: R, candidate: R) => Comparison | Promise<Comparison>;
+  /** The canonical result hash of the served answer (the shadow side hashes the other alike). */
+  digest: (result: R) => string | Promise<string>;
   /** Share of calls that also run the other path, 0..1. */
   sampleRate: number;
   /** statement_timeout of the shadow read. */
   timeoutMs: number;
   /** The client the served path runs on: the process's main pool. */
   sql: Sql;
-  lane: ShadowLane;
+  /** The other path's read and hash, in process or in the shadow thread. */
+  shadow: ShadowReads<A>;
+  slots: ShadowSlots;
   /** Receives each outcome; must not block (the router buffers and writes in batches). */
   record: (record: DualReadRecord) => void;
   argsDigest: (args: A) => string;
-  /** Content-free description of a confirmed divergence (the exemplar). */
-  describe?: (primary: R, candidate: R, args: A) => Record<string, unknown>;
-  /** Called when a sampled shadow read is dropped because the lane is full. */
-  onDrop?: () => void;
+  /** Called when a sampled shadow read is dropped: the slots are full or the lane lost it. */
+  onDrop?: (reason: string) => void;
   /** Trace id to record (e.g. from the request's traceparent); a random one otherwise. */
   traceId?: string;
   random?: () => number;
@@ -98,31 +49,22 @@ export interface DualReadOptions<A, R> {
   now?: () => number;
 }
 
-const MAX_ERROR_CHARS = 500;
-const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, MAX_ERROR_CHARS);
 /**
- * Extra time the JS-side guard gives statement_timeout before it calls the shadow timed out
- * itself. statement_timeout is the real limit (it stops the statement in PostgreSQL); the guard
- * only catches a lane that never answers, so it is generous: on a busy replica the event loop
- * itself can be late, and that is not the candidate's fault.
+ * Extra time the served side's guard gives statement_timeout before it calls the shadow timed
+ * out itself. statement_timeout is the real limit (it stops the statement in PostgreSQL); the
+ * guard only catches a lane that never answers, so it is generous: on a busy replica the shadow
+ * thread, at the lowest CPU priority, can be late, and that is not the candidate's fault.
  */
 const guardMs = (timeoutMs: number) => 2 * timeoutMs + 1000;
-
-class ShadowTimeout extends Error {
-  constructor(ms: number) {
-    super(`shadow read exceeded ${ms} ms`);
-    this.name = 'ShadowTimeout';
-  }
-}
 
 /**
  * Scientist's experiment for a read: returns the current read path's answer, exactly as the
  * resolver would without an experiment; on a sampled share of calls the other path runs in the
- * shadow lane after the answer has been handed back, and the two are compared.
+ * shadow lane after the answer has been handed back, and the two answers' hashes are compared.
  *
  * The served path is never delayed (the shadow is scheduled after the answer resolves), never
  * failed (the shadow's errors and timeouts are recorded, never thrown) and never starved (the
- * shadow runs on the lane's own pool, within its in-flight bound, and is dropped when full).
+ * shadow runs on its own pool, within the slots' bound, and is dropped when they are full).
  * The served path does no extra write: outcomes go to `record`, which buffers them.
  */
 export async function dualRead<A, R>(o: DualReadOptions<A, R>): Promise<R> {
@@ -157,7 +99,7 @@ export async function dualRead<A, R>(o: DualReadOptions<A, R>): Promise<R> {
   }
   const servedMs = now() - t0;
   (o.schedule ?? setImmediate)(() => {
-    void shadow(o, answer, servedMs, traceId, now).catch(() => undefined);
+    void shadow(o, answer, servedMs, traceId).catch(() => undefined);
   });
   return answer;
 }
@@ -179,170 +121,93 @@ function safeRecord<A, R>(o: DualReadOptions<A, R>, r: DualReadRecord): void {
 }
 
 /**
- * Runs `run` on the lane under a JS-side guard: statement_timeout stops the statement in
- * PostgreSQL, the guard also covers waiting for a lane connection. The slot is released only
- * when the lane's work has really settled, so the in-flight bound holds for the database.
+ * Runs one shadow call in a slot under the guard. The slot is released only when the call has
+ * really settled, so the bound holds for the database even after the guard gave up on it.
  */
-async function onLane<T>(run: () => Promise<T>, timeoutMs: number, release: () => void): Promise<T> {
+async function inSlot<T>(slots: ShadowSlots, run: () => Promise<T | ShadowFailure>, timeoutMs: number): Promise<T | ShadowFailure> {
   const work = run();
+  const release = () => slots.release();
   void work.then(release, release);
   let timer: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ShadowTimeout(guardMs(timeoutMs))), guardMs(timeoutMs));
+  const guard = new Promise<ShadowFailure>((resolve) => {
+    const ms = guardMs(timeoutMs);
+    timer = setTimeout(() => resolve({ status: 'failed', timedOut: true, error: `ShadowTimeout: shadow read exceeded ${ms} ms` }), ms);
     timer.unref();
   });
   try {
-    return await Promise.race([work, guard]);
+    return await Promise.race([work.catch((err: unknown): ShadowFailure => ({ status: 'failed', timedOut: false, error: errorText(err) })), guard]);
   } finally {
     clearTimeout(timer);
   }
 }
 
-async function shadow<A, R>(o: DualReadOptions<A, R>, served: R, servedMs: number, traceId: string, now: () => number): Promise<void> {
-  if (!o.lane.tryAcquire()) {
-    o.onDrop?.();
+async function shadow<A, R>(o: DualReadOptions<A, R>, served: R, servedMs: number, traceId: string): Promise<void> {
+  if (!o.slots.tryAcquire()) {
+    o.onDrop?.('lane_full');
     return;
   }
-  let released = false;
-  const release = () => {
-    if (!released) {
-      released = true;
-      o.lane.release();
-    }
-  };
-  const other = o.readPath === 'PRIMARY' ? o.candidate : o.primary;
-  const argsHash = safeDigest(o);
-  const base = { served: o.readPath, argsHash, traceId, at: new Date() };
+  const other: ReadPath = o.readPath === 'PRIMARY' ? 'CANDIDATE' : 'PRIMARY';
+  const base = { served: o.readPath, argsHash: safeDigest(o), traceId, at: new Date() };
+  // The served answer is hashed here while the other path is read (and hashed) in the lane.
+  const servedDigest = Promise.resolve()
+    .then(() => o.digest(served))
+    .then(
+      (digest) => ({ ok: true as const, digest }),
+      (err: unknown) => ({ ok: false as const, error: `digest: ${errorText(err)}` }),
+    );
+  const read = await inSlot(o.slots, () => o.shadow.read(other, o.args, o.timeoutMs), o.timeoutMs);
+  const mine = await servedDigest;
   const servedMsFor = (path: ReadPath) => (o.readPath === path ? servedMs : null);
-  let otherAnswer: R;
-  let otherMs: number;
-  try {
-    ({ answer: otherAnswer, ms: otherMs } = await onLane(
-      () =>
-        o.lane.readOnly(
-          async (tx) => {
-            const s = now();
-            const answer = await other(tx, o.args);
-            return { answer, ms: now() - s };
-          },
-          { timeoutMs: o.timeoutMs },
-        ),
-      o.timeoutMs,
-      release,
-    ));
-  } catch (err) {
-    const timedOut = err instanceof ShadowTimeout || pgErrorCode(err) === PG.QUERY_CANCELED;
+
+  if (read.status === 'lost') {
+    o.onDrop?.(read.reason);
+    return;
+  }
+  if (read.status === 'failed') {
     safeRecord(o, {
       ...base,
-      outcome: timedOut ? 'SHADOW_TIMEOUT' : 'SHADOW_ERROR',
+      outcome: read.timedOut ? 'SHADOW_TIMEOUT' : 'SHADOW_ERROR',
       primaryMs: servedMsFor('PRIMARY'),
       candidateMs: servedMsFor('CANDIDATE'),
       primaryHash: null,
       candidateHash: null,
-      error: errorText(err),
+      error: read.error,
       exemplar: null,
     });
     return;
   }
-
-  const [p, c] = o.readPath === 'PRIMARY' ? [served, otherAnswer] : [otherAnswer, served];
   const latencies = {
-    primaryMs: o.readPath === 'PRIMARY' ? servedMs : otherMs,
-    candidateMs: o.readPath === 'CANDIDATE' ? servedMs : otherMs,
+    primaryMs: o.readPath === 'PRIMARY' ? servedMs : read.ms,
+    candidateMs: o.readPath === 'CANDIDATE' ? servedMs : read.ms,
   };
-  let first: Comparison;
-  try {
-    first = await o.compare(p, c);
-  } catch (err) {
-    safeRecord(o, {
-      ...base,
-      ...latencies,
-      outcome: 'SHADOW_ERROR',
-      primaryHash: null,
-      candidateHash: null,
-      error: `compare: ${errorText(err)}`,
-      exemplar: null,
-    });
+  if (!mine.ok) {
+    safeRecord(o, { ...base, ...latencies, outcome: 'SHADOW_ERROR', primaryHash: null, candidateHash: null, error: mine.error, exemplar: null });
     return;
   }
-  if (first.match) {
-    safeRecord(o, {
-      ...base,
-      ...latencies,
-      outcome: 'MATCH',
-      primaryHash: first.primaryHash,
-      candidateHash: first.candidateHash,
-      error: null,
-      exemplar: null,
-    });
+  const hashes =
+    o.readPath === 'PRIMARY'
+      ? { primaryHash: mine.digest, candidateHash: read.digest }
+      : { primaryHash: read.digest, candidateHash: mine.digest };
+  if (hashes.primaryHash === hashes.candidateHash) {
+    safeRecord(o, { ...base, ...latencies, ...hashes, outcome: 'MATCH', error: null, exemplar: null });
     return;
   }
 
   // The two reads ran at different moments: a write in between looks like a divergence. Read
   // both paths again in ONE snapshot (Diffy's noise filter); only a difference that survives
   // that is a divergence, and its exemplar comes from that consistent pair.
-  if (!o.lane.tryAcquire()) {
-    recordMismatch(o, base, latencies, first, p, c, { confirmed: false, why: 'lane full' });
+  const mismatch = (h: { primaryHash: string; candidateHash: string }, exemplar: Record<string, unknown>) =>
+    safeRecord(o, { ...base, ...latencies, ...h, outcome: 'MISMATCH', error: null, exemplar });
+  if (!o.slots.tryAcquire()) {
+    mismatch(hashes, { confirmation: { confirmed: false, why: 'lane full' } });
     return;
   }
-  let releasedConfirm = false;
-  const releaseConfirm = () => {
-    if (!releasedConfirm) {
-      releasedConfirm = true;
-      o.lane.release();
-    }
-  };
-  try {
-    const both = await onLane(
-      () =>
-        o.lane.readOnly(async (tx) => [await o.primary(tx, o.args), await o.candidate(tx, o.args)] as const, {
-          timeoutMs: o.timeoutMs * 2,
-          snapshot: true,
-        }),
-      o.timeoutMs * 2,
-      releaseConfirm,
-    );
-    const again = await o.compare(both[0], both[1]);
-    if (again.match) {
-      safeRecord(o, {
-        ...base,
-        ...latencies,
-        outcome: 'RACE',
-        primaryHash: first.primaryHash,
-        candidateHash: first.candidateHash,
-        error: null,
-        exemplar: null,
-      });
-    } else {
-      recordMismatch(o, base, latencies, again, both[0], both[1], { confirmed: true });
-    }
-  } catch (err) {
-    recordMismatch(o, base, latencies, first, p, c, { confirmed: false, why: errorText(err) });
+  const again = await inSlot(o.slots, () => o.shadow.confirm(o.args, o.timeoutMs * 2), o.timeoutMs * 2);
+  if (again.status !== 'ok') {
+    mismatch(hashes, { confirmation: { confirmed: false, why: again.status === 'lost' ? again.reason : again.error } });
+  } else if (again.exemplar === null) {
+    safeRecord(o, { ...base, ...latencies, ...hashes, outcome: 'RACE', error: null, exemplar: null });
+  } else {
+    mismatch({ primaryHash: again.primaryHash, candidateHash: again.candidateHash }, { ...again.exemplar, confirmation: { confirmed: true } });
   }
-}
-
-function recordMismatch<A, R>(
-  o: DualReadOptions<A, R>,
-  base: { served: ReadPath; argsHash: string; traceId: string; at: Date },
-  latencies: { primaryMs: number; candidateMs: number },
-  cmp: Comparison,
-  p: R,
-  c: R,
-  confirmation: Record<string, unknown>,
-): void {
-  let exemplar: Record<string, unknown>;
-  try {
-    exemplar = { ...(o.describe ? o.describe(p, c, o.args) : {}), confirmation };
-  } catch (err) {
-    exemplar = { confirmation, describeError: errorText(err) };
-  }
-  safeRecord(o, {
-    ...base,
-    ...latencies,
-    outcome: 'MISMATCH',
-    primaryHash: cmp.primaryHash,
-    candidateHash: cmp.candidateHash,
-    error: null,
-    exemplar,
-  });
 }

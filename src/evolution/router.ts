@@ -1,12 +1,12 @@
-import { drizzle } from 'drizzle-orm/postgres-js';
-import postgres, { type Sql } from 'postgres';
+import type { Sql } from 'postgres';
 import { Counter, Gauge } from 'prom-client';
 import type { Db } from '../db/client.js';
-import * as schema from '../db/schema.js';
-import { dualRead, PgShadowLane, type DualReadRecord } from './dual-read.js';
-import { findPlan } from './plans/index.js';
+import { dualRead, type DualReadRecord } from './dual-read.js';
+import { findPlan, isBuiltInPlan } from './plans/index.js';
 import { ComparisonRecorder } from './recorder.js';
 import { evolutionRepo } from './repo.js';
+import { localShadow, PgReadOnly, shadowPool, ShadowSlots, type ShadowReads } from './shadow.js';
+import { ShadowThread } from './shadow-thread.js';
 import type { MigrationPhase, MigrationPlan, ReadArgs, ReadFn, ReadPath, ReadResult, ResolverName } from './types.js';
 
 /** The read path of one resolver on this replica, as last read from the database. */
@@ -16,6 +16,8 @@ export interface Route {
   phase: MigrationPhase;
   readPath: ReadPath;
   sampleRate: number;
+  /** Where the other path is read and hashed: the shadow thread, or in process for a plan registered at run time. */
+  shadow: ShadowReads<unknown>;
 }
 
 export interface RouterOptions {
@@ -25,7 +27,10 @@ export interface RouterOptions {
   url: string;
   /** The main pool's application_name; the lane's is this plus "-shadow". */
   applicationName: string;
-  /** Lane pool size: shadow reads plus the refresh and the recorder's writes. */
+  /**
+   * Size of the pool of the refresh and the recorder's writes, which also runs the shadow reads
+   * of plans registered at run time; the shadow thread has a pool of maxInFlight of its own.
+   */
   poolMax: number;
   /** Concurrent shadow reads, at most (below poolMax, so refresh and writes are never stuck). */
   maxInFlight: number;
@@ -53,7 +58,9 @@ export class ReadPathRouter {
   private routes = new Map<ResolverName, Route>();
   private readonly laneSql: Sql;
   private readonly laneDb: Db;
-  readonly lane: PgShadowLane;
+  private readonly local: PgReadOnly;
+  readonly slots: ShadowSlots;
+  readonly thread: ShadowThread;
   readonly recorder: ComparisonRecorder;
   readonly counters: EvolutionCounters;
   private timer: NodeJS.Timeout | undefined;
@@ -62,15 +69,10 @@ export class ReadPathRouter {
   private closed = false;
 
   constructor(private readonly opts: RouterOptions) {
-    this.laneSql = postgres(opts.url, {
-      max: opts.poolMax,
-      idle_timeout: 30,
-      onnotice: () => undefined,
-      connection: { application_name: `${opts.applicationName}-shadow`.slice(0, 63) },
-    });
-    // drizzle() installs the same type parsers as on the main pool, so both paths map rows alike.
-    this.laneDb = drizzle(this.laneSql, { schema });
-    this.lane = new PgShadowLane(this.laneSql, opts.maxInFlight);
+    ({ sql: this.laneSql, db: this.laneDb } = shadowPool(opts.url, opts.applicationName, opts.poolMax));
+    this.local = new PgReadOnly(this.laneSql);
+    this.slots = new ShadowSlots(opts.maxInFlight);
+    this.thread = new ShadowThread({ url: opts.url, applicationName: opts.applicationName, poolMax: opts.maxInFlight, log: opts.log });
     this.counters = {
       divergences: new Counter({
         name: 'dual_path_divergence_total',
@@ -86,7 +88,7 @@ export class ReadPathRouter {
       }),
       dropped: new Counter({
         name: 'dual_path_shadow_dropped_total',
-        help: 'Shadow reads or outcomes dropped (lane full, buffer full, write failed)',
+        help: 'Shadow reads or outcomes dropped (lane full, shadow thread down, buffer full, write failed)',
         labelNames: ['plan', 'reason'] as const,
         registers: [],
       }),
@@ -148,7 +150,11 @@ export class ReadPathRouter {
         continue;
       }
       if (next.has(plan.resolver)) continue;
-      next.set(plan.resolver, { migrationId: r.id, plan, phase: r.phase, readPath: r.readPath, sampleRate: r.shadowSampleRate });
+      const threaded = isBuiltInPlan(plan);
+      // Started with the first route that shadows through it, so the first sampled call does not wait for it.
+      if (threaded && r.phase !== 'COMPLETE') this.thread.start();
+      const shadow = threaded ? this.thread.reads(plan.name) : (localShadow(this.local, plan) as ShadowReads<unknown>);
+      next.set(plan.resolver, { migrationId: r.id, plan, phase: r.phase, readPath: r.readPath, sampleRate: r.shadowSampleRate, shadow });
     }
     this.routes = next;
     this.counters.route.reset();
@@ -173,15 +179,15 @@ export class ReadPathRouter {
         readPath: route.readPath,
         primary: plan.primary,
         candidate: plan.candidate,
-        compare: plan.compare,
-        describe: plan.describeDivergence,
+        digest: plan.digest,
         argsDigest: plan.argsDigest,
         sampleRate: route.sampleRate,
         timeoutMs: plan.shadow.timeoutMs,
         sql,
-        lane: this.lane,
+        shadow: route.shadow as ShadowReads<ReadArgs<K>>,
+        slots: this.slots,
         record: (r) => this.record(route, r),
-        onDrop: () => this.counters.dropped.inc({ plan: plan.name, reason: 'lane_full' }),
+        onDrop: (reason) => this.counters.dropped.inc({ plan: plan.name, reason }),
       });
     };
   }
@@ -198,6 +204,6 @@ export class ReadPathRouter {
     this.timer = undefined;
     await this.refreshing;
     await this.recorder.close();
-    await this.laneSql.end({ timeout: 5 });
+    await Promise.all([this.thread.close(), this.laneSql.end({ timeout: 5 })]);
   }
 }

@@ -46,13 +46,6 @@ export type ReadResult<K extends ResolverName> = ResolverReads[K]['result'];
 /** One read path: a statement run on whichever client it is given (main pool or shadow lane). */
 export type ReadFn<K extends ResolverName> = (sql: Sql, args: ReadArgs<K>) => Promise<ReadResult<K>>;
 
-/** The result of comparing the two paths' answers to the same arguments. */
-export interface Comparison {
-  match: boolean;
-  primaryHash: string;
-  candidateHash: string;
-}
-
 export interface JudgeThresholds {
   /** Significance level of the one-sided Mann-Whitney U test "candidate is slower". */
   alpha: number;
@@ -104,8 +97,12 @@ export interface MigrationPlan<K extends ResolverName = ResolverName> {
   candidate: ReadFn<K>;
   /** The candidate's statement, unexecuted, so readiness and the judge can EXPLAIN it. */
   candidateStatement: (sql: Sql, args: ReadArgs<K>) => PendingQuery<ResolverReads[K]['row'][]>;
-  /** Canonical result hashes (digestJson) of both answers. */
-  compare: (primary: ReadResult<K>, candidate: ReadResult<K>) => Comparison | Promise<Comparison>;
+  /**
+   * The canonical result hash (digestJson of a canonical form) of an answer: two answers compare
+   * equal when their hashes do. Runs on both sides: the served answer's on the serving thread,
+   * the other's where the shadow read ran.
+   */
+  digest: (result: ReadResult<K>) => string | Promise<string>;
   /** A small, content-free description of how two answers differ (the divergence exemplar). */
   describeDivergence: (primary: ReadResult<K>, candidate: ReadResult<K>, args: ReadArgs<K>) => Record<string, unknown>;
   /** Hash of the arguments, recorded with each comparison to find the same call again. */

@@ -229,6 +229,8 @@ describe('#Service.evidence read path', () => {
         expect(r.candidateMs).toBeGreaterThan(0);
         expect(r.traceId).toMatch(/^[0-9a-f]{32}$/);
       }
+      // A built-in plan's shadow reads ran in the shadow thread, at the lowest CPU priority.
+      expect(t.server.services.readPaths.thread).toMatchObject({ running: true, schedule: { nice: 19 } });
     });
   });
 
@@ -451,7 +453,7 @@ describe('#run', () => {
     // Complete: the candidate is the read; nothing is compared, one statement per batch.
     expect(t.server.services.readPaths.current('Service.evidence')).toMatchObject({ phase: 'COMPLETE', readPath: 'CANDIDATE' });
     // Shadow reads of the last requests before completion may still be running: let them land.
-    await vi.waitFor(() => expect(t.server.services.readPaths.lane.running).toBe(0));
+    await vi.waitFor(() => expect(t.server.services.readPaths.slots.running).toBe(0));
     await flush();
     const compared = (await comparisons(outcome.migration.id)).length;
     const before = t.db.database.queryCount();

@@ -1,7 +1,8 @@
 import type { Sql } from 'postgres';
 import { describe, expect, it, vi } from 'vitest';
-import { dualRead, type DualReadOptions, type DualReadRecord, type ShadowLane } from '../../src/evolution/dual-read.js';
+import { dualRead, type DualReadOptions, type DualReadRecord } from '../../src/evolution/dual-read.js';
 import { ComparisonRecorder } from '../../src/evolution/recorder.js';
+import { localShadow, ShadowSlots, type ReadOnlyRunner, type ShadowReads } from '../../src/evolution/shadow.js';
 import type { NewComparison } from '../../src/evolution/tables.js';
 import { digestJson } from '../../src/util/canonical.js';
 
@@ -9,18 +10,9 @@ import { digestJson } from '../../src/util/canonical.js';
 const MAIN = { name: 'main' } as unknown as Sql;
 const LANE_TX = { name: 'lane' } as unknown as Sql;
 
-class FakeLane implements ShadowLane {
-  running = 0;
+/** The shadow pool's read-only transactions, as localShadow sees them. */
+class FakeRunner implements ReadOnlyRunner {
   readonly calls: { snapshot: boolean; timeoutMs: number }[] = [];
-  constructor(readonly max = 2) {}
-  tryAcquire(): boolean {
-    if (this.running >= this.max) return false;
-    this.running++;
-    return true;
-  }
-  release(): void {
-    this.running--;
-  }
   readOnly<T>(fn: (sql: Sql) => Promise<T>, opts: { timeoutMs: number; snapshot?: boolean }): Promise<T> {
     this.calls.push({ snapshot: opts.snapshot === true, timeoutMs: opts.timeoutMs });
     return fn(LANE_TX);
@@ -38,31 +30,39 @@ function deferred<T>() {
 }
 
 type Answer = { rows: string[] };
-const compare = (p: Answer, c: Answer) => {
-  const primaryHash = digestJson(p);
-  const candidateHash = digestJson(c);
-  return { match: primaryHash === candidateHash, primaryHash, candidateHash };
-};
 
-function setup(over: Partial<DualReadOptions<string, Answer>> = {}) {
+type Setup = Partial<DualReadOptions<string, Answer>> & { describe?: (p: Answer, c: Answer) => Record<string, unknown> };
+
+/** dualRead with an in-process shadow (localShadow) over a fake pool, as the router wires it. */
+function setup(over: Setup = {}) {
   const records: DualReadRecord[] = [];
-  const lane = (over.lane as FakeLane | undefined) ?? new FakeLane();
+  const runner = new FakeRunner();
+  const slots = over.slots ?? new ShadowSlots(2);
+  const reads = {
+    primary: over.primary ?? (async () => ({ rows: ['a', 'b'] })),
+    candidate: over.candidate ?? (async () => ({ rows: ['a', 'b'] })),
+    digest: over.digest ?? ((a: Answer) => digestJson(a)),
+  };
+  const shadow: ShadowReads<string> =
+    over.shadow ??
+    localShadow(runner, {
+      ...reads,
+      describeDivergence: over.describe ?? ((p, c) => ({ missing: p.rows.filter((x) => !c.rows.includes(x)) })),
+    });
   const opts: DualReadOptions<string, Answer> = {
     args: 'svc-1',
     readPath: 'PRIMARY',
-    primary: async () => ({ rows: ['a', 'b'] }),
-    candidate: async () => ({ rows: ['a', 'b'] }),
-    compare,
     sampleRate: 1,
     timeoutMs: 1000,
     sql: MAIN,
-    lane,
     record: (r) => records.push(r),
     argsDigest: (a) => digestJson(a),
-    describe: (p, c) => ({ missing: p.rows.filter((x) => !c.rows.includes(x)) }),
     ...over,
+    ...reads,
+    shadow,
+    slots,
   };
-  return { opts, records, lane };
+  return { opts, records, runner, slots };
 }
 
 describe('#dualRead', () => {
@@ -100,36 +100,39 @@ describe('#dualRead', () => {
 
     it('records a statement_timeout cancel as a timeout and still answers', async () => {
       const cancel = Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
-      const { opts, records, lane } = setup({ candidate: async () => Promise.reject(cancel), timeoutMs: 25 });
+      const { opts, records, runner } = setup({ candidate: async () => Promise.reject(cancel), timeoutMs: 25 });
       await expect(dualRead(opts)).resolves.toEqual({ rows: ['a', 'b'] });
       await vi.waitFor(() => expect(records).toHaveLength(1));
       expect(records[0]?.outcome).toBe('SHADOW_TIMEOUT');
-      expect(lane.calls[0]?.timeoutMs).toBe(25);
+      expect(runner.calls[0]?.timeoutMs).toBe(25);
     });
 
     it('times out a shadow read that never returns, and holds its slot until it does', async () => {
       const hang = deferred<Answer>();
-      const { opts, records, lane } = setup({ candidate: () => hang.promise, timeoutMs: 5 });
+      const { opts, records, slots } = setup({ candidate: () => hang.promise, timeoutMs: 5 });
       await expect(dualRead(opts)).resolves.toEqual({ rows: ['a', 'b'] });
       await vi.waitFor(() => expect(records).toHaveLength(1), { timeout: 10_000 });
       expect(records[0]?.outcome).toBe('SHADOW_TIMEOUT');
-      expect(lane.running).toBe(1);
+      expect(slots.running).toBe(1);
       hang.resolve({ rows: [] });
-      await vi.waitFor(() => expect(lane.running).toBe(0));
+      await vi.waitFor(() => expect(slots.running).toBe(0));
     });
 
     it('never starts more shadow reads than the lane allows, and counts the dropped ones', async () => {
       const gate = deferred<Answer>();
       let drops = 0;
       let started = 0;
-      const lane = new FakeLane(1);
+      const slots = new ShadowSlots(1);
       const { opts, records } = setup({
-        lane,
+        slots,
         candidate: () => {
           started++;
           return gate.promise;
         },
-        onDrop: () => drops++,
+        onDrop: (reason) => {
+          expect(reason).toBe('lane_full');
+          drops++;
+        },
       });
       const answers = await Promise.all([dualRead(opts), dualRead(opts), dualRead(opts)]);
       expect(answers).toEqual([{ rows: ['a', 'b'] }, { rows: ['a', 'b'] }, { rows: ['a', 'b'] }]);
@@ -137,13 +140,13 @@ describe('#dualRead', () => {
       expect(started).toBe(1);
       gate.resolve({ rows: ['a', 'b'] });
       await vi.waitFor(() => expect(records).toHaveLength(1));
-      expect(lane.running).toBe(0);
+      expect(slots.running).toBe(0);
     });
   });
 
   describe('when the answers differ', () => {
     it('confirms in one snapshot and records a divergence with its exemplar', async () => {
-      const { opts, records, lane } = setup({ candidate: async () => ({ rows: ['a'] }) });
+      const { opts, records, runner } = setup({ candidate: async () => ({ rows: ['a'] }) });
       await dualRead(opts);
       await vi.waitFor(() => expect(records).toHaveLength(1));
       const r = records[0];
@@ -151,7 +154,7 @@ describe('#dualRead', () => {
       expect(r?.primaryHash).toBe(digestJson({ rows: ['a', 'b'] }));
       expect(r?.candidateHash).toBe(digestJson({ rows: ['a'] }));
       expect(r?.exemplar).toEqual({ missing: ['b'], confirmation: { confirmed: true } });
-      expect(lane.calls.map((c) => c.snapshot)).toEqual([false, true]);
+      expect(runner.calls.map((c) => c.snapshot)).toEqual([false, true]);
     });
 
     it('calls it a race when both paths agree within one snapshot', async () => {
@@ -198,7 +201,7 @@ describe('#dualRead', () => {
   describe('when the call is not sampled', () => {
     it('runs the served path alone and records nothing', async () => {
       let shadowRuns = 0;
-      const { opts, records, lane } = setup({
+      const { opts, records, runner } = setup({
         sampleRate: 0,
         candidate: async () => {
           shadowRuns++;
@@ -207,22 +210,51 @@ describe('#dualRead', () => {
       });
       await dualRead(opts);
       await new Promise((r) => setImmediate(r));
-      expect([shadowRuns, records.length, lane.calls.length]).toEqual([0, 0, 0]);
+      expect([shadowRuns, records.length, runner.calls.length]).toEqual([0, 0, 0]);
     });
   });
 
-  describe('when the recorder or the comparison throws', () => {
+  describe('when the recorder or the hashing throws', () => {
     it('still answers', async () => {
+      let hashed = 0;
       const { opts } = setup({
         record: () => {
           throw new Error('buffer on fire');
         },
-        compare: () => {
+        digest: () => {
+          hashed++;
           throw new Error('cannot hash');
         },
       });
       await expect(dualRead(opts)).resolves.toEqual({ rows: ['a', 'b'] });
-      await new Promise((r) => setTimeout(r, 10));
+      await vi.waitFor(() => expect(hashed).toBe(2));
+    });
+
+    it('records a failed hash as a shadow error', async () => {
+      const { opts, records } = setup({
+        digest: () => {
+          throw new Error('cannot hash');
+        },
+      });
+      await dualRead(opts);
+      await vi.waitFor(() => expect(records).toHaveLength(1));
+      expect(records[0]).toMatchObject({ outcome: 'SHADOW_ERROR', primaryHash: null, candidateHash: null });
+      expect(records[0]?.error).toMatch(/^digest: Error: cannot hash/);
+    });
+  });
+
+  describe('when the lane loses the shadow read', () => {
+    it('drops the sample with the reason and records nothing against the candidate', async () => {
+      const reasons: string[] = [];
+      const lost: ShadowReads<string> = {
+        read: async () => ({ status: 'lost', reason: 'shadow_thread_exited' }),
+        confirm: async () => ({ status: 'lost', reason: 'shadow_thread_exited' }),
+      };
+      const { opts, records, slots } = setup({ shadow: lost, onDrop: (reason) => reasons.push(reason) });
+      await expect(dualRead(opts)).resolves.toEqual({ rows: ['a', 'b'] });
+      await vi.waitFor(() => expect(reasons).toEqual(['shadow_thread_exited']));
+      expect(records).toEqual([]);
+      expect(slots.running).toBe(0);
     });
   });
 });

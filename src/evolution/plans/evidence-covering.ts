@@ -1,7 +1,7 @@
 import type { Sql } from 'postgres';
 import { evidencePages, toEvidencePages, type EvidencePageQuery, type EvidencePageRawRow } from '../../evidence/repo.js';
 import type { MigrationPlan } from '../types.js';
-import { comparePages, describePagesDivergence, pageArgsDigest, samplePageArgs, type EvidencePages } from './evidence-pages.js';
+import { describePagesDivergence, evidencePagesDigest, pageArgsDigest, samplePageArgs, type EvidencePages } from './evidence-pages.js';
 
 /**
  * Service.evidence, as the gateway asks for it in `_entities` batches, moved to a covering index.
@@ -72,7 +72,7 @@ export const evidenceCoveringPlan: MigrationPlan<'Service.evidence'> = {
   primary: evidencePages,
   candidate: evidencePagesCovering,
   candidateStatement: evidencePagesCoveringStatement,
-  compare: comparePages,
+  digest: evidencePagesDigest,
   describeDivergence: describePagesDivergence,
   argsDigest: pageArgsDigest,
   sampleArgs: samplePageArgs,

@@ -4,7 +4,6 @@ import type { Sql } from 'postgres';
 import type { EvidencePageQuery } from '../../evidence/repo.js';
 import type { EvidenceSummaryRow } from '../../evidence/tables.js';
 import { digestJson } from '../../util/canonical.js';
-import type { Comparison } from '../types.js';
 
 /** What both reads of `Service.evidence` answer for a batch: one page per service. */
 export type EvidencePages = Map<string, { total: number; rows: EvidenceSummaryRow[] }>;
@@ -76,10 +75,9 @@ export async function pagesDigest(pages: EvidencePages): Promise<string> {
   return hash.update(']').digest('hex');
 }
 
-export async function comparePages(primary: EvidencePages, candidate: EvidencePages): Promise<Comparison> {
-  const primaryHash = await pagesDigest(withoutEmpty(primary));
-  const candidateHash = await pagesDigest(withoutEmpty(candidate));
-  return { match: primaryHash === candidateHash, primaryHash, candidateHash };
+/** The plans' comparison: the hash of the pages as the resolver serves them. */
+export function evidencePagesDigest(pages: EvidencePages): Promise<string> {
+  return pagesDigest(withoutEmpty(pages));
 }
 
 const MAX_SERVICES = 5;
