@@ -28,6 +28,10 @@ export interface ShadowThreadOptions extends ShadowThreadData {
   log?: (message: string, err?: unknown) => void;
 }
 
+// Run from the TypeScript sources (tsx, vitest), the thread first registers tsx's loader
+// (shadow-worker.mjs); compiled (`npm run build`), its module is plain JavaScript.
+const WORKER_ENTRY = import.meta.url.endsWith('.ts') ? './shadow-worker.mjs' : './shadow-worker.js';
+
 type Job = ShadowJob extends infer J ? (J extends ShadowJob ? Omit<J, 'id'> : never) : never;
 
 /**
@@ -72,7 +76,7 @@ export class ShadowThread {
     if (this.worker) return this.worker;
     if (this.closed || Date.now() < this.downUntil) return null;
     const data: ShadowThreadData = { url: this.opts.url, applicationName: this.opts.applicationName, poolMax: this.opts.poolMax };
-    const worker = new Worker(new URL('./shadow-worker.mjs', import.meta.url), { workerData: data });
+    const worker = new Worker(new URL(WORKER_ENTRY, import.meta.url), { workerData: data });
     // A replica shutting down does not wait for its shadow thread.
     worker.unref();
     worker.on('message', (m: ShadowThreadMessage) => {
