@@ -471,7 +471,7 @@ async function main(): Promise<void> {
     );
   w();
   w(
-    '`during` is the whole `ig-evolve run` (build, readiness, shadow, judge, cutover, watch); the `—` rows split it at the ledger entries. While shadowing, the sampled share of calls also runs the other read in the replica's shadow thread (lowest CPU priority, its own pool) and hashes it there, and the serving thread hashes its own answer: that extra work on the same two cores, and the other statement in PostgreSQL, not the served read (see the primary p95 the judge measured), is what moves the p95 of that stage. The index build runs for a few seconds only, so its row rests on few requests.',
+    '`during` is the whole `ig-evolve run` (build, readiness, shadow, judge, cutover, watch); the `—` rows split it at the ledger entries. While shadowing, the sampled share of calls also runs the other read in the shadow thread of the replica (lowest CPU priority, its own pool) and hashes it there, and the serving thread hashes its own answer: that extra work on the same two cores, and the other statement in PostgreSQL, not the served read (see the primary p95 the judge measured), is what moves the p95 of that stage. The index build runs for a few seconds only, so its row rests on few requests.',
   );
   w();
   w('## The judge (shadow window)');
