@@ -103,19 +103,18 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
  * for CREATE INDEX, and a single-core build on a small database host otherwise takes its share
  * of the CPU from the hot path. A no-op (said once) for a database elsewhere.
  */
-function buildRenicer(url: string, nice: number | undefined, say: (line: string) => void): (pid: number) => void {
-  const done = new Set<number>();
+function buildRenicer(url: string, nice: number | undefined, say: (line: string) => void): ((pid: number) => Promise<void>) | undefined {
+  if (nice === undefined) return undefined;
   const local = LOOPBACK.has(new URL(url).hostname);
   let warned = false;
-  return (pid) => {
-    if (nice === undefined || done.has(pid)) return;
-    done.add(pid);
+  // Awaited before each CREATE INDEX starts on that backend; never throws (the build goes on at normal priority).
+  return async (pid) => {
     if (!local) {
       if (!warned) say(`[build] --build-nice ignored: the database is not on this host`);
       warned = true;
       return;
     }
-    void readFile(`/proc/${pid}/comm`, 'utf8')
+    await readFile(`/proc/${pid}/comm`, 'utf8')
       .then((comm) => {
         if (comm.trim() !== 'postgres') throw new Error(`process ${pid} is not a postgres backend`);
         return new Promise<void>((resolve, reject) =>
@@ -434,11 +433,9 @@ program
           retries: o.retries,
           throttle: { maxActive: o.maxActive, maxLagSeconds: o.maxLag / 1000, pollMs: o.throttlePoll, maxWaitMs: o.maxThrottleWait },
           progressMs: 250,
+          ...(renice ? { onBackend: renice } : {}),
         },
-        onEvent: (e) => {
-          if (e.type === 'build' && e.event.type === 'progress') renice(e.event.progress.pid);
-          display.event(e);
-        },
+        onEvent: (e) => display.event(e),
       });
       display.say(`[done] ${outcome.result}${outcome.reasons.length ? `: ${outcome.reasons.join('; ')}` : ''}`);
       if (o.json)

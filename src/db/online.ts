@@ -32,6 +32,8 @@ export interface BuildIndexOptions {
   retries?: number;
   /** Called before each attempt, e.g. to wait while the database is busy. */
   beforeAttempt?: (attempt: number) => Promise<void>;
+  /** Called with the pid of the backend that will run the attempt's CREATE INDEX, before it starts (e.g. to renice it). */
+  onBackend?: (pid: number) => Promise<void>;
   onEvent?: (event: { type: 'dropped-invalid' | 'attempt' | 'lock-timeout' | 'valid'; attempt?: number }) => void;
 }
 
@@ -55,7 +57,13 @@ export async function buildIndexConcurrently(sql: Sql, opts: BuildIndexOptions):
     await opts.beforeAttempt?.(attempt);
     opts.onEvent?.({ type: 'attempt', attempt });
     try {
-      await withConnection(sql, lockTimeout, (c) => c.unsafe(opts.createSql));
+      await withConnection(sql, lockTimeout, async (c) => {
+        if (opts.onBackend) {
+          const [backend] = await c<{ pid: number }[]>`select pg_backend_pid() as pid`;
+          if (backend) await opts.onBackend(backend.pid);
+        }
+        return c.unsafe(opts.createSql);
+      });
     } catch (err) {
       if (!RETRYABLE.has(pgErrorCode(err) ?? '')) throw err;
       opts.onEvent?.({ type: 'lock-timeout', attempt });

@@ -49,6 +49,8 @@ export interface BuildOptions {
   /** How often pg_stat_progress_create_index is polled. */
   progressMs: number;
   onEvent?: (event: BuildEvent) => void;
+  /** Called with the pid of the backend that will run each CREATE INDEX, before it starts. */
+  onBackend?: (pid: number) => Promise<void>;
   /** Reads the load; the default asks pg_stat_activity and pg_stat_replication. */
   probe?: (sql: Sql) => Promise<Load>;
 }
@@ -144,6 +146,7 @@ export async function buildPlanIndex(sql: Sql, plan: MigrationPlan, opts: BuildO
       lockTimeoutMs: opts.lockTimeoutMs,
       retries: opts.retries,
       beforeAttempt: () => waitForCapacity(sql, opts.throttle, probe, opts.onEvent),
+      ...(opts.onBackend ? { onBackend: opts.onBackend } : {}),
       onEvent: (e) => {
         if (e.type === 'valid') return;
         opts.onEvent?.({ type: e.type, attempt: e.attempt ?? 0 });

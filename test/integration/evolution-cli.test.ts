@@ -83,8 +83,14 @@ describe('ig-evolve', () => {
   });
 
   it('runs a plan to completion under traffic, with progress on stderr and no error for clients', async () => {
-    const r = await underTraffic(['run', 'evidence-covering', ...FAST, ...NO_TIMING, '--actor', 'ops@cli', '--json']);
+    const r = await underTraffic(['run', 'evidence-covering', ...FAST, ...NO_TIMING, '--build-nice', '5', '--actor', 'ops@cli', '--json']);
     expect(r.cli.stderr).toMatch(/\[build\] attempt 1: CREATE INDEX CONCURRENTLY/);
+    // The build's backend is reniced before its CREATE INDEX starts, so the whole build runs at nice 5.
+    const lines = r.cli.stderr.split('\n');
+    const reniced = lines.findIndex((l) => /^\[build\] backend \d+ runs the build at nice 5$/.test(l));
+    expect(reniced).toBeGreaterThan(lines.indexOf('[build] attempt 1: CREATE INDEX CONCURRENTLY'));
+    const firstProgress = lines.findIndex((l) => /^\[build\] (initializing|waiting|building)/.test(l));
+    expect(firstProgress === -1 || firstProgress > reniced).toBe(true);
     expect(r.cli.stderr).toMatch(/\[build\] index is valid and ready/);
     expect(r.cli.stderr).toMatch(/\[ready\] ANALYZE done; candidate plan uses the index/);
     expect(r.cli.stderr).toMatch(/\[judge\] PASS: \d+ comparisons, 0 divergences/);
