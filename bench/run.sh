@@ -2,7 +2,7 @@
 # npm run bench: the `_entities` hot path of the real server (src/server.ts) against a bare
 # graphql-js baseline (bench/serve-bare.ts) and against the real server without authorization
 # (bench/serve-candidate.ts --no-auth), and the dual-read budget (the real server shadowing at
-# 10%, bench/serve-candidate.ts --shadow, against the real server at light load), on a dedicated
+# 10%, bench/serve-candidate.ts --shadow, against itself with shadowing off, at light load), on a dedicated
 # seeded database. Servers run pinned to
 # core 1; PostgreSQL, wrk and this script's helpers to core 0. Results: a table on stdout and
 # bench/results/latest.json. Exits 0 whether targets pass or not; non-zero only if something broke.
@@ -15,8 +15,9 @@
 # fewer if BENCH_ROUNDS_BUDGET_SECONDS, 180, runs out first on a busy machine),
 # BENCH_SLICE_SECONDS (4), BENCH_WARMUP_SECONDS (4), BENCH_CONNECTIONS (8),
 # BENCH_PROFILE=1 (after the slices, profile one more slice of each server: V8 CPU profiles in
-# bench/results/profiles/, summarised by bench/profile-summary.ts), BENCH_SPEND_ROUNDS (3),
-# BENCH_SPEND_SLICE_SECONDS (5).
+# bench/results/profiles/, summarised by bench/profile-summary.ts), BENCH_LIGHT_ROUNDS (8),
+# BENCH_LIGHT_SLICE_SECONDS (8), BENCH_LIGHT_THINK_MS (the p50 of a back-to-back slice),
+# BENCH_SPEND_ROUNDS (3), BENCH_SPEND_SLICE_SECONDS (5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
