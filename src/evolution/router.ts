@@ -65,6 +65,7 @@ export class ReadPathRouter {
   readonly counters: EvolutionCounters;
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
   private readonly unknownPlans = new Set<string>();
   private closed = false;
 
@@ -123,7 +124,17 @@ export class ReadPathRouter {
 
   /** Re-reads the routes now (also after a flip made through this replica). */
   refresh(): Promise<void> {
-    this.refreshing ??= this.load().finally(() => {
+    // A load already running may have read data_migrations before the caller's write (a flip
+    // through this replica must show at once): queue one more load after it. Callers that come
+    // meanwhile share the queued one, which starts after all their writes.
+    if (this.refreshing) {
+      this.queued ??= this.refreshing.then(() => {
+        this.queued = null;
+        return this.refresh();
+      });
+      return this.queued;
+    }
+    this.refreshing = this.load().finally(() => {
       this.refreshing = null;
     });
     return this.refreshing;
@@ -203,6 +214,7 @@ export class ReadPathRouter {
     clearInterval(this.timer);
     this.timer = undefined;
     await this.refreshing;
+    await this.queued;
     await this.recorder.close();
     await Promise.all([this.thread.close(), this.laneSql.end({ timeout: 5 })]);
   }

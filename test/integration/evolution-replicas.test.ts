@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect, type Database } from '../../src/db/client.js';
+import { evolutionRepo } from '../../src/evolution/repo.js';
 import { evidenceDrillPlan } from '../../src/evolution/plans/index.js';
 import { createServer, type ComplianceServer } from '../../src/server.js';
 import { runBin } from '../helpers/cli.js';
@@ -109,5 +110,36 @@ describe('#rollback switch across replicas', () => {
     const [entry] = await a.db.database.sql<{ actor: string; payload: { via: string; reason: string } }[]>`
       select actor, payload from ledger where kind = 'evolution.read-path' and payload->>'migrationId' = ${id}`;
     expect(entry).toMatchObject({ actor: 'oncall@cli', payload: { via: 'ig-evolve rollback', reason: 'game day' } });
+  });
+
+  it('sees a flip in a refresh asked for after it, even while an earlier refresh is still loading', async () => {
+    const id = await cutOverDrill();
+    const router = b.services.readPaths;
+    await router.refresh();
+    expect(router.current('Service.evidence')).toMatchObject({ migrationId: id, readPath: 'CANDIDATE' });
+    // An earlier refresh (a periodic one, say) has read the routes before the flip and is still
+    // loading when the flip's own refresh is asked for.
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let written = false;
+    const routed = evolutionRepo.routed;
+    // Every load that reads before the flip is written answers only once it is released.
+    const spy = vi.spyOn(evolutionRepo, 'routed').mockImplementation(async (db) => {
+      const read = await routed(db);
+      if (!written) await held;
+      return read;
+    });
+    try {
+      const earlier = router.refresh();
+      await vi.waitFor(() => expect(spy).toHaveBeenCalled());
+      await a.db.database.sql`update data_migrations set phase = 'ROLLED_BACK', read_path = 'PRIMARY' where id = ${id}`;
+      written = true;
+      const after = router.refresh();
+      release();
+      await Promise.all([earlier, after]);
+      expect(router.current('Service.evidence')).toBeUndefined();
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
