@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -114,18 +115,14 @@ function buildRenicer(url: string, nice: number | undefined, say: (line: string)
       warned = true;
       return;
     }
-    await readFile(`/proc/${pid}/comm`, 'utf8')
-      .then((comm) => {
-        if (comm.trim() !== 'postgres') throw new Error(`process ${pid} is not a postgres backend`);
-        return new Promise<void>((resolve, reject) =>
-          execFile('renice', ['-n', String(nice), '-p', String(pid)], (err) => (err ? reject(err) : resolve())),
-        );
-      })
-      .then(
-        () => say(`[build] backend ${pid} runs the build at nice ${nice}`),
-        (err: unknown) =>
-          say(`[build] could not renice backend ${pid}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`),
-      );
+    try {
+      const comm = await readFile(`/proc/${pid}/comm`, 'utf8');
+      if (comm.trim() !== 'postgres') throw new Error(`process ${pid} is not a postgres backend`);
+      await promisify(execFile)('renice', ['-n', String(nice), '-p', String(pid)]);
+      say(`[build] backend ${pid} runs the build at nice ${nice}`);
+    } catch (err) {
+      say(`[build] could not renice backend ${pid}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    }
   };
 }
 

@@ -3,9 +3,11 @@ import type { Confirmation, ShadowFailure, ShadowRead, ShadowReads } from './sha
 import type { ReadPath } from './types.js';
 
 /** A job for the shadow thread: one plan's read or confirmation (see localShadow). */
-export type ShadowJob =
-  | { id: number; op: 'read'; plan: string; path: ReadPath; args: unknown; timeoutMs: number }
-  | { id: number; op: 'confirm'; plan: string; args: unknown; timeoutMs: number };
+type Job =
+  | { op: 'read'; plan: string; path: ReadPath; args: unknown; timeoutMs: number }
+  | { op: 'confirm'; plan: string; args: unknown; timeoutMs: number };
+/** A job as posted: with the id its result comes back under. */
+export type ShadowJob = Job & { id: number };
 
 /** How the thread is scheduled: SCHED_IDLE where it could set it, else the normal policy at `nice`. */
 export interface ShadowSchedule {
@@ -32,11 +34,9 @@ export interface ShadowThreadOptions extends ShadowThreadData {
 // (shadow-worker.mjs); compiled (`npm run build`), its module is plain JavaScript.
 const WORKER_ENTRY = import.meta.url.endsWith('.ts') ? './shadow-worker.mjs' : './shadow-worker.js';
 
-type Job = ShadowJob extends infer J ? (J extends ShadowJob ? Omit<J, 'id'> : never) : never;
-
 /**
- * Runs a replica's shadow reads in a worker thread at the lowest CPU priority (SCHED_IDLE, else nice 19), with a
- * pool of its own: reading the other path's rows, building its answer and hashing it take only
+ * Runs a replica's shadow reads in a worker thread at the lowest CPU priority (SCHED_IDLE, else
+ * nice 19), with a pool of its own: reading the other path's rows, building its answer and hashing it take only
  * the time the serving thread leaves idle, instead of holding up the requests that come after a
  * sampled one. The serving thread hashes its own answer (in slices) and compares the two hashes.
  *

@@ -42,10 +42,12 @@ const runner = new PgReadOnly(pool.sql);
 const shadows = new Map<string, ShadowReads<unknown>>();
 
 function shadowOf(name: string): ShadowReads<unknown> | undefined {
-  let shadow = shadows.get(name);
-  const plan = findPlan(name);
-  if (!shadow && plan) shadows.set(name, (shadow = localShadow(runner, plan) as ShadowReads<unknown>));
-  return shadow;
+  if (!shadows.has(name)) {
+    const plan = findPlan(name);
+    if (!plan) return undefined;
+    shadows.set(name, localShadow(runner, plan) as ShadowReads<unknown>);
+  }
+  return shadows.get(name);
 }
 
 async function run(job: ShadowJob): Promise<ShadowThreadMessage> {
