@@ -99,17 +99,16 @@ export function cpuSeconds(pid: number): number {
 }
 
 /**
- * CPU of a process by thread, in seconds: its main (serving) thread, threads at nice 19 (the
- * shadow thread), and the rest (V8's GC and compiler helpers, libuv's pool).
+ * CPU of a process by thread, in seconds: its main (serving) thread, and the rest (V8's GC and
+ * compiler helpers, libuv's pool).
  */
-export function threadCpuSeconds(pid: number): { main: number; niced: number; other: number } {
-  const out = { main: 0, niced: 0, other: 0 };
+export function threadCpuSeconds(pid: number): { main: number; other: number } {
+  const out = { main: 0, other: 0 };
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const f = statFields(`${pid}/task/${tid}`);
       const s = (Number(f[11]) + Number(f[12])) / clkTck();
       if (Number(tid) === pid) out.main += s;
-      else if (Number(f[16]) === 19) out.niced += s;
       else out.other += s;
     } catch {
       // the thread ended meanwhile

@@ -4,21 +4,17 @@
 // Replicas take their phase from the database, all alike; this puts one process into shadowing
 // while the servers it is compared with, on the same database, keep shadowing off. The bench
 // also switches it off and on in this process (POST /bench/shadow, bench/serve-candidate.ts), so
-// the budget compares one process, heap and JIT state with itself, and it switches between the
-// shadow thread (the shipped plan) and shadowing in process (the same plan registered at run time
-// under another name, which the thread does not know), to compare the two in the same run.
-import { evidenceCoveringPlan, registerPlan } from '../src/evolution/plans/index.js';
+// the budget compares one process, heap and JIT state with itself.
+import { evidenceCoveringPlan } from '../src/evolution/plans/index.js';
 import { evolutionRepo as real } from '../src/evolution/repo.js';
 import { SHADOW_SAMPLE_RATE } from './common.js';
 
 export * from '../src/evolution/repo.js';
 
-export type ShadowMode = 'off' | 'thread' | 'in-process';
+export type ShadowMode = 'off' | 'on';
 const bench = globalThis as { __benchShadow?: boolean; __benchShadowMode?: ShadowMode };
 bench.__benchShadow = true;
-bench.__benchShadowMode = 'thread';
-const inProcessPlan = { ...evidenceCoveringPlan, name: `${evidenceCoveringPlan.name}-in-process` };
-registerPlan(inProcessPlan);
+bench.__benchShadowMode = 'on';
 
 const migrationId = process.env.BENCH_SHADOW_MIGRATION_ID;
 if (!migrationId) throw new Error('BENCH_SHADOW_MIGRATION_ID is required with --shadow');
@@ -32,7 +28,7 @@ export const evolutionRepo: typeof real = {
     return [
       {
         id: migrationId,
-        plan: bench.__benchShadowMode === 'thread' ? evidenceCoveringPlan.name : inProcessPlan.name,
+        plan: evidenceCoveringPlan.name,
         resolver: evidenceCoveringPlan.resolver,
         phase: 'SHADOWING',
         readPath: 'PRIMARY',

@@ -186,7 +186,7 @@ export interface Readiness {
 /** The candidate's plan now: EXPLAIN of its statement with the plan's representative arguments. */
 export async function candidateShape(sql: Sql, plan: MigrationPlan): Promise<PlanShape> {
   const args = await plan.sampleArgs(sql);
-  return explainShape(sql, plan.candidateStatement(sql, args));
+  return explainShape(sql, plan.candidate(sql, args));
 }
 
 /** Readiness gate: the index valid and ready, the table analyzed, and the candidate's plan reading the index. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Sql } from 'postgres';
-import { errorText, type ShadowFailure, type ShadowReads, type ShadowSlots } from './shadow.js';
+import { errorText, type LaneResult, type ShadowLane, type ShadowSlots } from './shadow.js';
 import type { ComparisonOutcome, ReadPath } from './types.js';
 
 /** What one sampled dual read recorded. */
@@ -25,21 +25,19 @@ export interface DualReadOptions<A, R> {
   readPath: ReadPath;
   primary: (sql: Sql, args: A) => Promise<R>;
   candidate: (sql: Sql, args: A) => Promise<R>;
-  /** The canonical result hash of the served answer (the shadow side hashes the other alike). */
-  digest: (result: R) => string | Promise<string>;
   /** Share of calls that also run the other path, 0..1. */
   sampleRate: number;
-  /** statement_timeout of the shadow read. */
+  /** statement_timeout of each of the lane's statements. */
   timeoutMs: number;
   /** The client the served path runs on: the process's main pool. */
   sql: Sql;
-  /** The other path's read and hash, in process or in the shadow thread. */
-  shadow: ShadowReads<A>;
+  /** Where the two paths are compared, on a pool of its own. */
+  lane: ShadowLane<A>;
   slots: ShadowSlots;
   /** Receives each outcome; must not block (the router buffers and writes in batches). */
   record: (record: DualReadRecord) => void;
   argsDigest: (args: A) => string;
-  /** Called when a sampled shadow read is dropped: the slots are full or the lane lost it. */
+  /** Called when a sampled call is not compared: the slots are full, or the lane did not answer or failed the served path. */
   onDrop?: (reason: string) => void;
   /** Trace id to record (e.g. from the request's traceparent); a random one otherwise. */
   traceId?: string;
@@ -50,17 +48,17 @@ export interface DualReadOptions<A, R> {
 }
 
 /**
- * Extra time the served side's guard gives statement_timeout before it calls the shadow timed
- * out itself. statement_timeout is the real limit (it stops the statement in PostgreSQL); the
- * guard only catches a lane that never answers, so it is generous: on a busy replica the shadow
- * thread, at the lowest CPU priority, can be late, and that is not the candidate's fault.
+ * How long the served side waits for the lane before it drops the sample. statement_timeout is
+ * the real limit (it stops each statement in PostgreSQL and is recorded as SHADOW_TIMEOUT); the
+ * guard only catches a lane that never answers (a lost connection), which says nothing about
+ * either path, so it is generous (the lane may run four statements) and drops, never records.
  */
-const guardMs = (timeoutMs: number) => 2 * timeoutMs + 1000;
+const guardMs = (timeoutMs: number) => 4 * timeoutMs + 1000;
 
 /**
  * Scientist's experiment for a read: returns the current read path's answer, exactly as the
- * resolver would without an experiment; on a sampled share of calls the other path runs in the
- * shadow lane after the answer has been handed back, and the two answers' hashes are compared.
+ * resolver would without an experiment; on a sampled share of calls, after the answer has been
+ * handed back, the shadow lane compares the two paths (shadowLane: both hashed in one snapshot).
  *
  * The served path is never delayed (the shadow is scheduled after the answer resolves), never
  * failed (the shadow's errors and timeouts are recorded, never thrown) and never starved (the
@@ -97,9 +95,8 @@ export async function dualRead<A, R>(o: DualReadOptions<A, R>): Promise<R> {
     });
     throw err;
   }
-  const servedMs = now() - t0;
   (o.schedule ?? setImmediate)(() => {
-    void shadow(o, answer, servedMs, traceId).catch(() => undefined);
+    void shadow(o, traceId).catch(() => undefined);
   });
   return answer;
 }
@@ -121,93 +118,62 @@ function safeRecord<A, R>(o: DualReadOptions<A, R>, r: DualReadRecord): void {
 }
 
 /**
- * Runs one shadow call in a slot under the guard. The slot is released only when the call has
- * really settled, so the bound holds for the database even after the guard gave up on it.
+ * Runs the lane's comparison in a slot under the guard. The slot is released only when the
+ * comparison has really settled, so the bound holds for the database even after the guard gave up.
  */
-async function inSlot<T>(slots: ShadowSlots, run: () => Promise<T | ShadowFailure>, timeoutMs: number): Promise<T | ShadowFailure> {
+async function inSlot(slots: ShadowSlots, run: () => Promise<LaneResult>, timeoutMs: number): Promise<LaneResult | 'unanswered'> {
   const work = run();
   const release = () => slots.release();
   void work.then(release, release);
   let timer: NodeJS.Timeout | undefined;
-  const guard = new Promise<ShadowFailure>((resolve) => {
-    const ms = guardMs(timeoutMs);
-    timer = setTimeout(() => resolve({ status: 'failed', timedOut: true, error: `ShadowTimeout: shadow read exceeded ${ms} ms` }), ms);
+  const guard = new Promise<'unanswered'>((resolve) => {
+    timer = setTimeout(() => resolve('unanswered'), guardMs(timeoutMs));
     timer.unref();
   });
   try {
-    return await Promise.race([work.catch((err: unknown): ShadowFailure => ({ status: 'failed', timedOut: false, error: errorText(err) })), guard]);
+    return await Promise.race([work, guard]);
   } finally {
     clearTimeout(timer);
   }
 }
 
-async function shadow<A, R>(o: DualReadOptions<A, R>, served: R, servedMs: number, traceId: string): Promise<void> {
+async function shadow<A, R>(o: DualReadOptions<A, R>, traceId: string): Promise<void> {
   if (!o.slots.tryAcquire()) {
     o.onDrop?.('lane_full');
     return;
   }
-  const other: ReadPath = o.readPath === 'PRIMARY' ? 'CANDIDATE' : 'PRIMARY';
   const base = { served: o.readPath, argsHash: safeDigest(o), traceId, at: new Date() };
-  // The served answer is hashed here while the other path is read (and hashed) in the lane.
-  const servedDigest = Promise.resolve()
-    .then(() => o.digest(served))
-    .then(
-      (digest) => ({ ok: true as const, digest }),
-      (err: unknown) => ({ ok: false as const, error: `digest: ${errorText(err)}` }),
-    );
-  const read = await inSlot(o.slots, () => o.shadow.read(other, o.args, o.timeoutMs), o.timeoutMs);
-  const mine = await servedDigest;
-  const servedMsFor = (path: ReadPath) => (o.readPath === path ? servedMs : null);
-
-  if (read.status === 'lost') {
-    o.onDrop?.(read.reason);
+  const result = await inSlot(o.slots, () => o.lane.compare(o.args, o.timeoutMs), o.timeoutMs);
+  if (result === 'unanswered') {
+    o.onDrop?.('lane_unanswered');
     return;
   }
-  if (read.status === 'failed') {
+  const latencies = { primaryMs: result.primaryMs, candidateMs: result.candidateMs };
+  if (result.status === 'failed') {
+    // The served path failing in the lane (it answered the caller moments ago) says nothing
+    // about the other path: not a comparison, not an error of the shadow.
+    if (result.path === o.readPath) {
+      o.onDrop?.('served_path_failed_in_lane');
+      return;
+    }
     safeRecord(o, {
       ...base,
-      outcome: read.timedOut ? 'SHADOW_TIMEOUT' : 'SHADOW_ERROR',
-      primaryMs: servedMsFor('PRIMARY'),
-      candidateMs: servedMsFor('CANDIDATE'),
+      ...latencies,
+      outcome: result.timedOut ? 'SHADOW_TIMEOUT' : 'SHADOW_ERROR',
       primaryHash: null,
       candidateHash: null,
-      error: read.error,
+      error: result.error,
       exemplar: null,
     });
     return;
   }
-  const latencies = {
-    primaryMs: o.readPath === 'PRIMARY' ? servedMs : read.ms,
-    candidateMs: o.readPath === 'CANDIDATE' ? servedMs : read.ms,
-  };
-  if (!mine.ok) {
-    safeRecord(o, { ...base, ...latencies, outcome: 'SHADOW_ERROR', primaryHash: null, candidateHash: null, error: mine.error, exemplar: null });
-    return;
-  }
-  const hashes =
-    o.readPath === 'PRIMARY'
-      ? { primaryHash: mine.digest, candidateHash: read.digest }
-      : { primaryHash: read.digest, candidateHash: mine.digest };
-  if (hashes.primaryHash === hashes.candidateHash) {
-    safeRecord(o, { ...base, ...latencies, ...hashes, outcome: 'MATCH', error: null, exemplar: null });
-    return;
-  }
-
-  // The two reads ran at different moments: a write in between looks like a divergence. Read
-  // both paths again in ONE snapshot (Diffy's noise filter); only a difference that survives
-  // that is a divergence, and its exemplar comes from that consistent pair.
-  const mismatch = (h: { primaryHash: string; candidateHash: string }, exemplar: Record<string, unknown>) =>
-    safeRecord(o, { ...base, ...latencies, ...h, outcome: 'MISMATCH', error: null, exemplar });
-  if (!o.slots.tryAcquire()) {
-    mismatch(hashes, { confirmation: { confirmed: false, why: 'lane full' } });
-    return;
-  }
-  const again = await inSlot(o.slots, () => o.shadow.confirm(o.args, o.timeoutMs * 2), o.timeoutMs * 2);
-  if (again.status !== 'ok') {
-    mismatch(hashes, { confirmation: { confirmed: false, why: again.status === 'lost' ? again.reason : again.error } });
-  } else if (again.exemplar === null) {
-    safeRecord(o, { ...base, ...latencies, ...hashes, outcome: 'RACE', error: null, exemplar: null });
-  } else {
-    mismatch({ primaryHash: again.primaryHash, candidateHash: again.candidateHash }, { ...again.exemplar, confirmation: { confirmed: true } });
-  }
+  const hashes = { primaryHash: result.primaryHash, candidateHash: result.candidateHash };
+  safeRecord(o, {
+    ...base,
+    ...latencies,
+    ...hashes,
+    outcome: result.exemplar === null ? 'MATCH' : 'MISMATCH',
+    error: null,
+    exemplar: result.exemplar,
+  });
 }

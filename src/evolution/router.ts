@@ -2,11 +2,10 @@ import type { Sql } from 'postgres';
 import { Counter, Gauge } from 'prom-client';
 import type { Db } from '../db/client.js';
 import { dualRead, type DualReadRecord } from './dual-read.js';
-import { findPlan, isBuiltInPlan } from './plans/index.js';
+import { findPlan } from './plans/index.js';
 import { ComparisonRecorder } from './recorder.js';
 import { evolutionRepo } from './repo.js';
-import { localShadow, PgReadOnly, shadowPool, ShadowSlots, type ShadowReads } from './shadow.js';
-import { ShadowThread } from './shadow-thread.js';
+import { lanePlan, PgReadOnly, shadowLane, shadowPool, ShadowSlots, type ShadowLane } from './shadow.js';
 import type { MigrationPhase, MigrationPlan, ReadArgs, ReadFn, ReadPath, ReadResult, ResolverName } from './types.js';
 
 /** The read path of one resolver on this replica, as last read from the database. */
@@ -16,8 +15,8 @@ export interface Route {
   phase: MigrationPhase;
   readPath: ReadPath;
   sampleRate: number;
-  /** Where the other path is read and hashed: the shadow thread, or in process for a plan registered at run time. */
-  shadow: ShadowReads<unknown>;
+  /** Where the two paths are compared on a sampled call. */
+  lane: ShadowLane<unknown>;
 }
 
 export interface RouterOptions {
@@ -27,10 +26,7 @@ export interface RouterOptions {
   url: string;
   /** The main pool's application_name; the lane's is this plus "-shadow". */
   applicationName: string;
-  /**
-   * Size of the pool of the refresh and the recorder's writes, which also runs the shadow reads
-   * of plans registered at run time; the shadow thread has a pool of maxInFlight of its own.
-   */
+  /** Size of the lane's own pool: the comparisons, the refresh and the recorder's writes. */
   poolMax: number;
   /** Concurrent shadow reads, at most (below poolMax, so refresh and writes are never stuck). */
   maxInFlight: number;
@@ -60,7 +56,6 @@ export class ReadPathRouter {
   private readonly laneDb: Db;
   private readonly local: PgReadOnly;
   readonly slots: ShadowSlots;
-  readonly thread: ShadowThread;
   readonly recorder: ComparisonRecorder;
   readonly counters: EvolutionCounters;
   private timer: NodeJS.Timeout | undefined;
@@ -73,7 +68,6 @@ export class ReadPathRouter {
     ({ sql: this.laneSql, db: this.laneDb } = shadowPool(opts.url, opts.applicationName, opts.poolMax));
     this.local = new PgReadOnly(this.laneSql);
     this.slots = new ShadowSlots(opts.maxInFlight);
-    this.thread = new ShadowThread({ url: opts.url, applicationName: opts.applicationName, poolMax: opts.maxInFlight, log: opts.log });
     this.counters = {
       divergences: new Counter({
         name: 'dual_path_divergence_total',
@@ -89,7 +83,7 @@ export class ReadPathRouter {
       }),
       dropped: new Counter({
         name: 'dual_path_shadow_dropped_total',
-        help: 'Shadow reads or outcomes dropped (lane full, shadow thread down, buffer full, write failed)',
+        help: 'Sampled calls not compared (lane full, lane unanswered, served path failed in the lane) or outcomes not written (buffer full, write failed)',
         labelNames: ['plan', 'reason'] as const,
         registers: [],
       }),
@@ -161,11 +155,8 @@ export class ReadPathRouter {
         continue;
       }
       if (next.has(plan.resolver)) continue;
-      const threaded = isBuiltInPlan(plan);
-      // Started with the first route that shadows through it, so the first sampled call does not wait for it.
-      if (threaded && r.phase !== 'COMPLETE') this.thread.start();
-      const shadow = threaded ? this.thread.reads(plan.name) : (localShadow(this.local, plan) as ShadowReads<unknown>);
-      next.set(plan.resolver, { migrationId: r.id, plan, phase: r.phase, readPath: r.readPath, sampleRate: r.shadowSampleRate, shadow });
+      const lane = shadowLane(this.local, lanePlan(plan)) as ShadowLane<unknown>;
+      next.set(plan.resolver, { migrationId: r.id, plan, phase: r.phase, readPath: r.readPath, sampleRate: r.shadowSampleRate, lane });
     }
     this.routes = next;
     this.counters.route.reset();
@@ -183,19 +174,20 @@ export class ReadPathRouter {
       const route = this.routes.get(resolver);
       if (route === undefined) return baseline(sql, args);
       const plan = route.plan as unknown as MigrationPlan<K>;
+      const primary = async (s: Sql, a: ReadArgs<K>) => plan.answer(await plan.primary(s, a));
+      const candidate = async (s: Sql, a: ReadArgs<K>) => plan.answer(await plan.candidate(s, a));
       // Complete: the candidate is the read now; nothing is compared any more.
-      if (route.phase === 'COMPLETE') return plan.candidate(sql, args);
+      if (route.phase === 'COMPLETE') return candidate(sql, args);
       return dualRead<ReadArgs<K>, ReadResult<K>>({
         args,
         readPath: route.readPath,
-        primary: plan.primary,
-        candidate: plan.candidate,
-        digest: plan.digest,
+        primary,
+        candidate,
         argsDigest: plan.argsDigest,
         sampleRate: route.sampleRate,
         timeoutMs: plan.shadow.timeoutMs,
         sql,
-        shadow: route.shadow as ShadowReads<ReadArgs<K>>,
+        lane: route.lane as ShadowLane<ReadArgs<K>>,
         slots: this.slots,
         record: (r) => this.record(route, r),
         onDrop: (reason) => this.counters.dropped.inc({ plan: plan.name, reason }),
@@ -216,6 +208,6 @@ export class ReadPathRouter {
     await this.refreshing;
     await this.queued;
     await this.recorder.close();
-    await Promise.all([this.thread.close(), this.laneSql.end({ timeout: 5 })]);
+    await this.laneSql.end({ timeout: 5 });
   }
 }

@@ -4,39 +4,31 @@ import postgres, { type Sql } from 'postgres';
 import type { Db } from '../db/client.js';
 import * as schema from '../db/schema.js';
 import { pgErrorCode, PG } from '../db/errors.js';
-import type { ReadPath } from './types.js';
+import type { MigrationPlan, ReadArgs, ReadPath, ReadResult, ResolverName } from './types.js';
 
 /**
- * What a shadow read or a confirmation came to. Never thrown: it is data, so it crosses the
- * shadow thread's boundary as it is (an Error loses its SQLSTATE on the way).
- * - `failed`: the read itself failed or hit its statement_timeout: the path's fault, recorded.
- * - `lost`: the lane could not run it (the shadow thread was down): nobody's fault, dropped.
+ * What the shadow lane made of one sampled call, as data (never thrown).
+ * - `compared`: both paths' canonical result hashes from one snapshot, each statement's latency,
+ *   and, when the hashes differ, the exemplar (how the two answers differ).
+ * - `failed`: one path's statement failed or hit its statement_timeout (`timedOut`).
  */
-export type ShadowFailure = { status: 'failed'; timedOut: boolean; error: string } | { status: 'lost'; reason: string };
-export type ShadowRead = { status: 'ok'; ms: number; digest: string } | ShadowFailure;
-/** Both paths re-read in ONE snapshot, to tell a divergence from a write landing between two reads. */
-export type Confirmation =
-  | { status: 'ok'; primaryHash: string; candidateHash: string; exemplar: Record<string, unknown> | null }
-  | ShadowFailure;
+export type LaneResult =
+  | { status: 'compared'; primaryHash: string; candidateHash: string; primaryMs: number; candidateMs: number; exemplar: Record<string, unknown> | null }
+  | { status: 'failed'; path: ReadPath; timedOut: boolean; error: string; primaryMs: number | null; candidateMs: number | null };
 
-/**
- * The shadow side of one plan: read one path and hash its answer; confirm a mismatch. The
- * served side only ever sees hashes, so the answers can be read and hashed in another thread
- * (ShadowThread) as well as in process (localShadow).
- */
-export interface ShadowReads<A> {
-  read(path: ReadPath, args: A, timeoutMs: number): Promise<ShadowRead>;
-  confirm(args: A, timeoutMs: number): Promise<Confirmation>;
+/** The shadow lane of one plan: compares the two read paths for one call's arguments. */
+export interface ShadowLane<A> {
+  compare(args: A, timeoutMs: number): Promise<LaneResult>;
 }
 
-/** What localShadow needs of a plan (MigrationPlan has it). */
-export interface ShadowPlan<A, R> {
-  primary: (sql: Sql, args: A) => Promise<R>;
-  candidate: (sql: Sql, args: A) => Promise<R>;
-  /** The canonical result hash; equal hashes are equal answers. */
-  digest: (result: R) => string | Promise<string>;
+/** What the lane needs of a plan (laneOf builds it from a MigrationPlan). */
+export interface LanePlan<A, R> {
+  /** The canonical result hash of one path's answer, computed in PostgreSQL. */
+  digest(sql: Sql, path: ReadPath, args: A): Promise<string>;
+  /** One path's answer in full: read only when the hashes differ, for the exemplar. */
+  read(sql: Sql, path: ReadPath, args: A): Promise<R>;
   /** Content-free description of how two answers differ (the divergence exemplar). */
-  describeDivergence?: (primary: R, candidate: R, args: A) => Record<string, unknown>;
+  describeDivergence(primary: R, candidate: R, args: A): Record<string, unknown>;
 }
 
 /** Runs a function in a read-only transaction under its own statement_timeout. */
@@ -99,58 +91,89 @@ const MAX_ERROR_CHARS = 500;
 export const errorText = (err: unknown): string =>
   (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, MAX_ERROR_CHARS);
 
-const failed = (err: unknown, prefix = ''): ShadowFailure => ({
-  status: 'failed',
-  timedOut: pgErrorCode(err) === PG.QUERY_CANCELED,
-  error: `${prefix}${errorText(err)}`,
-});
+const PATHS: readonly ReadPath[] = ['PRIMARY', 'CANDIDATE'];
 
-/** A plan's shadow reads on a runner of this thread. */
-export function localShadow<A, R>(runner: ReadOnlyRunner, plan: ShadowPlan<A, R>, now: () => number = () => performance.now()): ShadowReads<A> {
+/**
+ * The shadow lane: on a sampled call, both paths' digest statements in ONE read-only
+ * REPEATABLE READ transaction under the plan's statement_timeout, in random order.
+ *
+ * - One snapshot: a write landing between the served read and the shadow read can no longer
+ *   look like a divergence, so every mismatch is a real one (no confirming re-read).
+ * - Hashes, not rows: PostgreSQL builds and hashes each canonical answer (plan.digestStatement)
+ *   and sends 64 characters, so a comparison costs the replica a few round trips instead of
+ *   receiving, parsing and hashing both answers.
+ * - Both latencies measured alike: each is its digest statement's round trip in this lane, so
+ *   the judge compares like with like. Random order, so neither path always reads the pages the
+ *   other has just brought into the cache.
+ *
+ * The price is on the database: the served path's statement runs a second time on a sampled call.
+ */
+export function shadowLane<A, R>(
+  runner: ReadOnlyRunner,
+  plan: LanePlan<A, R>,
+  opts: { now?: () => number; random?: () => number } = {},
+): ShadowLane<A> {
+  const now = opts.now ?? (() => performance.now());
+  const random = opts.random ?? Math.random;
   return {
-    async read(path, args, timeoutMs) {
-      const read = path === 'PRIMARY' ? plan.primary : plan.candidate;
-      let answer: R;
-      let ms: number;
+    async compare(args, timeoutMs) {
+      const order = random() < 0.5 ? PATHS : [...PATHS].reverse();
+      const hash: Partial<Record<ReadPath, string>> = {};
+      const ms: Partial<Record<ReadPath, number>> = {};
+      let running: ReadPath = order[0] ?? 'PRIMARY';
       try {
-        ({ answer, ms } = await runner.readOnly(
+        return await runner.readOnly(
           async (tx) => {
-            const start = now();
-            const answer = await read(tx, args);
-            return { answer, ms: now() - start };
+            for (const path of order) {
+              running = path;
+              const start = now();
+              hash[path] = await plan.digest(tx, path, args);
+              ms[path] = now() - start;
+            }
+            const primaryHash = hash.PRIMARY ?? '';
+            const candidateHash = hash.CANDIDATE ?? '';
+            const exemplar = primaryHash === candidateHash ? null : await describe(plan, tx, args);
+            return { status: 'compared', primaryHash, candidateHash, primaryMs: ms.PRIMARY ?? 0, candidateMs: ms.CANDIDATE ?? 0, exemplar } as const;
           },
-          { timeoutMs },
-        ));
+          { timeoutMs, snapshot: true },
+        );
       } catch (err) {
-        return failed(err);
-      }
-      try {
-        return { status: 'ok', ms, digest: await plan.digest(answer) };
-      } catch (err) {
-        return failed(err, 'digest: ');
-      }
-    },
-
-    async confirm(args, timeoutMs) {
-      try {
-        const [p, c] = await runner.readOnly(async (tx) => [await plan.primary(tx, args), await plan.candidate(tx, args)] as const, {
-          timeoutMs,
-          snapshot: true,
-        });
-        const primaryHash = await plan.digest(p);
-        const candidateHash = await plan.digest(c);
-        return { status: 'ok', primaryHash, candidateHash, exemplar: primaryHash === candidateHash ? null : describe(plan, p, c, args) };
-      } catch (err) {
-        return failed(err);
+        return {
+          status: 'failed',
+          path: running,
+          timedOut: pgErrorCode(err) === PG.QUERY_CANCELED,
+          error: errorText(err),
+          primaryMs: ms.PRIMARY ?? null,
+          candidateMs: ms.CANDIDATE ?? null,
+        };
       }
     },
   };
 }
 
-function describe<A, R>(plan: ShadowPlan<A, R>, p: R, c: R, args: A): Record<string, unknown> {
+/** The exemplar, from both answers read in the comparison's snapshot; a mismatch stands without it. */
+async function describe<A, R>(plan: LanePlan<A, R>, tx: Sql, args: A): Promise<Record<string, unknown>> {
   try {
-    return plan.describeDivergence ? plan.describeDivergence(p, c, args) : {};
+    const primary = await plan.read(tx, 'PRIMARY', args);
+    const candidate = await plan.read(tx, 'CANDIDATE', args);
+    return plan.describeDivergence(primary, candidate, args);
   } catch (err) {
-    return { describeError: errorText(err) };
+    return { exemplarError: errorText(err) };
   }
+}
+
+/** A migration plan's lane: its statements wrapped in its digest, and read in full for an exemplar. */
+export function lanePlan<K extends ResolverName>(plan: MigrationPlan<K>): LanePlan<ReadArgs<K>, ReadResult<K>> {
+  const statement = (path: ReadPath) => (path === 'PRIMARY' ? plan.primary : plan.candidate);
+  return {
+    async digest(sql, path, args) {
+      const [row] = await plan.digestStatement(sql, statement(path)(sql, args));
+      if (!row) throw new Error(`the digest statement of ${plan.name} returned no row`);
+      return row.digest;
+    },
+    async read(sql, path, args) {
+      return plan.answer(await statement(path)(sql, args));
+    },
+    describeDivergence: plan.describeDivergence,
+  };
 }

@@ -26,8 +26,10 @@ export type AcaVerdict = (typeof VERDICTS)[number];
 
 /**
  * What one sampled dual read came to. MATCH / MISMATCH / RACE are comparisons (both paths
- * answered); RACE is a first mismatch that disappeared when both paths were re-read in one
- * snapshot (a write landed between the two reads), so it is not a divergence.
+ * answered). The shadow lane reads both paths in one snapshot, so what it finds is MATCH or
+ * MISMATCH; RACE is what replicas of earlier builds record for a first mismatch that a re-read
+ * in one snapshot explained away (a write between their served read and their shadow read). It
+ * stays while such replicas may share the database (a rolling deploy) and in their history.
  */
 export const OUTCOMES = ['MATCH', 'MISMATCH', 'RACE', 'SHADOW_ERROR', 'SHADOW_TIMEOUT', 'SERVED_ERROR'] as const;
 export type ComparisonOutcome = (typeof OUTCOMES)[number];
@@ -43,8 +45,14 @@ export type ResolverName = keyof ResolverReads;
 export type ReadArgs<K extends ResolverName> = ResolverReads[K]['args'];
 export type ReadResult<K extends ResolverName> = ResolverReads[K]['result'];
 
-/** One read path: a statement run on whichever client it is given (main pool or shadow lane). */
+/** A read as the resolver calls it: on the main pool, answering the resolver's result. */
 export type ReadFn<K extends ResolverName> = (sql: Sql, args: ReadArgs<K>) => Promise<ReadResult<K>>;
+
+/**
+ * One read path as a statement, unexecuted: the resolver runs it and maps its rows (`answer`),
+ * the shadow lane wraps it in its digest (`digestStatement`), readiness and the judge EXPLAIN it.
+ */
+export type ReadStatement<K extends ResolverName> = (sql: Sql, args: ReadArgs<K>) => PendingQuery<ResolverReads[K]['row'][]>;
 
 export interface JudgeThresholds {
   /** Significance level of the one-sided Mann-Whitney U test "candidate is slower". */
@@ -93,16 +101,16 @@ export interface MigrationPlan<K extends ResolverName = ResolverName> {
   table: string;
   index: { name: string; createSql: string };
   /** The read serving before cutover; must answer exactly what the resolver answered so far. */
-  primary: ReadFn<K>;
-  candidate: ReadFn<K>;
-  /** The candidate's statement, unexecuted, so readiness and the judge can EXPLAIN it. */
-  candidateStatement: (sql: Sql, args: ReadArgs<K>) => PendingQuery<ResolverReads[K]['row'][]>;
+  primary: ReadStatement<K>;
+  candidate: ReadStatement<K>;
+  /** Rows of either statement -> the resolver's answer (one mapping, so the statements are what differs). */
+  answer: (rows: readonly ResolverReads[K]['row'][]) => ReadResult<K>;
   /**
-   * The canonical result hash (digestJson of a canonical form) of an answer: two answers compare
-   * equal when their hashes do. Runs on both sides: the served answer's on the serving thread,
-   * the other's where the shadow read ran.
+   * The canonical result hash of a statement's answer, computed in PostgreSQL (hex sha256 in a
+   * column `digest`): equal hashes are equal answers. The shadow lane compares the two paths
+   * with it, so no rows reach the replica for a comparison.
    */
-  digest: (result: ReadResult<K>) => string | Promise<string>;
+  digestStatement: (sql: Sql, statement: PendingQuery<ResolverReads[K]['row'][]>) => PendingQuery<{ digest: string }[]>;
   /** A small, content-free description of how two answers differ (the divergence exemplar). */
   describeDivergence: (primary: ReadResult<K>, candidate: ReadResult<K>, args: ReadArgs<K>) => Record<string, unknown>;
   /** Hash of the arguments, recorded with each comparison to find the same call again. */

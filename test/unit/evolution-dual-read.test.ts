@@ -2,15 +2,17 @@ import type { Sql } from 'postgres';
 import { describe, expect, it, vi } from 'vitest';
 import { dualRead, type DualReadOptions, type DualReadRecord } from '../../src/evolution/dual-read.js';
 import { ComparisonRecorder } from '../../src/evolution/recorder.js';
-import { localShadow, ShadowSlots, type ReadOnlyRunner, type ShadowReads } from '../../src/evolution/shadow.js';
+import { shadowLane, ShadowSlots, type LanePlan, type ReadOnlyRunner } from '../../src/evolution/shadow.js';
 import type { NewComparison } from '../../src/evolution/tables.js';
+import type { ReadPath } from '../../src/evolution/types.js';
 import { digestJson } from '../../src/util/canonical.js';
 
 /** Stands for a postgres.js client: the reads under test never touch it. */
 const MAIN = { name: 'main' } as unknown as Sql;
 const LANE_TX = { name: 'lane' } as unknown as Sql;
+const on = (sql: Sql) => (sql as unknown as { name: string }).name;
 
-/** The shadow pool's read-only transactions, as localShadow sees them. */
+/** The shadow pool's read-only transactions, as the lane sees them. */
 class FakeRunner implements ReadOnlyRunner {
   readonly calls: { snapshot: boolean; timeoutMs: number }[] = [];
   readOnly<T>(fn: (sql: Sql) => Promise<T>, opts: { timeoutMs: number; snapshot?: boolean }): Promise<T> {
@@ -30,25 +32,38 @@ function deferred<T>() {
 }
 
 type Answer = { rows: string[] };
+type Read = (sql: Sql) => Promise<Answer>;
 
-type Setup = Partial<DualReadOptions<string, Answer>> & { describe?: (p: Answer, c: Answer) => Record<string, unknown> };
+interface Setup extends Partial<Omit<DualReadOptions<string, Answer>, 'primary' | 'candidate'>> {
+  primary?: Read;
+  candidate?: Read;
+  /** The lane's digest of a path (default: digestJson of the path's answer, read on the lane). */
+  digest?: (path: ReadPath, sql: Sql) => Promise<string>;
+  describe?: LanePlan<string, Answer>['describeDivergence'];
+  /** The lane's coin: below 0.5 the primary's statement runs first. */
+  coin?: number;
+  clock?: () => number;
+}
 
-/** dualRead with an in-process shadow (localShadow) over a fake pool, as the router wires it. */
+/**
+ * dualRead with the shadow lane over a fake pool, as the router wires it. Each path is one
+ * function: the served read calls it on the main pool, the lane's digest and exemplar reads on
+ * the lane's transaction.
+ */
 function setup(over: Setup = {}) {
   const records: DualReadRecord[] = [];
   const runner = new FakeRunner();
   const slots = over.slots ?? new ShadowSlots(2);
-  const reads = {
-    primary: over.primary ?? (async () => ({ rows: ['a', 'b'] })),
-    candidate: over.candidate ?? (async () => ({ rows: ['a', 'b'] })),
-    digest: over.digest ?? ((a: Answer) => digestJson(a)),
+  const paths: Record<ReadPath, Read> = {
+    PRIMARY: over.primary ?? (async () => ({ rows: ['a', 'b'] })),
+    CANDIDATE: over.candidate ?? (async () => ({ rows: ['a', 'b'] })),
   };
-  const shadow: ShadowReads<string> =
-    over.shadow ??
-    localShadow(runner, {
-      ...reads,
-      describeDivergence: over.describe ?? ((p, c) => ({ missing: p.rows.filter((x) => !c.rows.includes(x)) })),
-    });
+  const plan: LanePlan<string, Answer> = {
+    digest: (sql, path) => (over.digest ? over.digest(path, sql) : paths[path](sql).then((a) => digestJson(a))),
+    read: (sql, path) => paths[path](sql),
+    describeDivergence: over.describe ?? ((p, c) => ({ missing: p.rows.filter((x) => !c.rows.includes(x)) })),
+  };
+  const coin = over.coin ?? 0.25;
   const opts: DualReadOptions<string, Answer> = {
     args: 'svc-1',
     readPath: 'PRIMARY',
@@ -57,9 +72,10 @@ function setup(over: Setup = {}) {
     sql: MAIN,
     record: (r) => records.push(r),
     argsDigest: (a) => digestJson(a),
+    lane: shadowLane(runner, plan, { random: () => coin, ...(over.clock ? { now: over.clock } : {}) }),
     ...over,
-    ...reads,
-    shadow,
+    primary: (sql) => paths.PRIMARY(sql),
+    candidate: (sql) => paths.CANDIDATE(sql),
     slots,
   };
   return { opts, records, runner, slots };
@@ -67,15 +83,15 @@ function setup(over: Setup = {}) {
 
 describe('#dualRead', () => {
   describe('when the call is sampled', () => {
-    it('hands back the served answer before the shadow read starts', async () => {
+    it('hands back the served answer before the lane starts, and hashes both paths in one snapshot', async () => {
       const events: string[] = [];
-      const { opts, records } = setup({
+      const { opts, records, runner } = setup({
         primary: async (sql) => {
-          events.push(`primary on ${(sql as unknown as { name: string }).name}`);
+          events.push(`primary on ${on(sql)}`);
           return { rows: ['a'] };
         },
         candidate: async (sql) => {
-          events.push(`candidate on ${(sql as unknown as { name: string }).name}`);
+          events.push(`candidate on ${on(sql)}`);
           return { rows: ['a'] };
         },
       });
@@ -83,69 +99,108 @@ describe('#dualRead', () => {
       events.push('response');
       expect(answer).toEqual({ rows: ['a'] });
       await vi.waitFor(() => expect(records).toHaveLength(1));
-      expect(events).toEqual(['primary on main', 'response', 'candidate on lane']);
-      expect(records[0]).toMatchObject({ outcome: 'MATCH', served: 'PRIMARY', argsHash: digestJson('svc-1') });
+      expect(events).toEqual(['primary on main', 'response', 'primary on lane', 'candidate on lane']);
+      expect(runner.calls).toEqual([{ snapshot: true, timeoutMs: 1000 }]);
+      expect(records[0]).toMatchObject({
+        outcome: 'MATCH',
+        served: 'PRIMARY',
+        argsHash: digestJson('svc-1'),
+        primaryHash: digestJson({ rows: ['a'] }),
+        candidateHash: digestJson({ rows: ['a'] }),
+        exemplar: null,
+      });
       expect(records[0]?.traceId).toMatch(/^[0-9a-f]{32}$/);
-      expect(records[0]?.primaryMs).toBeTypeOf('number');
-      expect(records[0]?.candidateMs).toBeTypeOf('number');
+    });
+
+    it.each([
+      ['primary', 0.25, ['PRIMARY', 'CANDIDATE']],
+      ['candidate', 0.75, ['CANDIDATE', 'PRIMARY']],
+    ])('times each path by its own statement, whichever runs first (here the %s)', async (_first, coin, order) => {
+      let t = 0;
+      const ran: ReadPath[] = [];
+      const { opts, records } = setup({
+        coin,
+        clock: () => t,
+        digest: async (path) => {
+          ran.push(path);
+          t += path === 'PRIMARY' ? 5 : 7;
+          return 'same';
+        },
+      });
+      await dualRead(opts);
+      await vi.waitFor(() => expect(records).toHaveLength(1));
+      expect(ran).toEqual(order);
+      expect(records[0]).toMatchObject({ outcome: 'MATCH', primaryMs: 5, candidateMs: 7 });
     });
 
     it('records a shadow error and still answers', async () => {
-      const { opts, records } = setup({ candidate: async () => Promise.reject(new Error('relation "nope" does not exist')) });
+      const { opts, records } = setup({
+        candidate: async (sql) => (on(sql) === 'lane' ? Promise.reject(new Error('relation "nope" does not exist')) : { rows: [] }),
+      });
       await expect(dualRead(opts)).resolves.toEqual({ rows: ['a', 'b'] });
       await vi.waitFor(() => expect(records).toHaveLength(1));
-      expect(records[0]).toMatchObject({ outcome: 'SHADOW_ERROR', candidateMs: null, primaryHash: null });
+      expect(records[0]).toMatchObject({ outcome: 'SHADOW_ERROR', candidateMs: null, primaryHash: null, candidateHash: null });
+      expect(records[0]?.primaryMs).toBeTypeOf('number');
       expect(records[0]?.error).toMatch(/does not exist/);
     });
 
     it('records a statement_timeout cancel as a timeout and still answers', async () => {
       const cancel = Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
-      const { opts, records, runner } = setup({ candidate: async () => Promise.reject(cancel), timeoutMs: 25 });
+      const { opts, records, runner } = setup({ candidate: async () => Promise.reject(cancel), timeoutMs: 25, coin: 0.75 });
       await expect(dualRead(opts)).resolves.toEqual({ rows: ['a', 'b'] });
       await vi.waitFor(() => expect(records).toHaveLength(1));
-      expect(records[0]?.outcome).toBe('SHADOW_TIMEOUT');
+      expect(records[0]).toMatchObject({ outcome: 'SHADOW_TIMEOUT', primaryMs: null, candidateMs: null });
       expect(runner.calls[0]?.timeoutMs).toBe(25);
     });
 
-    it('times out a shadow read that never returns, and holds its slot until it does', async () => {
-      const hang = deferred<Answer>();
-      const { opts, records, slots } = setup({ candidate: () => hang.promise, timeoutMs: 5 });
+    it('drops the sample when the served path fails in the lane: that says nothing of the other path', async () => {
+      const reasons: string[] = [];
+      const { opts, records } = setup({
+        primary: async (sql) => (on(sql) === 'lane' ? Promise.reject(new Error('canceling statement due to statement timeout')) : { rows: ['a'] }),
+        onDrop: (reason) => reasons.push(reason),
+      });
+      await expect(dualRead(opts)).resolves.toEqual({ rows: ['a'] });
+      await vi.waitFor(() => expect(reasons).toEqual(['served_path_failed_in_lane']));
+      expect(records).toEqual([]);
+    });
+
+    it('drops a sample the lane never answers, and holds its slot until it does', async () => {
+      const hang = deferred<string>();
+      const reasons: string[] = [];
+      const { opts, records, slots } = setup({ digest: () => hang.promise, timeoutMs: 5, onDrop: (reason) => reasons.push(reason) });
       await expect(dualRead(opts)).resolves.toEqual({ rows: ['a', 'b'] });
-      await vi.waitFor(() => expect(records).toHaveLength(1), { timeout: 10_000 });
-      expect(records[0]?.outcome).toBe('SHADOW_TIMEOUT');
+      await vi.waitFor(() => expect(reasons).toEqual(['lane_unanswered']), { timeout: 10_000 });
+      expect(records).toEqual([]);
       expect(slots.running).toBe(1);
-      hang.resolve({ rows: [] });
+      hang.resolve('x');
       await vi.waitFor(() => expect(slots.running).toBe(0));
     });
 
-    it('never starts more shadow reads than the lane allows, and counts the dropped ones', async () => {
-      const gate = deferred<Answer>();
-      let drops = 0;
+    it('never starts more comparisons than the lane allows, and counts the dropped ones', async () => {
+      const gate = deferred<string>();
+      const reasons: string[] = [];
       let started = 0;
       const slots = new ShadowSlots(1);
       const { opts, records } = setup({
         slots,
-        candidate: () => {
-          started++;
+        digest: (path) => {
+          if (path === 'PRIMARY') started++;
           return gate.promise;
         },
-        onDrop: (reason) => {
-          expect(reason).toBe('lane_full');
-          drops++;
-        },
+        onDrop: (reason) => reasons.push(reason),
       });
       const answers = await Promise.all([dualRead(opts), dualRead(opts), dualRead(opts)]);
       expect(answers).toEqual([{ rows: ['a', 'b'] }, { rows: ['a', 'b'] }, { rows: ['a', 'b'] }]);
-      await vi.waitFor(() => expect(drops).toBe(2));
+      await vi.waitFor(() => expect(reasons).toEqual(['lane_full', 'lane_full']));
       expect(started).toBe(1);
-      gate.resolve({ rows: ['a', 'b'] });
+      gate.resolve('same');
       await vi.waitFor(() => expect(records).toHaveLength(1));
       expect(slots.running).toBe(0);
     });
   });
 
   describe('when the answers differ', () => {
-    it('confirms in one snapshot and records a divergence with its exemplar', async () => {
+    it('records a divergence with its exemplar, read in the same snapshot', async () => {
       const { opts, records, runner } = setup({ candidate: async () => ({ rows: ['a'] }) });
       await dualRead(opts);
       await vi.waitFor(() => expect(records).toHaveLength(1));
@@ -153,40 +208,36 @@ describe('#dualRead', () => {
       expect(r?.outcome).toBe('MISMATCH');
       expect(r?.primaryHash).toBe(digestJson({ rows: ['a', 'b'] }));
       expect(r?.candidateHash).toBe(digestJson({ rows: ['a'] }));
-      expect(r?.exemplar).toEqual({ missing: ['b'], confirmation: { confirmed: true } });
-      expect(runner.calls.map((c) => c.snapshot)).toEqual([false, true]);
+      expect(r?.exemplar).toEqual({ missing: ['b'] });
+      expect(runner.calls.map((c) => c.snapshot)).toEqual([true]);
     });
 
-    it('calls it a race when both paths agree within one snapshot', async () => {
-      let reads = 0;
-      // The first candidate read sees an older state; the confirmation sees what the primary saw.
-      const { opts, records } = setup({ candidate: async () => (reads++ === 0 ? { rows: ['a'] } : { rows: ['a', 'b'] }) });
+    it('keeps the divergence when its exemplar cannot be made', async () => {
+      const { opts, records } = setup({
+        candidate: async () => ({ rows: ['a'] }),
+        describe: () => {
+          throw new Error('cannot describe');
+        },
+      });
       await dualRead(opts);
       await vi.waitFor(() => expect(records).toHaveLength(1));
-      expect(records[0]).toMatchObject({ outcome: 'RACE', exemplar: null });
+      expect(records[0]).toMatchObject({ outcome: 'MISMATCH', exemplar: { exemplarError: 'Error: cannot describe' } });
     });
   });
 
   describe('when the served path fails', () => {
     it('fails the call as it would without the experiment, records it, and runs no shadow', async () => {
-      let shadowRuns = 0;
-      const { opts, records } = setup({
-        primary: async () => Promise.reject(new Error('connection reset')),
-        candidate: async () => {
-          shadowRuns++;
-          return { rows: [] };
-        },
-      });
+      const { opts, records, runner } = setup({ primary: async () => Promise.reject(new Error('connection reset')) });
       await expect(dualRead(opts)).rejects.toThrow('connection reset');
       expect(records).toHaveLength(1);
       expect(records[0]).toMatchObject({ outcome: 'SERVED_ERROR', served: 'PRIMARY' });
       await new Promise((r) => setImmediate(r));
-      expect(shadowRuns).toBe(0);
+      expect(runner.calls).toEqual([]);
     });
   });
 
   describe('after a cutover', () => {
-    it('serves the candidate and shadows the primary', async () => {
+    it('serves the candidate and still compares both paths', async () => {
       const { opts, records } = setup({
         readPath: 'CANDIDATE',
         primary: async () => ({ rows: ['old'] }),
@@ -194,67 +245,42 @@ describe('#dualRead', () => {
       });
       await expect(dualRead(opts)).resolves.toEqual({ rows: ['new'] });
       await vi.waitFor(() => expect(records).toHaveLength(1));
-      expect(records[0]).toMatchObject({ served: 'CANDIDATE', outcome: 'MISMATCH', primaryHash: digestJson({ rows: ['old'] }) });
+      expect(records[0]).toMatchObject({
+        served: 'CANDIDATE',
+        outcome: 'MISMATCH',
+        primaryHash: digestJson({ rows: ['old'] }),
+        candidateHash: digestJson({ rows: ['new'] }),
+      });
     });
   });
 
   describe('when the call is not sampled', () => {
     it('runs the served path alone and records nothing', async () => {
-      let shadowRuns = 0;
+      let laneReads = 0;
       const { opts, records, runner } = setup({
         sampleRate: 0,
-        candidate: async () => {
-          shadowRuns++;
+        candidate: async (sql) => {
+          if (on(sql) === 'lane') laneReads++;
           return { rows: [] };
         },
       });
       await dualRead(opts);
       await new Promise((r) => setImmediate(r));
-      expect([shadowRuns, records.length, runner.calls.length]).toEqual([0, 0, 0]);
+      expect([laneReads, records.length, runner.calls.length]).toEqual([0, 0, 0]);
     });
   });
 
-  describe('when the recorder or the hashing throws', () => {
+  describe('when the recorder throws', () => {
     it('still answers', async () => {
-      let hashed = 0;
+      let recorded = 0;
       const { opts } = setup({
         record: () => {
+          recorded++;
           throw new Error('buffer on fire');
         },
-        digest: () => {
-          hashed++;
-          throw new Error('cannot hash');
-        },
       });
       await expect(dualRead(opts)).resolves.toEqual({ rows: ['a', 'b'] });
-      await vi.waitFor(() => expect(hashed).toBe(2));
-    });
-
-    it('records a failed hash as a shadow error', async () => {
-      const { opts, records } = setup({
-        digest: () => {
-          throw new Error('cannot hash');
-        },
-      });
-      await dualRead(opts);
-      await vi.waitFor(() => expect(records).toHaveLength(1));
-      expect(records[0]).toMatchObject({ outcome: 'SHADOW_ERROR', primaryHash: null, candidateHash: null });
-      expect(records[0]?.error).toMatch(/^digest: Error: cannot hash/);
-    });
-  });
-
-  describe('when the lane loses the shadow read', () => {
-    it('drops the sample with the reason and records nothing against the candidate', async () => {
-      const reasons: string[] = [];
-      const lost: ShadowReads<string> = {
-        read: async () => ({ status: 'lost', reason: 'shadow_thread_exited' }),
-        confirm: async () => ({ status: 'lost', reason: 'shadow_thread_exited' }),
-      };
-      const { opts, records, slots } = setup({ shadow: lost, onDrop: (reason) => reasons.push(reason) });
-      await expect(dualRead(opts)).resolves.toEqual({ rows: ['a', 'b'] });
-      await vi.waitFor(() => expect(reasons).toEqual(['shadow_thread_exited']));
-      expect(records).toEqual([]);
-      expect(slots.running).toBe(0);
+      await vi.waitFor(() => expect(recorded).toBe(1));
     });
   });
 });

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planShape } from '../../src/evolution/explain.js';
 import { erfc, hodgesLehmann, judge, mannWhitneyU, quantile, watchDecision, type JudgeInput } from '../../src/evolution/judge.js';
-import { canonicalPages, pagesDigest, type EvidencePages } from '../../src/evolution/plans/evidence-pages.js';
 import { evidenceCoveringPlan } from '../../src/evolution/plans/index.js';
-import { digestJson } from '../../src/util/canonical.js';
 import type { JudgeThresholds } from '../../src/evolution/types.js';
 
 // Reference figures from SciPy 1.17: scipy.stats.mannwhitneyu(x, y, alternative=..., method="asymptotic").
@@ -221,35 +219,5 @@ describe('#planShape', () => {
     const shape = planShape(seq);
     expect(shape.indexes).toEqual([]);
     expect(shape.fingerprint).not.toBe(planShape(explain).fingerprint);
-  });
-});
-
-describe('#pagesDigest', () => {
-  it('is digestJson of the canonical pages (RFC 8785), escapes and numbers included, over several slices', async () => {
-    const row = (i: number, over: Record<string, unknown> = {}) => ({
-      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-      kind: 'SBOM',
-      serviceId: 'svc-\u00e9"\\\n\u2028',
-      tenantId: i % 2 ? null : 'acme',
-      sha256: 'ab'.repeat(32),
-      source: 'pipe|line/\u0001\ud83d\ude00',
-      collectedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i, 123)),
-      expiresAt: i % 3 ? null : new Date(Date.UTC(2027, 0, 1)),
-      content: { ignored: true },
-      recordedBy: 'x',
-      createdAt: new Date(Date.UTC(2026, 0, 2)),
-      ...over,
-    });
-    const pages: EvidencePages = new Map([
-      ['svc-b', { total: 1e21, rows: [row(1), row(2)] }],
-      ['svc-a', { total: 0.1 + 0.2, rows: [row(3)] }],
-      ['svc-c', { total: 0, rows: [] }],
-      // More services than one slice hashes, so the digest spans several slices.
-      ...Array.from({ length: 12 }, (_, i): [string, { total: number; rows: ReturnType<typeof row>[] }] => [
-        `svc-${i + 10}`,
-        { total: 2, rows: [row(i + 10), row(i + 30)] },
-      ]),
-    ]);
-    expect(await pagesDigest(pages)).toBe(digestJson(canonicalPages(pages)));
   });
 });

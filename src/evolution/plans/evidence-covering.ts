@@ -1,7 +1,7 @@
 import type { Sql } from 'postgres';
-import { evidencePages, toEvidencePages, type EvidencePageQuery, type EvidencePageRawRow } from '../../evidence/repo.js';
+import { evidencePagesStatement, toEvidencePages, type EvidencePageQuery, type EvidencePageRawRow } from '../../evidence/repo.js';
 import type { MigrationPlan } from '../types.js';
-import { describePagesDivergence, evidencePagesDigest, pageArgsDigest, samplePageArgs, type EvidencePages } from './evidence-pages.js';
+import { describePagesDivergence, pageArgsDigest, pagesDigestStatement, samplePageArgs } from './evidence-pages.js';
 
 /**
  * Service.evidence, as the gateway asks for it in `_entities` batches, moved to a covering index.
@@ -55,10 +55,6 @@ export function evidencePagesCoveringStatement(sql: Sql, q: EvidencePageQuery) {
     ) e on true`;
 }
 
-export async function evidencePagesCovering(sql: Sql, q: EvidencePageQuery): Promise<EvidencePages> {
-  return toEvidencePages(await evidencePagesCoveringStatement(sql, q));
-}
-
 export const evidenceCoveringPlan: MigrationPlan<'Service.evidence'> = {
   name: 'evidence-covering',
   description:
@@ -69,10 +65,10 @@ export const evidenceCoveringPlan: MigrationPlan<'Service.evidence'> = {
     name: EVIDENCE_COVERING_INDEX,
     createSql: `create index concurrently ${EVIDENCE_COVERING_INDEX} on evidence ((service_id collate "C"), collected_at desc, id desc) include (kind, tenant_id)`,
   },
-  primary: evidencePages,
-  candidate: evidencePagesCovering,
-  candidateStatement: evidencePagesCoveringStatement,
-  digest: evidencePagesDigest,
+  primary: evidencePagesStatement,
+  candidate: evidencePagesCoveringStatement,
+  answer: toEvidencePages,
+  digestStatement: pagesDigestStatement,
   describeDivergence: describePagesDivergence,
   argsDigest: pageArgsDigest,
   sampleArgs: samplePageArgs,

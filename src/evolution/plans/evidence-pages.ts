@@ -1,30 +1,31 @@
-import { createHash } from 'node:crypto';
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { Sql } from 'postgres';
-import type { EvidencePageQuery } from '../../evidence/repo.js';
+import type { PendingQuery, Sql } from 'postgres';
+import type { EvidencePageQuery, EvidencePageRawRow } from '../../evidence/repo.js';
 import type { EvidenceSummaryRow } from '../../evidence/tables.js';
 import { digestJson } from '../../util/canonical.js';
 
 /** What both reads of `Service.evidence` answer for a batch: one page per service. */
 export type EvidencePages = Map<string, { total: number; rows: EvidenceSummaryRow[] }>;
 
-// Instants as epoch milliseconds: the same information as ISO text at a fraction of the CPU
-// (toISOString was a third of a comparison), on a path that runs for every sampled call.
-const ms = (d: Date | null) => (d === null ? null : d.getTime());
+// Instants as epoch milliseconds, what a JavaScript Date holds of a PostgreSQL timestamp; null
+// for none and for ±infinity (an invalid Date).
+const ms = (d: Date | null) => (d === null || Number.isNaN(d.getTime()) ? null : d.getTime());
 
 /**
- * The canonical form of a batch's answer, as the resolver would serve it: services in id order,
- * each with its total and its rows in order. The page statements do not read `content` (it loads
- * by id when a caller asks for it); `sha256`, the digest of its canonical JSON stored with it,
- * stands for it.
+ * The canonical form of a batch's answer, as the resolver would serve it: services in id order
+ * (UTF-8 byte order, PostgreSQL's `collate "C"`), each with its total and its rows in order.
+ * Services without evidence are left out: one statement answers them with an empty page and
+ * another may not answer them at all, and the resolver serves both as `{ total: 0, rows: [] }`.
+ * The page statements do not read `content` (it loads by id when a caller asks for it);
+ * `sha256`, the digest of its canonical JSON stored with it, stands for it.
  */
 export function canonicalPages(pages: EvidencePages): unknown[] {
-  return inServiceOrder(pages).map(canonicalService);
+  return [...pages.entries()]
+    .filter(([, p]) => p.total > 0 || p.rows.length > 0)
+    .sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+    .map(canonicalService);
 }
 
 type PageEntry = [string, { total: number; rows: EvidenceSummaryRow[] }];
-
-const inServiceOrder = (pages: EvidencePages): PageEntry[] => [...pages.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 const canonicalService = ([serviceId, page]: PageEntry): unknown => [
   serviceId,
@@ -44,40 +45,45 @@ const canonicalService = ([serviceId, page]: PageEntry): unknown => [
 ];
 
 /**
- * Services that have no evidence come back as an empty page from one statement and may be absent
- * from another; the resolver serves both as `{ total: 0, rows: [] }`, so they compare equal.
+ * The canonical result hash of a batch's answer: digestJson(canonicalPages(pages)). The shadow
+ * lane computes the same hash in PostgreSQL (pagesDigestStatement); this is its definition, and
+ * test/integration/evolution-digest.test.ts holds the two byte-equal.
  */
-function withoutEmpty(pages: EvidencePages): EvidencePages {
-  return new Map([...pages].filter(([, p]) => p.total > 0 || p.rows.length > 0));
+export function evidencePagesDigest(pages: EvidencePages): string {
+  return digestJson(canonicalPages(pages));
 }
 
-/** Services hashed between two turns of the event loop (~0.1 ms of CPU at 20 rows each). */
-const SERVICES_PER_SLICE = 5;
+// Epoch milliseconds of a timestamptz as JSON: what Date.getTime() makes of PostgreSQL's text
+// (the fraction truncated to milliseconds, so floor, before 1970 too; infinity is NaN: null).
+const jsonMs = (sql: Sql, column: string) =>
+  sql`case when ${sql(column)} is null or not isfinite(${sql(column)}) then 'null' else floor(extract(epoch from ${sql(column)}) * 1000)::bigint::text end`;
+const jsonText = (sql: Sql, column: string) => sql`coalesce(to_json(${sql(column)})::text, 'null')`;
 
 /**
- * digestJson(canonicalPages(pages)), computed faster and in slices. canonicalPages builds only
- * arrays, strings, finite numbers and null, and for those JSON.stringify writes exactly the
- * RFC 8785 text (no object keys to sort, the same string escaping and number form); an array's
- * text is '[' + its items' texts joined by ',' + ']', so feeding sha256 a few services at a time
- * hashes the same bytes (test/unit/evolution-judge.test.ts holds the two equal).
- *
- * Why slices: the comparison runs on a replica that is serving. Done in one go (~1 ms a side
- * for 50 services x 20 rows), it holds up every request that arrives meanwhile by all of it;
- * between slices the event loop serves them, so they wait for one slice at most.
+ * evidencePagesDigest of a page statement's answer, computed in PostgreSQL: the shadow lane
+ * compares the two paths by these 64 characters, so it never receives, parses or hashes their
+ * ~1,000 rows a batch (that was ~12 ms of a replica's CPU per comparison, ~40% of serving the
+ * batch). The text hashed is the JSON that JSON.stringify writes of canonicalPages: arrays,
+ * strings, integers and null only, for which that is also the RFC 8785 text, and to_json escapes
+ * strings as JSON.stringify does (\b \f \n \r \t, other control characters as lowercase \u00XX).
+ * Rows are put in the page order (collected_at desc, id desc, which both statements order by and
+ * which is unique); services in `collate "C"` order, as canonicalPages sorts them.
  */
-export async function pagesDigest(pages: EvidencePages): Promise<string> {
-  const hash = createHash('sha256').update('[');
-  const entries = inServiceOrder(pages);
-  for (const [i, entry] of entries.entries()) {
-    if (i > 0 && i % SERVICES_PER_SLICE === 0) await nextTurn();
-    hash.update(`${i > 0 ? ',' : ''}${JSON.stringify(canonicalService(entry))}`);
-  }
-  return hash.update(']').digest('hex');
-}
-
-/** The plans' comparison: the hash of the pages as the resolver serves them. */
-export function evidencePagesDigest(pages: EvidencePages): Promise<string> {
-  return pagesDigest(withoutEmpty(pages));
+export function pagesDigestStatement(sql: Sql, statement: PendingQuery<EvidencePageRawRow[]>): PendingQuery<{ digest: string }[]> {
+  const row = sql`'[' || ${jsonText(sql, 'id')} || ',' || ${jsonText(sql, 'kind')} || ',' || ${jsonText(sql, 'service_id')} || ',' ||
+    ${jsonText(sql, 'tenant_id')} || ',' || ${jsonText(sql, 'sha256')} || ',' || ${jsonText(sql, 'source')} || ',' ||
+    ${jsonMs(sql, 'collected_at')} || ',' || ${jsonMs(sql, 'expires_at')} || ',' || ${jsonText(sql, 'recorded_by')} || ',' ||
+    ${jsonMs(sql, 'created_at')} || ']'`;
+  return sql<{ digest: string }[]>`
+    select encode(sha256(convert_to('[' || coalesce(string_agg(s.item, ',' order by s.service_id collate "C"), '') || ']', 'UTF8')), 'hex') as digest
+    from (
+      select service_id,
+             '[' || to_json(service_id)::text || ',' || total::text || ',[' ||
+             coalesce(string_agg(${row}, ',' order by collected_at desc, id desc) filter (where id is not null), '') || ']]' as item
+      from (${statement}) p
+      group by service_id, total
+      having total > 0 or count(id) > 0
+    ) s`;
 }
 
 const MAX_SERVICES = 5;

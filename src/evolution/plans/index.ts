@@ -8,16 +8,10 @@ import { evidenceDrillPlan } from './evidence-drill.js';
  * only through a plan it was built with (a name it does not know leaves its hot path on the
  * baseline read). `registerPlan` is for tests and embedders that bring their own.
  */
-const builtIn = new Map<string, MigrationPlan>([
+const plans = new Map<string, MigrationPlan>([
   [evidenceCoveringPlan.name, evidenceCoveringPlan],
   [evidenceDrillPlan.name, evidenceDrillPlan],
 ]);
-const plans = new Map(builtIn);
-
-/** A plan this build was made with (not registered at run time): the shadow thread knows it too. */
-export function isBuiltInPlan(plan: MigrationPlan): boolean {
-  return builtIn.get(plan.name) === plan;
-}
 
 export function registerPlan<K extends ResolverName>(plan: MigrationPlan<K>): void {
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(plan.name))
