@@ -549,6 +549,15 @@ for (let r = 0; r < LIGHT_ROUNDS; r++) {
 }
 await switchShadow('on');
 const shadowAfter = await dualReadCounters(servers.shadow);
+// What one comparison costs, measured directly on the idle shadow server: its CPU (all threads)
+// and PostgreSQL's, per comparison of the hot shape. Steadier than the paired slices, whose
+// noise on this machine is wider than the budget.
+const LANE_N = env('BENCH_LANE_COMPARISONS', 300);
+const lanePg0 = pgCpuSeconds(db.postmasterPid);
+const laneRes = await fetch(servers.shadow.queriesUrl.replace(/\/bench\/queries$/, '/bench/lane') + `?n=${LANE_N}`, { method: 'POST' });
+const laneRun = (await laneRes.json()) as { n: number; cpuUsPerComparison: number; wallMsPerComparison: number; outcomes: Record<string, number> };
+const lanePg1 = pgCpuSeconds(db.postmasterPid);
+const lanePgUs = lanePg0 === null || lanePg1 === null ? null : ((lanePg1 - lanePg0) * 1e6) / laneRun.n;
 const light = (mode: Mode, r: number) => lightSlices.find((s) => s.mode === mode && s.round === r) as Slice;
 /** Per round, `f` of the slice shadowing in `mode` against the slice with shadowing off. */
 const lightPerRound = (mode: Mode, f: (on: Slice, off: Slice) => number) =>
@@ -592,6 +601,13 @@ const dualRead = {
   off: medians('off'),
   shadowing: on,
   shadowReads,
+  /** One comparison measured directly (BENCH_LANE_COMPARISONS in a row on the idle shadow server). */
+  lane: {
+    ...laneRun,
+    pgCpuUsPerComparison: lanePgUs,
+    /** sampleRate x the replica's CPU per comparison, over the CPU per request with shadowing off. */
+    replicaCpuOverheadAtSampleRate: (SHADOW_SAMPLE_RATE * laneRun.cpuUsPerComparison) / medians('off').cpuUsPerRequest,
+  },
   /** The saturated slices above, for reference (the shadow lane drops part of the sample there). */
   saturated: {
     cpuRatio: ratio('shadow', 'candidate', 'cpuUsPerRequest'),
@@ -636,6 +652,10 @@ say(
 );
 say(`  p50 ${on.p50DeltaMs.toFixed(2)} ms (per round ${on.perRound.p50DeltaMs.join(' ')}); p90 ${on.p90DeltaMs.toFixed(2)} ms (per round ${on.perRound.p90DeltaMs.join(' ')})`);
 say(`  PostgreSQL CPU µs/request, off -> on: ${fmt(off.pgCpuUsPerRequest, 0)} -> ${fmt(on.pgCpuUsPerRequest, 0)}`);
+const lane = dualRead.lane;
+say(
+  `  one comparison, measured directly (${lane.n} in a row, ${JSON.stringify(lane.outcomes)}): ${lane.cpuUsPerComparison.toFixed(0)} µs of the replica's CPU, ${fmt(lane.pgCpuUsPerComparison, 0)} µs of PostgreSQL's, ${lane.wallMsPerComparison.toFixed(2)} ms wall; at ${SHADOW_SAMPLE_RATE}: ${((lane.replicaCpuOverheadAtSampleRate) * 100).toFixed(2)}% of the replica's CPU per request`,
+);
 for (const t of budget) say(`${t.pass ? 'PASS' : 'FAIL'}  ${t.name.padEnd(18)} ${t.figure.padEnd(48)} target ${t.target}`);
 
 // BENCH_PROFILE=1: one more slice per server under the V8 profiler (not part of the figures).

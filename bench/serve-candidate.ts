@@ -85,6 +85,26 @@ if (shadow) {
     const route = server.services.readPaths.current('Service.evidence');
     return { phase: route?.phase ?? null, plan: route?.plan.name ?? null };
   });
+  // Bench-only: `n` comparisons of the plan's hot shape through the route's shadow lane, one
+  // after another on an otherwise idle server, and the CPU this process spent on them (all its
+  // threads): what one sampled call costs the replica, measured directly.
+  server.app.post<{ Querystring: { n?: string } }>('/bench/lane', async (req) => {
+    const route = server.services.readPaths.current('Service.evidence');
+    if (!route) throw new Error('Service.evidence is not shadowing');
+    const n = Number(req.query.n ?? 200);
+    const args = await route.plan.sampleArgs(runtime.database.sql);
+    const outcomes: Record<string, number> = {};
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const r = await route.lane.compare(args, route.plan.shadow.timeoutMs);
+      const key = r.status === 'compared' ? (r.exemplar === null ? 'MATCH' : 'MISMATCH') : r.status;
+      outcomes[key] = (outcomes[key] ?? 0) + 1;
+    }
+    const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    return { n, cpuUsPerComparison: (cpu.user + cpu.system) / n, wallMsPerComparison: wallMs / n, outcomes };
+  });
 }
 const address = await server.listen();
 onStop(async () => {

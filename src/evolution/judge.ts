@@ -149,7 +149,7 @@ export interface JudgeInput {
   comparisons: number;
   /** Confirmed mismatches. */
   divergences: number;
-  /** Mismatches that a re-read in one snapshot explained away. */
+  /** Mismatches that a re-read in one snapshot explained away (recorded by replicas of earlier builds; see OUTCOMES). */
   races: number;
   /** Candidate reads attempted, and how many errored or timed out. */
   candidateAttempts: number;
@@ -332,14 +332,14 @@ export function judge(input: JudgeInput, t: JudgeThresholds, now: Date): JudgeRe
 }
 
 export interface WatchInput {
-  /** The candidate's served latencies since cutover, ms. */
+  /** The candidate's latencies since cutover, ms (timed in the shadow lane, as the judge's are). */
   candidateMs: readonly number[];
   comparisons: number;
   divergences: number;
   candidateAttempts: number;
   candidateErrors: number;
   plan: PlanCheck;
-  /** The primary's served p95 from the judge's window: what clients had before the cutover. */
+  /** The primary's p95 from the judge's window, timed the same way: what the read cost before the cutover. */
   baselineP95Ms: number | null;
 }
 
@@ -351,7 +351,7 @@ export interface WatchDecision {
 
 /**
  * The watch after cutover, as a pure function: roll back on any divergence, an error rate past
- * the threshold, a served p95 that regresses past the baseline (judged only once there are
+ * the threshold, a candidate p95 that regresses past the baseline (judged only once there are
  * enough samples for a p95 to mean something), or a candidate plan that lost its index.
  */
 export function watchDecision(input: WatchInput, t: JudgeThresholds, minSamples: number): WatchDecision {

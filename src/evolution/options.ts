@@ -14,8 +14,8 @@ export function evolutionOptions(config: Config, applicationName: string): Evolu
     applicationName,
     refreshMs: config.EVOLUTION_REFRESH_MS,
     poolMax: config.EVOLUTION_SHADOW_POOL_MAX,
-    // At least one lane connection stays free of shadow reads for the refresh and the recorder,
-    // so a flip is read on time even while shadow reads run to their timeout.
+    // At least one lane connection stays free of comparisons for the refresh and the recorder,
+    // so a flip is read on time even while comparisons run to their timeout.
     maxInFlight: Math.min(config.EVOLUTION_SHADOW_MAX_IN_FLIGHT, config.EVOLUTION_SHADOW_POOL_MAX - 1),
   };
 }

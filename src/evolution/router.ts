@@ -28,7 +28,7 @@ export interface RouterOptions {
   applicationName: string;
   /** Size of the lane's own pool: the comparisons, the refresh and the recorder's writes. */
   poolMax: number;
-  /** Concurrent shadow reads, at most (below poolMax, so refresh and writes are never stuck). */
+  /** Concurrent comparisons, at most (below poolMax, so refresh and writes are never stuck). */
   maxInFlight: number;
   /** How often the read paths are re-read from the database. */
   refreshMs: number;

@@ -69,7 +69,7 @@ export interface JudgeThresholds {
   maxCandidateErrorRate: number;
   /** Fewer comparisons than this in the window: not enough evidence, marginal. */
   minComparisons: number;
-  /** After cutover: roll back when the candidate's served p95 exceeds the primary's served p95 (measured before cutover) times this. */
+  /** After cutover: roll back when the candidate's p95 exceeds the primary's p95 in the judge's window (both timed in the shadow lane) times this. */
   watchP95RegressionRatio: number;
   /** What a changed candidate plan (against its readiness fingerprint) counts as; losing the index always fails. */
   planChange: 'FAIL' | 'MARGINAL';
