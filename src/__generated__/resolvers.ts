@@ -446,7 +446,7 @@ export type DataMigration = {
   createdBy: Scalars['String']['output'];
   /** The latest confirmed divergences, newest first (SRE and compliance only). */
   divergenceExemplars: Array<DivergenceExemplar>;
-  /** Comparisons whose answers differed, confirmed by re-reading both in one snapshot. */
+  /** Comparisons whose answers differed, both paths read in one snapshot. */
   divergences: Scalars['Int']['output'];
   /** Why it failed or was rolled back. */
   failureReason?: Maybe<Scalars['String']['output']>;
@@ -462,7 +462,7 @@ export type DataMigration = {
   planFingerprint?: Maybe<Scalars['String']['output']>;
   /** p95 latency of the primary read (ms) over the latest stage (shadowing, or cut over). */
   primaryP95Ms?: Maybe<Scalars['Float']['output']>;
-  /** First mismatches that a re-read in one snapshot explained away (a write between the two reads). */
+  /** First mismatches that a re-read in one snapshot explained away (a write between the two reads): recorded by replicas of builds that read the two paths in separate snapshots; this build's shadow lane reads both in one, so it adds none. */
   races: Scalars['Int']['output'];
   /** Which read answers clients now (every replica follows within seconds). */
   readPath: ReadPath;

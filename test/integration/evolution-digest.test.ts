@@ -15,7 +15,7 @@ let sql: Sql;
 // Service ids whose UTF-16 order (JavaScript's <) and UTF-8 byte order (collate "C") disagree:
 // U+FF61 sorts after an emoji's surrogates in UTF-16, before its bytes in UTF-8.
 const ODD = ['odd-\uff61', 'odd-\u{1f600}', 'odd-"q"\\\u2028é'];
-// Text that JSON escapes: every control character, quotes, backslash, and what it does not (DEL, U+2028, non-ASCII).
+// Text that a delimited or escaped form would trip on: every control character, quotes, backslash, DEL, U+2028, non-ASCII.
 const NASTY = `${Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).join('')}"\\/\u007f\u2028\u2029é\u{1f600}`;
 
 beforeAll(async () => {
