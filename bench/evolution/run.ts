@@ -437,7 +437,7 @@ async function main(): Promise<void> {
     `Data: ${EVIDENCE_ROWS.toLocaleString('en')} evidence rows over ${SERVICES} services (500 per service, spread over the table), seeded with generate_series in ${db.seedSeconds.toFixed(1)} s, then VACUUM ANALYZE.`,
   );
   w(
-    `Load: one replica (src/server.ts, production settings, pool 10, shadow lane 3 connections / 2 in flight, shadow thread 2 connections), an open-loop generator at ${RATE} requests/s, each the gateway's \`_entities\` batch of ${BATCH} services with \`evidence(first: ${PAGE})\` (latency counted from each request's scheduled time). Shadow sample rate ${SAMPLE_RATE}. The index build uses one core (max_parallel_maintenance_workers 0)${BUILD_NICE.length ? ', its backend at nice 10 (`ig-evolve --build-nice 10`)' : ''}.`,
+    `Load: one replica (src/server.ts, production settings, pool 10, shadow lane 3 connections / 2 comparisons in flight), an open-loop generator at ${RATE} requests/s, each the gateway's \`_entities\` batch of ${BATCH} services with \`evidence(first: ${PAGE})\` (latency counted from each request's scheduled time). Shadow sample rate ${SAMPLE_RATE}. The index build uses one core (max_parallel_maintenance_workers 0)${BUILD_NICE.length ? ', its backend at nice 10 (`ig-evolve --build-nice 10`)' : ''}.`,
   );
   w();
   w('## Summary');
@@ -471,7 +471,7 @@ async function main(): Promise<void> {
     );
   w();
   w(
-    '`during` is the whole `ig-evolve run` (build, readiness, shadow, judge, cutover, watch); the `—` rows split it at the ledger entries. While shadowing, the sampled share of calls also runs the other read in the shadow thread of the replica (lowest CPU priority, its own pool) and hashes it there, and the serving thread hashes its own answer: that extra work on the same two cores, and the other statement in PostgreSQL, not the served read (see the primary p95 the judge measured), is what moves the p95 of that stage. The index build runs for a few seconds only, so its row rests on few requests.',
+    '`during` is the whole `ig-evolve run` (build, readiness, shadow, judge, cutover, watch); the `—` rows split it at the ledger entries. While shadowing, the sampled share of calls is also compared in the shadow lane of the replica (its own pool): both statements again, in one snapshot, each wrapped in its digest, so PostgreSQL builds and hashes both answers while the replica only receives two hashes. That extra work in PostgreSQL, on the same two cores, not the served read (see the primary p95 the judge measured), is what moves the p95 of that stage. The index build runs for a few seconds only, so its row rests on few requests.',
   );
   w();
   w('## The judge (shadow window)');
