@@ -1,19 +1,18 @@
+import type { PendingQuery, Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evidencePagesStatement, toEvidencePages, type EvidencePageQuery, type EvidencePageRawRow } from '../../src/evidence/repo.js';
 import { evidencePagesCoveringStatement } from '../../src/evolution/plans/evidence-covering.js';
 import { evidencePagesDroppingARowStatement } from '../../src/evolution/plans/evidence-drill.js';
-import { evidencePagesDigest, pagesDigestStatement } from '../../src/evolution/plans/evidence-pages.js';
+import { describePagesDivergence, pagesDigestStatement } from '../../src/evolution/plans/evidence-pages.js';
 import { evidenceCoveringPlan, evidenceDrillPlan } from '../../src/evolution/plans/index.js';
 import { lanePlan, PgReadOnly, shadowLane } from '../../src/evolution/shadow.js';
-import type { Sql } from 'postgres';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seedEvidence, serviceId } from '../helpers/evolution.js';
 
 let db: TestDatabase;
 let sql: Sql;
 
-// Service ids whose UTF-16 order (JavaScript's <) and UTF-8 byte order (collate "C") disagree:
-// U+FF61 sorts after an emoji's surrogates in UTF-16, before its bytes in UTF-8.
+// Service ids beyond ASCII (U+FF61 and an emoji sort differently in UTF-16 and in UTF-8), quotes, backslash.
 const ODD = ['odd-\uff61', 'odd-\u{1f600}', 'odd-"q"\\\u2028é'];
 // Text that a delimited or escaped form would trip on: every control character, quotes, backslash, DEL, U+2028, non-ASCII.
 const NASTY = `${Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).join('')}"\\/\u007f\u2028\u2029é\u{1f600}`;
@@ -43,31 +42,66 @@ const SHAPES: [string, () => EvidencePageQuery][] = [
   ['a cursor', () => ({ serviceIds: all(), kind: null, first: 4, after: { collectedAt: new Date('2025-12-31T23:00:00Z'), id: 'ffffffff-ffff-4fff-bfff-ffffffffffff' }, tenants: null })],
   ['services without evidence only', () => ({ serviceIds: ['svc-empty', 'svc-unknown'], kind: null, first: 20, after: null, tenants: null })],
 ];
-const STATEMENTS = [
+type Statement = (s: Sql, q: EvidencePageQuery) => PendingQuery<EvidencePageRawRow[]>;
+const STATEMENTS: [string, Statement][] = [
   ['v1', evidencePagesStatement],
   ['covering', evidencePagesCoveringStatement],
   ['drill', evidencePagesDroppingARowStatement],
-] as const;
-
+];
+const digest = async (statement: Statement, q: EvidencePageQuery) => (await pagesDigestStatement(sql, statement(sql, q)))[0]?.digest;
+/** Whether two statements answer alike as the resolver serves them (its mapping, every field it serves). */
+const servedAlike = async (a: Statement, b: Statement, q: EvidencePageQuery) =>
+  describePagesDivergence(toEvidencePages(await a(sql, q)), toEvidencePages(await b(sql, q)), q).differingServices === 0;
 describe('#pagesDigestStatement', () => {
-  it.each(SHAPES)("is the JavaScript canonical hash of each statement's answer, byte for byte, for %s", async (_shape, args) => {
+  it.each(SHAPES)('hashes alike exactly the statements that the resolver serves alike, for %s', async (_shape, args) => {
     const q = args();
-    for (const [, statement] of STATEMENTS) {
-      const rows: EvidencePageRawRow[] = await statement(sql, q);
-      const [inDb] = await pagesDigestStatement(sql, statement(sql, q));
-      expect(inDb?.digest).toBe(evidencePagesDigest(toEvidencePages(rows)));
+    const [v1, covering, drill] = await Promise.all(STATEMENTS.map(([, st]) => digest(st, q)));
+    expect(v1).toMatch(/^[0-9a-f]{64}$/);
+    expect(v1).toBe(covering);
+    expect(await servedAlike(evidencePagesStatement, evidencePagesCoveringStatement, q)).toBe(true);
+    expect(drill === covering).toBe(await servedAlike(evidencePagesDroppingARowStatement, evidencePagesCoveringStatement, q));
+  });
+
+  it('changes with every column a page serves', async () => {
+    const q = SHAPES[0]?.[1]() as EvidencePageQuery;
+    const base = await digest(evidencePagesCoveringStatement, q);
+    const changes: [string, string][] = [
+      ['total', 'p.total + 1'],
+      ['id', 'gen_random_uuid()'],
+      ['kind', "p.kind || 'x'"],
+      ['tenant_id', "coalesce(p.tenant_id || 'x', 'x')"],
+      ['sha256', "p.sha256 || 'x'"],
+      ['source', "p.source || 'x'"],
+      ['collected_at', "p.collected_at + interval '1 millisecond'"],
+      ['expires_at', "coalesce(p.expires_at, 'epoch') + interval '1 millisecond'"],
+      ['recorded_by', "p.recorded_by || 'x'"],
+      ['created_at', "p.created_at + interval '1 millisecond'"],
+    ];
+    for (const [column, expr] of changes) {
+      const statement: Statement = (s, a) => s<EvidencePageRawRow[]>`
+        select p.service_id,
+               ${column === 'total' ? s.unsafe(`case when p.id = v.id then ${expr} else p.total end`) : s`p.total`} as total,
+               ${s.unsafe(['id', 'kind', 'tenant_id', 'sha256', 'source', 'collected_at', 'expires_at', 'recorded_by', 'created_at'].map((c) => (c === column ? `case when p.id = v.id then ${expr} else p.${c} end as ${c}` : `p.${c}`)).join(', '))}
+        from (${evidencePagesCoveringStatement(s, a)}) p
+        left join (select id from (${evidencePagesCoveringStatement(s, a)}) x where x.service_id = ${serviceId(0)} order by x.collected_at desc, x.id desc limit 1) v on true`;
+      expect(await servedAlike(statement, evidencePagesCoveringStatement, q), column).toBe(false);
+      expect(await digest(statement, q), column).not.toBe(base);
     }
   });
 
-  it('tells the paths apart only where their answers differ', async () => {
+  it("sees a page's rows in another order, and not the services in another order", async () => {
     const q = SHAPES[0]?.[1]() as EvidencePageQuery;
-    const digest = async (statement: (typeof STATEMENTS)[number][1], args: EvidencePageQuery) =>
-      (await pagesDigestStatement(sql, statement(sql, args)))[0]?.digest;
-    const [v1, covering, drill] = await Promise.all(STATEMENTS.map(([, s]) => digest(s, q)));
-    expect(v1).toBe(covering);
-    expect(drill).not.toBe(covering);
-    // Not a constant: the answers in this batch do reach the hash.
-    expect(await digest(evidencePagesStatement, { ...q, serviceIds: ['svc-empty'] })).not.toBe(v1);
+    const base = await digest(evidencePagesCoveringStatement, q);
+    const reordered =
+      (order: string): Statement =>
+      (s, a) =>
+        s<EvidencePageRawRow[]>`select p.* from (${evidencePagesCoveringStatement(s, a)}) p order by ${s.unsafe(order)}`;
+    const oldestFirst = reordered('p.service_id, p.collected_at, p.id');
+    expect(await servedAlike(oldestFirst, evidencePagesCoveringStatement, q)).toBe(false);
+    expect(await digest(oldestFirst, q)).not.toBe(base);
+    const servicesBackwards = reordered('p.service_id desc, p.collected_at desc, p.id desc');
+    expect(await servedAlike(servicesBackwards, evidencePagesCoveringStatement, q)).toBe(true);
+    expect(await digest(servicesBackwards, q)).toBe(base);
   });
 });
 
@@ -79,7 +113,7 @@ describe('#shadowLane on PostgreSQL', () => {
     const r = await shadowLane(lane(), lanePlan(evidenceCoveringPlan)).compare(q, 5000);
     expect(r).toMatchObject({ status: 'compared', exemplar: null });
     if (r.status !== 'compared') return;
-    expect(r.primaryHash).toBe(evidencePagesDigest(toEvidencePages(await evidencePagesStatement(sql, q))));
+    expect(r.primaryHash).toBe(await digest(evidencePagesStatement, q));
     expect(r.candidateHash).toBe(r.primaryHash);
     expect(r.primaryMs).toBeGreaterThan(0);
     expect(r.candidateMs).toBeGreaterThan(0);
