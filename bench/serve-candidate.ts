@@ -85,6 +85,14 @@ if (shadow) {
     const route = server.services.readPaths.current('Service.evidence');
     return { phase: route?.phase ?? null, plan: route?.plan.name ?? null };
   });
+  // Bench-only: the server's own latency of each GraphQL request (Fastify's elapsedTime when the
+  // response has been written), read and reset by the dual-read slices. wrk's latency also holds
+  // the load generator's wait for its core, which it shares with PostgreSQL on this bench.
+  const elapsed: number[] = [];
+  server.app.addHook('onResponse', async (req, reply) => {
+    if (req.url.startsWith('/graphql')) elapsed.push(reply.elapsedTime);
+  });
+  server.app.post('/bench/latencies', async () => ({ ms: elapsed.splice(0) }));
   // Bench-only: `n` comparisons of the plan's hot shape through the route's shadow lane, one
   // after another on an otherwise idle server, and the CPU this process spent on them (all its
   // threads): what one sampled call costs the replica, measured directly.

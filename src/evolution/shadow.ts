@@ -99,8 +99,8 @@ const PATHS: readonly ReadPath[] = ['PRIMARY', 'CANDIDATE'];
  *
  * - One snapshot: a write landing between the served read and the shadow read can no longer
  *   look like a divergence, so every mismatch is a real one (no confirming re-read).
- * - Hashes, not rows: PostgreSQL builds and hashes each canonical answer (plan.digestStatement)
- *   and sends 64 characters, so a comparison costs the replica a few round trips instead of
+ * - Hashes, not rows: PostgreSQL hashes each answer as the resolver would serve it
+ *   (plan.digestStatement) and sends 64 characters, so a comparison costs the replica a few round trips instead of
  *   receiving, parsing and hashing both answers.
  * - Both latencies measured alike: each is its digest statement's round trip in this lane, so
  *   the judge compares like with like. Random order, so neither path always reads the pages the

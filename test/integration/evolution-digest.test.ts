@@ -128,6 +128,16 @@ describe('#shadowLane on PostgreSQL', () => {
     });
   });
 
+  it('keeps a divergence whose exemplar read fails, and the transaction still ends', async () => {
+    const q = SHAPES[0]?.[1]() as EvidencePageQuery;
+    const drill = lanePlan(evidenceDrillPlan);
+    const failingRead = { ...drill, read: async (tx: Sql) => (await tx`select 1 / 0 as x`) as never };
+    const r = await shadowLane(lane(), failingRead).compare(q, 5000);
+    expect(r).toMatchObject({ status: 'compared', exemplar: { exemplarError: expect.stringMatching(/division by zero/) } });
+    // The lane's pool is whole: the next comparison runs.
+    expect(await shadowLane(lane(), drill).compare(q, 5000)).toMatchObject({ status: 'compared' });
+  });
+
   it("reports the failing path's statement_timeout", async () => {
     const q = SHAPES[0]?.[1]() as EvidencePageQuery;
     const slow = lanePlan({
