@@ -31,10 +31,17 @@ export interface LanePlan<A, R> {
   describeDivergence(primary: R, candidate: R, args: A): Record<string, unknown>;
 }
 
+/**
+ * Within a transaction, runs `fn` in a savepoint: its failure is its own, and the transaction
+ * goes on (postgres.js otherwise fails the whole transaction for any statement that failed in it,
+ * even one whose error was caught).
+ */
+export type Isolate = <T>(fn: (sql: Sql) => Promise<T>) => Promise<T>;
+
 /** Runs a function in a read-only transaction under its own statement_timeout. */
 export interface ReadOnlyRunner {
   /** `snapshot` makes it REPEATABLE READ, so several statements see one snapshot. */
-  readOnly<T>(fn: (sql: Sql) => Promise<T>, opts: { timeoutMs: number; snapshot?: boolean }): Promise<T>;
+  readOnly<T>(fn: (sql: Sql, isolate: Isolate) => Promise<T>, opts: { timeoutMs: number; snapshot?: boolean }): Promise<T>;
 }
 
 /**
@@ -55,12 +62,13 @@ export function shadowPool(url: string, applicationName: string, max: number): {
 export class PgReadOnly implements ReadOnlyRunner {
   constructor(private readonly sql: Sql) {}
 
-  async readOnly<T>(fn: (sql: Sql) => Promise<T>, opts: { timeoutMs: number; snapshot?: boolean }): Promise<T> {
+  async readOnly<T>(fn: (sql: Sql, isolate: Isolate) => Promise<T>, opts: { timeoutMs: number; snapshot?: boolean }): Promise<T> {
     const mode = opts.snapshot ? 'isolation level repeatable read read only' : 'read only';
     const result = await this.sql.begin(mode, async (tx) => {
       // SET takes no bind parameters; the value is an integer we computed.
       await tx.unsafe(`set local statement_timeout = ${Math.max(1, Math.trunc(opts.timeoutMs))}`);
-      return [await fn(tx as unknown as Sql)] as const;
+      const isolate: Isolate = async (inner) => (await tx.savepoint((sp) => inner(sp as unknown as Sql))) as Awaited<ReturnType<typeof inner>>;
+      return [await fn(tx as unknown as Sql, isolate)] as const;
     });
     return result[0];
   }
@@ -123,7 +131,7 @@ export function shadowLane<A, R>(
       let running: ReadPath = order[0] ?? 'PRIMARY';
       try {
         return await runner.readOnly(
-          async (tx) => {
+          async (tx, isolate) => {
             for (const path of order) {
               running = path;
               const start = now();
@@ -132,7 +140,7 @@ export function shadowLane<A, R>(
             }
             const primaryHash = hash.PRIMARY ?? '';
             const candidateHash = hash.CANDIDATE ?? '';
-            const exemplar = primaryHash === candidateHash ? null : await describe(plan, tx, args);
+            const exemplar = primaryHash === candidateHash ? null : await describe(plan, isolate, args);
             return { status: 'compared', primaryHash, candidateHash, primaryMs: ms.PRIMARY ?? 0, candidateMs: ms.CANDIDATE ?? 0, exemplar } as const;
           },
           { timeoutMs, snapshot: true },
@@ -152,10 +160,9 @@ export function shadowLane<A, R>(
 }
 
 /** The exemplar, from both answers read in the comparison's snapshot; a mismatch stands without it. */
-async function describe<A, R>(plan: LanePlan<A, R>, tx: Sql, args: A): Promise<Record<string, unknown>> {
+async function describe<A, R>(plan: LanePlan<A, R>, isolate: Isolate, args: A): Promise<Record<string, unknown>> {
   try {
-    const primary = await plan.read(tx, 'PRIMARY', args);
-    const candidate = await plan.read(tx, 'CANDIDATE', args);
+    const [primary, candidate] = await isolate(async (sql) => [await plan.read(sql, 'PRIMARY', args), await plan.read(sql, 'CANDIDATE', args)] as const);
     return plan.describeDivergence(primary, candidate, args);
   } catch (err) {
     return { exemplarError: errorText(err) };

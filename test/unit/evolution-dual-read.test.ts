@@ -2,7 +2,7 @@ import type { Sql } from 'postgres';
 import { describe, expect, it, vi } from 'vitest';
 import { dualRead, type DualReadOptions, type DualReadRecord } from '../../src/evolution/dual-read.js';
 import { ComparisonRecorder } from '../../src/evolution/recorder.js';
-import { shadowLane, ShadowSlots, type LanePlan, type ReadOnlyRunner } from '../../src/evolution/shadow.js';
+import { shadowLane, ShadowSlots, type Isolate, type LanePlan, type ReadOnlyRunner } from '../../src/evolution/shadow.js';
 import type { NewComparison } from '../../src/evolution/tables.js';
 import type { ReadPath } from '../../src/evolution/types.js';
 import { digestJson } from '../../src/util/canonical.js';
@@ -15,9 +15,9 @@ const on = (sql: Sql) => (sql as unknown as { name: string }).name;
 /** The shadow pool's read-only transactions, as the lane sees them. */
 class FakeRunner implements ReadOnlyRunner {
   readonly calls: { snapshot: boolean; timeoutMs: number }[] = [];
-  readOnly<T>(fn: (sql: Sql) => Promise<T>, opts: { timeoutMs: number; snapshot?: boolean }): Promise<T> {
+  readOnly<T>(fn: (sql: Sql, isolate: Isolate) => Promise<T>, opts: { timeoutMs: number; snapshot?: boolean }): Promise<T> {
     this.calls.push({ snapshot: opts.snapshot === true, timeoutMs: opts.timeoutMs });
-    return fn(LANE_TX);
+    return fn(LANE_TX, (inner) => inner(LANE_TX));
   }
 }
 
