@@ -635,6 +635,13 @@ const dualRead = {
   counters: shadowAfter,
   slices: lightSlices,
 };
+/** A latency line of the budget: medians off -> on, and the paired delta against its limit. */
+const latencyLine = (what: string, offMs: number, onMs: number, deltaMs: number, maxMs: number) => ({
+  name: `dual-read ${what}`,
+  figure: `${fmt(offMs, 2)} -> ${fmt(onMs, 2)} ms, ${deltaMs.toFixed(2)} ms`,
+  target: `<= +${maxMs} ms`,
+  pass: deltaMs <= maxMs,
+});
 const budget = [
   {
     name: 'dual-read CPU',
@@ -642,32 +649,12 @@ const budget = [
     target: `<= +${DUAL_READ_BUDGET.cpuOverheadMax * 100}%`,
     pass: on.cpuOverhead <= DUAL_READ_BUDGET.cpuOverheadMax,
   },
-  {
-    name: 'dual-read p50',
-    figure: `${fmt(dualRead.off.p50Ms, 2)} -> ${fmt(on.p50Ms, 2)} ms, ${on.p50DeltaMs.toFixed(2)} ms`,
-    target: `<= +${DUAL_READ_BUDGET.p50DeltaMsMax} ms`,
-    pass: on.p50DeltaMs <= DUAL_READ_BUDGET.p50DeltaMsMax,
-  },
-  {
-    name: 'dual-read p90',
-    figure: `${fmt(dualRead.off.p90Ms, 2)} -> ${fmt(on.p90Ms, 2)} ms, ${on.p90DeltaMs.toFixed(2)} ms`,
-    target: `<= +${DUAL_READ_BUDGET.p90DeltaMsMax} ms`,
-    pass: on.p90DeltaMs <= DUAL_READ_BUDGET.p90DeltaMsMax,
-  },
+  latencyLine('p50', dualRead.off.p50Ms, on.p50Ms, on.p50DeltaMs, DUAL_READ_BUDGET.p50DeltaMsMax),
+  latencyLine('p90', dualRead.off.p90Ms, on.p90Ms, on.p90DeltaMs, DUAL_READ_BUDGET.p90DeltaMsMax),
   // The same on the server's own clock: wrk shares its core with PostgreSQL on this bench, and the
   // lane's statements run there just after a sampled response, while wrk is to read it.
-  {
-    name: 'dual-read p50 (server)',
-    figure: `${fmt(dualRead.off.serverP50Ms, 2)} -> ${fmt(on.serverP50Ms, 2)} ms, ${on.serverP50DeltaMs.toFixed(2)} ms`,
-    target: `<= +${DUAL_READ_BUDGET.p50DeltaMsMax} ms`,
-    pass: on.serverP50DeltaMs <= DUAL_READ_BUDGET.p50DeltaMsMax,
-  },
-  {
-    name: 'dual-read p90 (server)',
-    figure: `${fmt(dualRead.off.serverP90Ms, 2)} -> ${fmt(on.serverP90Ms, 2)} ms, ${on.serverP90DeltaMs.toFixed(2)} ms`,
-    target: `<= +${DUAL_READ_BUDGET.p90DeltaMsMax} ms`,
-    pass: on.serverP90DeltaMs <= DUAL_READ_BUDGET.p90DeltaMsMax,
-  },
+  latencyLine('p50 (server)', dualRead.off.serverP50Ms, on.serverP50Ms, on.serverP50DeltaMs, DUAL_READ_BUDGET.p50DeltaMsMax),
+  latencyLine('p90 (server)', dualRead.off.serverP90Ms, on.serverP90Ms, on.serverP90DeltaMs, DUAL_READ_BUDGET.p90DeltaMsMax),
 ];
 const c = dualRead.counters;
 say();
