@@ -9,6 +9,7 @@ import { cpus } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import postgres from 'postgres';
 import { mintToken } from '../src/auth/tokens.js';
+import { quantile } from '../src/evolution/judge.js';
 import { formatSummary, summarize } from './profile-summary.js';
 import {
   BATCH,
@@ -519,10 +520,6 @@ const lightSlices: LightSlice[] = [];
 const serverLatencies = async (): Promise<number[]> => {
   const res = await fetch(servers.shadow.queriesUrl.replace(/\/bench\/queries$/, '/bench/latencies'), { method: 'POST' });
   return ((await res.json()) as { ms: number[] }).ms;
-};
-const quantile = (xs: number[], q: number) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 };
 async function switchShadow(mode: Mode): Promise<void> {
   const res = await fetch(servers.shadow.queriesUrl.replace(/\/bench\/queries$/, '/bench/shadow') + `?mode=${mode}`, { method: 'POST' });

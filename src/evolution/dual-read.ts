@@ -167,11 +167,11 @@ async function shadow<A, R>(o: DualReadOptions<A, R>, traceId: string): Promise<
     });
     return;
   }
-  const hashes = { primaryHash: result.primaryHash, candidateHash: result.candidateHash };
   safeRecord(o, {
     ...base,
     ...latencies,
-    ...hashes,
+    primaryHash: result.primaryHash,
+    candidateHash: result.candidateHash,
     outcome: result.exemplar === null ? 'MATCH' : 'MISMATCH',
     error: null,
     exemplar: result.exemplar,

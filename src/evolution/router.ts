@@ -17,6 +17,8 @@ export interface Route {
   sampleRate: number;
   /** Where the two paths are compared on a sampled call. */
   lane: ShadowLane<unknown>;
+  /** Each path as the resolver reads it: its statement, its rows mapped (built once per refresh, not per call). */
+  reads: Record<ReadPath, ReadFn<ResolverName>>;
 }
 
 export interface RouterOptions {
@@ -156,7 +158,11 @@ export class ReadPathRouter {
       }
       if (next.has(plan.resolver)) continue;
       const lane = shadowLane(this.local, lanePlan(plan)) as ShadowLane<unknown>;
-      next.set(plan.resolver, { migrationId: r.id, plan, phase: r.phase, readPath: r.readPath, sampleRate: r.shadowSampleRate, lane });
+      const reads: Route['reads'] = {
+        PRIMARY: async (s, a) => plan.answer(await plan.primary(s, a)),
+        CANDIDATE: async (s, a) => plan.answer(await plan.candidate(s, a)),
+      };
+      next.set(plan.resolver, { migrationId: r.id, plan, phase: r.phase, readPath: r.readPath, sampleRate: r.shadowSampleRate, lane, reads });
     }
     this.routes = next;
     this.counters.route.reset();
@@ -174,15 +180,14 @@ export class ReadPathRouter {
       const route = this.routes.get(resolver);
       if (route === undefined) return baseline(sql, args);
       const plan = route.plan as unknown as MigrationPlan<K>;
-      const primary = async (s: Sql, a: ReadArgs<K>) => plan.answer(await plan.primary(s, a));
-      const candidate = async (s: Sql, a: ReadArgs<K>) => plan.answer(await plan.candidate(s, a));
+      const reads = route.reads as unknown as Record<ReadPath, ReadFn<K>>;
       // Complete: the candidate is the read now; nothing is compared any more.
-      if (route.phase === 'COMPLETE') return candidate(sql, args);
+      if (route.phase === 'COMPLETE') return reads.CANDIDATE(sql, args);
       return dualRead<ReadArgs<K>, ReadResult<K>>({
         args,
         readPath: route.readPath,
-        primary,
-        candidate,
+        primary: reads.PRIMARY,
+        candidate: reads.CANDIDATE,
         argsDigest: plan.argsDigest,
         sampleRate: route.sampleRate,
         timeoutMs: plan.shadow.timeoutMs,

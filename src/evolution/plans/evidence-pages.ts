@@ -6,9 +6,9 @@ import { digestJson } from '../../util/canonical.js';
 /** What both reads of `Service.evidence` answer for a batch: one page per service. */
 export type EvidencePages = Map<string, { total: number; rows: EvidenceSummaryRow[] }>;
 
-// Instants as epoch milliseconds, what a JavaScript Date holds of a PostgreSQL timestamp; null
-// for none and for ±infinity (an invalid Date).
-const ms = (d: Date | null) => (d === null || Number.isNaN(d.getTime()) ? null : d.getTime());
+// Instants as epoch milliseconds, what a JavaScript Date holds of a PostgreSQL timestamp
+// (JSON.stringify writes the NaN of ±infinity as null).
+const ms = (d: Date | null) => (d === null ? null : d.getTime());
 
 type PageEntry = [string, { total: number; rows: EvidenceSummaryRow[] }];
 
