@@ -112,7 +112,7 @@ const EXPECT: Record<string, (run: Run) => Promise<void> | void> = {
     expect(stdout).toMatch(/^ok: https:\/\/slsa\.dev\/provenance\/v1 for artifact\.txt by key [0-9a-f]{64}/m);
     expect(stdout).toMatch(/^serviceId,team,score,threshold,passing/m);
     expect(stdout).toMatch(/^,platform,1,0\.96,true/m);
-    expect(stdout).toMatch(/^2026-01-02T22:40:00\.000Z,90,[\d.]+,1$/m);
+    expect(stdout).toMatch(/^2026-01-02T22:40:00\.000Z,90,[^,]+,1$/m);
     expect(stdout).toMatch(/^evidence-covering$/m);
     expect(stdout).toMatch(/^no data migrations$/m);
   },
