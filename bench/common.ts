@@ -13,7 +13,7 @@ export const EVIDENCE_PER_SERVICE = 40;
 /** Representations per `_entities` request, and the page size asked for. */
 export const BATCH = 50;
 export const PAGE = 20;
-/** The shadow server's sample rate: the one the dual-read budget of issue #6 is stated at. */
+/** The shadow server's sample rate: the one the dual-read budget is stated at. */
 export const SHADOW_SAMPLE_RATE = 0.1;
 
 export const serviceId = (i: number): string => `svc-${String(i).padStart(4, '0')}`;
