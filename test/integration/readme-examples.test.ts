@@ -44,7 +44,8 @@ interface Run {
 }
 
 const README = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
-const BLOCK_TIMEOUT_MS = 280_000;
+// Generous: each CLI start compiles TypeScript (seconds each) and the suite runs files in parallel.
+const BLOCK_TIMEOUT_MS = 600_000;
 
 const json = (stdout: string) => JSON.parse(stdout) as { data?: Record<string, unknown>; errors?: unknown[] };
 const exported = (state: string, name: string) => new RegExp(`^declare -x ${name}="([^"]*)"$`, 'm').exec(state)?.[1];
@@ -108,10 +109,17 @@ const EXPECT: Record<string, (run: Run) => Promise<void> | void> = {
     expect(stdout).toMatch(/^ok: v1 \(sequence 1\).*signature verified$/m);
     expect(existsSync(join(exported(state, 'TOUR') as string, 'site/current/tree/scorecard-policy.json'))).toBe(true);
   },
-  tools: ({ stdout }) => {
+  ci: async ({ stdout, state }) => {
     expect(stdout).toMatch(/^ok: https:\/\/slsa\.dev\/provenance\/v1 for artifact\.txt by key [0-9a-f]{64}/m);
+    expect(stdout).toMatch(/^release gateway-2026\.04\.1: 1\/1 subjects attested$/m);
+    expect(stdout).toMatch(/^release gateway-2026\.04\.1: score 1 \(threshold 0\.96\), ALLOWED/m);
+    const vsa = JSON.parse(await readFile(join(exported(state, 'TOUR') as string, 'vsa.json'), 'utf8')) as { dsseEnvelope?: unknown };
+    expect(vsa.dsseEnvelope).toBeDefined();
+  },
+  tools: ({ stdout }) => {
     expect(stdout).toMatch(/^serviceId,team,score,threshold,passing/m);
     expect(stdout).toMatch(/^,platform,1,0\.96,true/m);
+    expect(stdout).toMatch(/^no unapproved overage/m);
     expect(stdout).toMatch(/^2026-01-02T22:40:00\.000Z,90,[^,]+,1$/m);
     expect(stdout).toMatch(/^evidence-covering$/m);
     expect(stdout).toMatch(/^no data migrations$/m);
