@@ -44,7 +44,7 @@ interface Run {
 }
 
 const README = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
-// Generous: each CLI start compiles TypeScript (seconds each) and the suite runs files in parallel.
+// Generous: a block starts several CLIs, and the suite runs test files in parallel on few cores.
 const BLOCK_TIMEOUT_MS = 600_000;
 
 const json = (stdout: string) => JSON.parse(stdout) as { data?: Record<string, unknown>; errors?: unknown[] };
