@@ -124,7 +124,8 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
   const expected = await expectedMigrations();
 
   const app = Fastify({
-    logger: config.LOG_LEVEL === 'silent' ? false : { level: config.LOG_LEVEL },
+    // Logs go to stderr: stdout carries what a person reads (npm start's banner), undisturbed by JSON lines.
+    logger: config.LOG_LEVEL === 'silent' ? false : { level: config.LOG_LEVEL, stream: process.stderr },
     bodyLimit: config.BODY_LIMIT_BYTES,
     // Per-request access logs cost CPU on the hot path; metrics cover requests instead.
     logController: new LogController({ disableRequestLogging: true }),
