@@ -6,16 +6,16 @@ import { describePagesDivergence, pageArgsDigest, pagesDigestStatement, samplePa
 /**
  * Service.evidence, as the gateway asks for it in `_entities` batches, moved to a covering index.
  *
- * Why this index (EXPLAIN ANALYZE, 1,000,000 rows over 2,000 services, a batch of 50 services,
- * first: 20, PostgreSQL 18, warm cache):
+ * Why this index (bench/evolution measures it on a million rows; `EXPLAIN (ANALYZE, BUFFERS)`
+ * of a batch shows the difference):
  *
- * - v1 (`evidence_service_idx` on service_id only): per service a bitmap heap scan of all its
- *   ~500 rows and a top-N sort for the page, plus a heap scan for the count unless the
- *   visibility map is current: ~40 ms per batch (150 ms before VACUUM), ~25,000 buffers.
+ * - v1 (`evidence_service_idx` on service_id only): per service, a bitmap heap scan of every row
+ *   of the service and a top-N sort for the page, and a heap scan for the count unless the
+ *   visibility map is current. The cost grows with the rows a service has, not with the page.
  * - `(service_id, collected_at desc, id desc) include (kind, tenant_id)`: the page is an index
- *   scan that stops after 21 rows (no sort) and the count is index-only whatever the kind and
- *   tenant filters: ~8 ms per batch, ~1,600 buffers. With `kind` the page filters on the
- *   included column: ~30 ms against v1's ~78 ms.
+ *   scan already in page order that stops after first + 1 rows (no sort), and the count is
+ *   index-only whatever the kind and tenant filters, since both columns are in the index. With
+ *   `kind` the scan filters on the included column instead of visiting the heap.
  * - `(service_id, kind, collected_at desc, id desc)` serves `kind` queries best but cannot give
  *   the kind-less hot query its order without sorting every row of the service again, so it
  *   would not move the hot path; the kind-less shape is what the gateway sends.
