@@ -10,7 +10,10 @@ describe('#license allow-list', () => {
       expect(proof.violations).toEqual([]);
       expect(proof.passed).toBe(true);
       const federation = proof.exceptionsApplied.find((e) => e.name === '@apollo/federation-internals');
-      expect(federation).toMatchObject({ license: 'Elastic-2.0', reason: expect.stringContaining('runtime dependency of @apollo/subgraph') });
+      expect(federation).toMatchObject({
+        license: 'Elastic-2.0',
+        reason: expect.stringContaining('runtime dependency of @apollo/subgraph'),
+      });
     });
   });
 });
