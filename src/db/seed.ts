@@ -8,7 +8,11 @@ import type { Clock } from '../util/clock.js';
 export const DEMO_TENANTS = ['acme', 'globex', 'initech'] as const;
 
 /** The demo audit engagement, its auditor and the pack the seed generates, so the portal shows one on first start. */
-export const DEMO_ENGAGEMENT = { id: '5eed0000-0000-4000-8000-00000000a0d1', name: 'Demo SOC 2 Type II', auditor: 'auditor@demo' } as const;
+export const DEMO_ENGAGEMENT = {
+  id: '5eed0000-0000-4000-8000-00000000a0d1',
+  name: 'Demo SOC 2 Type II (seeded)',
+  auditor: 'auditor@demo',
+} as const;
 
 /** The command that mints the demo auditor's token (printed by npm start). */
 export const DEMO_AUDITOR_TOKEN_COMMAND = `npm run token -- --role auditor --sub ${DEMO_ENGAGEMENT.auditor} --engagement ${DEMO_ENGAGEMENT.id}`;
