@@ -2,7 +2,7 @@ import { count } from 'drizzle-orm';
 import { devSecret } from './auth/dev-secret.js';
 import { services as servicesTable } from './catalog/tables.js';
 import { config as loadConfig, ConfigError } from './config.js';
-import { seedDemo } from './db/seed.js';
+import { DEMO_AUDITOR_TOKEN_COMMAND, DEMO_ENGAGEMENT, hasDemoEngagement, seedDemo } from './db/seed.js';
 import { openRuntime } from './runtime.js';
 import { createServer } from './server.js';
 import { systemClock } from './util/clock.js';
@@ -35,8 +35,11 @@ async function main(): Promise<void> {
 
   await server.listen();
   const base = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
+  const auditor = (await hasDemoEngagement(server.services))
+    ? `\nThe auditor portal, ${base}/portal, for the demo auditor (${DEMO_ENGAGEMENT.auditor}, engagement "${DEMO_ENGAGEMENT.name}"); sign in with:\n  ${DEMO_AUDITOR_TOKEN_COMMAND}\n`
+    : '';
   say(`
-Compliance subgraph ready at ${base}/graphql   (health: /healthz  ready: /readyz  metrics: /metrics)
+Compliance subgraph ready at ${base}/   (GraphQL IDE: ${base}/ide   API: ${base}/graphql   health: /healthz  ready: /readyz)
 
 Mint a token for a role (any of viewer, compliance, privacy_officer, sre, auditor, ci, dp_engine, policy_engine):
   npm run token -- --role compliance --tenant '*'
@@ -46,7 +49,7 @@ Example query:
   TOKEN=$(npm run -s token -- --role compliance --tenant '*')
   curl -s ${base}/graphql -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d '{"query":"{ _entities(representations:[{__typename:\\"Service\\",id:\\"gateway\\"}]) { ... on Service { id evidence(first: 5) { totalCount edges { node { kind sha256 collectedAt } } } } } }"}'
-`);
+${auditor}`);
 }
 
 main().catch((err: unknown) => {

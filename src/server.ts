@@ -1,6 +1,6 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
@@ -28,6 +28,7 @@ import { loadServerSigner } from './signing/server-key.js';
 import { createServices, type Services } from './services.js';
 import { registerPersistedOperations } from './audit/persisted.js';
 import { registerAuditRoutes } from './audit/routes.js';
+import { registerFrontDoor } from './front/routes.js';
 import { attachAnomalies } from './anomalies/http.js';
 import { anomalyOptions } from './anomalies/options.js';
 import { registerEvolutionMetrics } from './evolution/metrics.js';
@@ -97,7 +98,10 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
   let publicUrl = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
   const services = createServices(database, deps.clock ?? systemClock, {
     publicUrl: () => publicUrl,
-    budgetDefaults: { limitMicro: toMicro(config.BUDGET_DEFAULT_EPSILON, 'BUDGET_DEFAULT_EPSILON', { allowZero: true }), window: config.BUDGET_DEFAULT_WINDOW },
+    budgetDefaults: {
+      limitMicro: toMicro(config.BUDGET_DEFAULT_EPSILON, 'BUDGET_DEFAULT_EPSILON', { allowZero: true }),
+      window: config.BUDGET_DEFAULT_WINDOW,
+    },
     attestationPolicy,
     scorecardPolicy: loadScorecardPolicy(config.SCORECARD_POLICY_FILE),
     signer,
@@ -120,7 +124,8 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
   const expected = await expectedMigrations();
 
   const app = Fastify({
-    logger: config.LOG_LEVEL === 'silent' ? false : { level: config.LOG_LEVEL },
+    // Logs go to stderr: stdout carries what a person reads (npm start's banner), undisturbed by JSON lines.
+    logger: config.LOG_LEVEL === 'silent' ? false : { level: config.LOG_LEVEL, stream: process.stderr },
     bodyLimit: config.BODY_LIMIT_BYTES,
     // Per-request access logs cost CPU on the hot path; metrics cover requests instead.
     logController: new LogController({ disableRequestLogging: true }),
@@ -145,11 +150,14 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
       // Apollo installs these for subgraphs by default; each adds a hook to every field.
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginCacheControlDisabled(),
+      // Apollo Sandbox loads from a CDN; browsers opening /graphql get the offline IDE instead (src/front).
+      ApolloServerPluginLandingPageDisabled(),
       metricsPlugin(metrics),
     ],
   });
   await apollo.start();
 
+  registerFrontDoor(app);
   // Before the Apollo plugin, so its route inherits the hook (auditors: persisted operations only).
   registerPersistedOperations(app, { verifier, path: '/graphql' });
   await app.register(fastifyApollo(apollo), {
@@ -168,7 +176,13 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
   });
 
   const ws = attachSubscriptions({ server: app.server, schema, verifier, services, validationRules });
-  const anomalyDetection = attachAnomalies({ app, anomalies: services.anomalies, verifier, registry: metrics.registry, tickMs: config.ANOMALY_TICK_MS });
+  const anomalyDetection = attachAnomalies({
+    app,
+    anomalies: services.anomalies,
+    verifier,
+    registry: metrics.registry,
+    tickMs: config.ANOMALY_TICK_MS,
+  });
 
   registerAuditRoutes(app, { audit: services.audit, verifier });
   app.get('/healthz', async () => ({ status: 'ok' }));

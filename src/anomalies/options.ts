@@ -10,6 +10,7 @@ import { AnomalyEngine, type EngineOptions } from './engine.js';
 import { DatabaseIssueSink, GitHubIssueSink, type IssueSink } from './issue-sink.js';
 import { AdvisoryLeader } from './leader.js';
 import { AnomalyService } from './service.js';
+import { parseJsonInput } from '../util/json-input.js';
 
 // Any fixed 64-bit number, distinct from the migration lock: the detector leader's lock.
 const LEADER_LOCK = 727_145_002;
@@ -29,11 +30,7 @@ export interface AnomalyOptions {
 /** Reads a detector configuration file (JSON, DetectorOverrides), as `ig-anomaly --config` does. */
 export function readDetectorOverrides(path: string | undefined): DetectorOverrides {
   if (!path) return {};
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as DetectorOverrides;
-  } catch (err) {
-    throw new Error(`cannot read the detector configuration ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
+  return parseJsonInput(readFileSync(path, 'utf8'), path) as DetectorOverrides;
 }
 
 export function anomalyOptions(

@@ -49,8 +49,8 @@ export async function loadSiteConfig(path: string | undefined): Promise<SiteConf
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch {
-    throw new OfflineError('CONFIG', `${path} is not JSON`);
+  } catch (err) {
+    throw new OfflineError('CONFIG', `${path} is not valid JSON (${(err as Error).message})`);
   }
   const parsed = configSchema.safeParse(value);
   if (!parsed.success) {

@@ -8,6 +8,7 @@ import { checkStatement } from '../signing/statement.js';
 import { INTOTO_PAYLOAD_TYPE, parseDigest, type Signer } from '../signing/types.js';
 import { MAX_BUNDLE_BYTES, verifyAttestation, type ArtifactInput, type VerifyPolicy, type VerifyResult } from '../signing/verify.js';
 import { runCli } from './run.js';
+import { parseJsonInput } from '../util/json-input.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -112,12 +113,7 @@ program
         throw new Error('--fulcio-url, --rekor-url and --identity-token go with --keyless');
       const payload = await readCapped(opts.in, MAX_BUNDLE_BYTES);
       if (payload.length > MAX_BUNDLE_BYTES) throw new Error(`${opts.in} is larger than ${MAX_BUNDLE_BYTES} bytes`);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(payload.toString('utf8'));
-      } catch {
-        throw new Error(`${opts.in} is not JSON`);
-      }
+      const parsed = parseJsonInput(payload.toString('utf8'), opts.in);
       // Refuse to sign what no verifier would accept: the statement must be well formed first.
       const checked = checkStatement(parsed);
       if (!checked.ok) throw new Error(`${opts.in}: ${checked.message}`);

@@ -7,6 +7,7 @@ import { MAX_BUNDLE_BYTES } from '../signing/verify.js';
 import type { DigestAlgorithm } from '../signing/types.js';
 import { gql, targetFrom } from './gql-client.js';
 import { runCli } from './run.js';
+import { parseJsonInput } from '../util/json-input.js';
 
 const program = new Command('ig-gate').description('CI gates: refuse a release whose subjects lack a valid attestation');
 
@@ -26,7 +27,7 @@ async function offlineGate(dir: string, subjectsFile: string, policy: Attestatio
   const bundles: { file: string; json: unknown }[] = [];
   for (const f of (await readdir(dir)).filter((f) => f.endsWith('.json')).sort()) {
     const text = await readFile(join(dir, f));
-    bundles.push({ file: f, json: text.length > MAX_BUNDLE_BYTES ? text : JSON.parse(text.toString('utf8')) });
+    bundles.push({ file: f, json: text.length > MAX_BUNDLE_BYTES ? text : parseJsonInput(text.toString('utf8'), join(dir, f)) });
   }
   const problems: string[] = [];
   for (const s of subjects) {

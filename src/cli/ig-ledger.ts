@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { leafHash, verifyInclusion, verifyInclusionInHead } from '../ledger/merkle.js';
 import { runCli } from './run.js';
+import { parseJsonInput } from '../util/json-input.js';
 
 interface ProofFile {
   seq: number;
@@ -31,7 +32,7 @@ program
   .option('--root <hex>', 'root hash of a tree head obtained independently (e.g. an audit pack manifest); with --tree-size')
   .option('--tree-size <n>', 'size of that tree head; with --root', (v) => Number.parseInt(v, 10))
   .action(async (opts: { proof: string; entryHash?: string; root?: string; treeSize?: number }) => {
-    const proof = extractProof(JSON.parse(await readFile(opts.proof, 'utf8')));
+    const proof = extractProof(parseJsonInput(await readFile(opts.proof, 'utf8'), opts.proof));
     if (opts.entryHash && leafHash(opts.entryHash.toLowerCase()).toString('hex') !== proof.leafHash) {
       throw new Error(`entry ${proof.seq}: the leaf is not the hash of the given entry`);
     }

@@ -123,6 +123,20 @@ describe('#portal', () => {
     }
   });
 
+  it('downloads when opened at localhost while pack links name the address listened on (127.0.0.1)', async () => {
+    const local = await browser.newPage();
+    const localBase = base.replace('127.0.0.1', 'localhost');
+    expect(localBase).not.toBe(base);
+    await local.goto(`${localBase}/portal`);
+    await local.locator('#token').fill(await t.token(alice));
+    await local.getByRole('button', { name: 'Sign in' }).click();
+    await local.locator(`[data-pack="${packId}"]`).waitFor();
+    const [download] = await Promise.all([local.waitForEvent('download'), local.locator(`[data-pack="${packId}"]`).click()]);
+    expect(download.suggestedFilename()).toBe(`audit-pack-${packId}.tgz`);
+    expect(await local.locator('#notice').textContent()).toMatch(/access receipt #\d+ recorded/);
+    await local.close();
+  });
+
   it('shows an empty state to an auditor with no engagements, and an error for a refused token', async () => {
     const other = await browser.newPage();
     await signIn(other, { sub: 'bob@audit-firm', roles: ['auditor'], tenants: ['*'], engagements: [] });

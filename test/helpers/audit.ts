@@ -10,18 +10,18 @@ export function op(name: string): PersistedOperation {
   return o;
 }
 
-/** Runs a persisted operation by id, as the portal does (no query text unless asked). */
+/** Runs a persisted operation by id, as the portal does (no query text unless asked); `caller` may be a token already minted. */
 export async function persisted<T = Record<string, unknown>>(
   t: TestServer,
   name: string,
   variables: Record<string, unknown>,
-  caller: Caller,
+  caller: Caller | string,
   opts: { withText?: boolean } = {},
 ): Promise<GraphQLResult<T>> {
   const o = op(name);
   const res = await fetch(t.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${await t.token(caller)}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${typeof caller === 'string' ? caller : await t.token(caller)}` },
     body: JSON.stringify({
       ...(opts.withText ? { query: o.body } : {}),
       variables,

@@ -60,7 +60,7 @@ describe('ig-anomaly backtest', () => {
     expect(out.slice(1).flatMap((l, i) => (l.endsWith(',1') ? [i] : []))).toEqual([150]);
 
     const bad = await runBin('ig-anomaly', ['backtest', '--csv', '-'], {}, 'timestamp,value\n2026-01-01T00:00:00Z,1\nnot-a-time,2\n');
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/line 3: "not-a-time" is not a timestamp/);
   });
 });

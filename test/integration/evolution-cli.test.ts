@@ -75,7 +75,7 @@ describe('ig-evolve', () => {
 
   it('refuses a drill without --drill, and an unknown plan', async () => {
     const drill = await evolve(['run', 'evidence-covering-drill-drop-row']);
-    expect(drill.code).toBe(1);
+    expect(drill.code).toBe(2);
     expect(drill.stderr).toMatch(/pass --drill/);
     const unknown = await evolve(['run', 'nope']);
     expect(unknown.code).toBe(1);

@@ -1,4 +1,4 @@
-/* global document, Node, fetch, sessionStorage, crypto, URL, atob, Blob */
+/* global document, location, Node, fetch, sessionStorage, crypto, URL, atob, Blob */
 // The auditor portal: static, no build step. It runs only persisted operations, by id
 // (/portal/operations.json maps their names to ids); the server refuses anything else.
 'use strict';
@@ -278,7 +278,11 @@ async function downloadPack(p, button, linkBox) {
   try {
     const link = (await run('AuditorIssuePackLink', { packId: p.id, ttlSeconds: 900 })).issuePackLink;
     linkBox.textContent = `Link issued for ${link.boundTo}, valid until ${fmtDate(link.expiresAt)}. Downloading…`;
-    const res = await fetch(link.url, { headers: { authorization: `Bearer ${state.token}` }, referrerPolicy: 'no-referrer' });
+    // The link names PUBLIC_URL (or the address the server listened on), which need not be the
+    // origin this page was opened at (localhost vs 127.0.0.1, a proxy): fetched from this page's
+    // own origin, as its CSP (connect-src 'self') requires.
+    const { pathname } = new URL(link.url, location.href);
+    const res = await fetch(pathname, { headers: { authorization: `Bearer ${state.token}` }, referrerPolicy: 'no-referrer' });
     if (!res.ok) {
       const body = await res.json().catch(() => ({}));
       throw new ApiError(`HTTP ${res.status}`, body.message || 'download refused');

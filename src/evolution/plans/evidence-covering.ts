@@ -6,16 +6,16 @@ import { describePagesDivergence, pageArgsDigest, pagesDigestStatement, samplePa
 /**
  * Service.evidence, as the gateway asks for it in `_entities` batches, moved to a covering index.
  *
- * Why this index (from the plans of a batch of 50 services, first: 20, on services with hundreds
- * of rows each):
+ * Why this index (bench/evolution measures it on a million rows; `EXPLAIN (ANALYZE, BUFFERS)`
+ * of a batch shows the difference):
  *
- * - v1 (`evidence_service_idx` on service_id only): per service a bitmap heap scan of all its
- *   rows and a top-N sort for the page, plus a heap scan for the count unless the visibility map
- *   is current: the work grows with every row of the service, not with the page.
+ * - v1 (`evidence_service_idx` on service_id only): per service, a bitmap heap scan of every row
+ *   of the service and a top-N sort for the page, and a heap scan for the count unless the
+ *   visibility map is current. The cost grows with the rows a service has, not with the page.
  * - `(service_id, collected_at desc, id desc) include (kind, tenant_id)`: the page is an index
- *   scan that stops after first + 1 rows (no sort) and the count is index-only whatever the kind
- *   and tenant filters, an order of magnitude fewer buffers. With `kind` the page filters on the
- *   included column, still cheaper than v1.
+ *   scan already in page order that stops after first + 1 rows (no sort), and the count is
+ *   index-only whatever the kind and tenant filters, since both columns are in the index. With
+ *   `kind` the scan filters on the included column instead of visiting the heap.
  * - `(service_id, kind, collected_at desc, id desc)` serves `kind` queries best but cannot give
  *   the kind-less hot query its order without sorting every row of the service again, so it
  *   would not move the hot path; the kind-less shape is what the gateway sends.

@@ -33,7 +33,8 @@ const DIGEST_SQL = {
 /**
  * The canonical result hash of a page statement's answer, computed in PostgreSQL: the shadow
  * lane compares the two paths by these 64 characters, so the replica never receives, parses or
- * hashes their ~1,000 rows a batch (which would cost it about as much CPU as serving the batch).
+ * hashes the rows of a batch: on the replica that work is of the order of serving the batch
+ * itself, and it is spent on every sampled call.
  *
  * What it hashes is what the resolver makes of the rows (toEvidencePages): per service, in
  * `collate "C"` order (the resolver looks pages up by id, so the order of services does not
@@ -41,9 +42,9 @@ const DIGEST_SQL = {
  * of a page is part of the answer), each row as the 64-bit hash PostgreSQL's own hash functions
  * give all the columns a page serves; services without evidence are left out (one statement
  * answers them with an empty page, another may not answer them; the resolver serves both alike).
- * sha256 over the list. Per-row hashes instead of a canonical text: building and escaping the
- * text of every row costs PostgreSQL several times what the hashes cost, on every sampled call.
- * Both paths are hashed by one server in one transaction, so the hash functions
+ * sha256 over the list. Per-row hashes instead of a canonical text: building and escaping a
+ * text of every column of every row costs PostgreSQL several times what the hash functions do,
+ * on every sampled call. Both paths are hashed by one server in one transaction, so the hash functions
  * are the same on both sides; it is stricter than the resolver (microseconds count).
  */
 export function pagesDigestStatement(sql: Sql, statement: PendingQuery<EvidencePageRawRow[]>): PendingQuery<{ digest: string }[]> {

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_AUDITOR_TOKEN_COMMAND, DEMO_ENGAGEMENT, seedDemo } from '../../src/db/seed.js';
+import { systemClock } from '../../src/util/clock.js';
+import { persisted } from '../helpers/audit.js';
+import { runBin } from '../helpers/cli.js';
+import { startTestServer, TEST_SECRET, type TestServer } from '../helpers/server.js';
+
+let t: TestServer;
+
+beforeAll(async () => {
+  t = await startTestServer();
+  expect(await seedDemo(t.server.services, systemClock, async () => true)).toBe(true);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('#seedDemo', () => {
+  describe('when the demo auditor signs in with the token the banner tells it to mint', () => {
+    let auditor: string;
+    beforeAll(async () => {
+      // The printed command, run as printed (ig-token), against the test server's secret.
+      const args = DEMO_AUDITOR_TOKEN_COMMAND.split(' -- ')[1]?.split(' ') ?? [];
+      const minted = await runBin('ig-token', args, { AUTH_JWT_SECRET: TEST_SECRET });
+      expect(minted.stderr).toBe('');
+      auditor = minted.stdout.trim();
+    });
+
+    it('sees the demo engagement and its generated pack through the portal API', async () => {
+      const e = await persisted<{ auditEngagements: { id: string; name: string; auditor: string }[] }>(
+        t,
+        'AuditorEngagements',
+        {},
+        auditor,
+      );
+      expect(e.errors).toBeUndefined();
+      expect(e.data?.auditEngagements).toEqual([
+        expect.objectContaining({ id: DEMO_ENGAGEMENT.id, name: DEMO_ENGAGEMENT.name, auditor: DEMO_ENGAGEMENT.auditor }),
+      ]);
+      const p = await persisted<{ auditPacks: { watermark: string; files: unknown[] }[] }>(
+        t,
+        'AuditorPacks',
+        { engagementId: DEMO_ENGAGEMENT.id },
+        auditor,
+      );
+      expect(p.errors).toBeUndefined();
+      expect(p.data?.auditPacks).toHaveLength(1);
+      expect(p.data?.auditPacks[0]?.watermark).toContain(`prepared for ${DEMO_ENGAGEMENT.auditor}`);
+      expect(p.data?.auditPacks[0]?.files.length).toBeGreaterThan(3);
+    });
+  });
+
+  it('leaves a catalog that is not empty alone', async () => {
+    const before = await t.db.database.sql<{ n: number }[]>`select count(*)::int as n from ledger`;
+    expect(await seedDemo(t.server.services, systemClock, async () => false)).toBe(false);
+    expect(await t.db.database.sql<{ n: number }[]>`select count(*)::int as n from ledger`).toEqual(before);
+  });
+});
