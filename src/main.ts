@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   await server.listen();
   const base = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
   say(`
-Compliance subgraph ready at ${base}/graphql   (health: /healthz  ready: /readyz  metrics: /metrics)
+Compliance subgraph ready at ${base}/graphql   (health: /healthz  ready: /readyz  metrics: ${server.metricsUrl() ?? 'disabled'})
 
 Mint a token for a role (any of viewer, compliance, privacy_officer, sre, auditor, ci, dp_engine, policy_engine):
   npm run token -- --role compliance --tenant '*'

@@ -633,7 +633,7 @@ export type LedgerEntry = {
   actor: Scalars['String']['output'];
   /** When it was appended. */
   at: Scalars['DateTime']['output'];
-  /** sha256(prevHash || '\n' || JCS({seq, kind, actor, at, payload})), lowercase hex. */
+  /** sha256(prevHash || '\n' || JCS({seq, kind, actor, at, payload, tenants})), lowercase hex; tenants is left out of the body when null. */
   hash: Scalars['String']['output'];
   /** Event kind, e.g. evidence.recorded. */
   kind: Scalars['String']['output'];
@@ -643,6 +643,8 @@ export type LedgerEntry = {
   prevHash: Scalars['String']['output'];
   /** Position in the chain, from 1. */
   seq: Scalars['Int']['output'];
+  /** Tenants the entry concerns, sorted ([] for a global entry); null on entries appended before tenants were recorded. Scoped callers see only entries whose tenants they all hold. */
+  tenants?: Maybe<Array<Scalars['ID']['output']>>;
 };
 
 /** RFC 6962 Merkle inclusion proof of one ledger entry. */
@@ -1048,7 +1050,7 @@ export type Query = {
   deltaApplies: Array<DeltaApply>;
   /** One evidence item by id; null when absent or not visible to the caller. */
   evidenceArtifact?: Maybe<EvidenceArtifact>;
-  /** Ledger entries in seq order, optionally of one kind, after a seq. */
+  /** Ledger entries in seq order, optionally of one kind, after a seq: for a tenant-scoped caller, only entries of its tenants. */
   ledger: Array<LedgerEntry>;
   /** Merkle inclusion proof of one entry in the current ledger tree (RFC 6962 hashing). */
   ledgerProof: LedgerProof;
@@ -1949,6 +1951,7 @@ export type LedgerEntryResolvers<ContextType = Context, ParentType extends Resol
   payload?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   prevHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tenants?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
 };
 
 export type LedgerProofResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LedgerProof'] = ResolversParentTypes['LedgerProof']> = {

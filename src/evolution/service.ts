@@ -209,6 +209,7 @@ export class EvolutionService {
         await this.ledger.append(tx, {
           kind: 'evolution.started',
           actor: opts.actor,
+          tenants: [],
           payload: {
             migrationId: saved.id,
             plan: plan.name,
@@ -568,6 +569,7 @@ export class EvolutionService {
       await this.ledger.append(tx, {
         kind,
         actor,
+        tenants: [],
         // Through JSON once: JCS (the ledger's hash input) refuses undefined, which optional figures may hold.
         payload: JSON.parse(
           JSON.stringify({ migrationId: row.id, plan: row.plan, phase: next.phase, readPath: next.readPath, ...payload }),

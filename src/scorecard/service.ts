@@ -125,6 +125,7 @@ export class ScorecardService {
       const entry = await this.ledger.append(tx, {
         kind: 'promotion.decided',
         actor: session.sub,
+        tenants: [],
         payload: { releaseId, serviceId: release.serviceId, allowed, score: s.score, threshold: s.threshold, reasons, policyDigest: this.policy.digest, vsaSha256: digestJson(vsa) },
       });
       return scorecardRepo.insertDecision(tx, {

@@ -217,7 +217,7 @@ describe('#budgetAlerts', () => {
   });
 
   it('exports dp_epsilon_limit and dp_epsilon_spent so the seed alert works as written', async () => {
-    const text = await (await fetch(t.url.replace('/graphql', '/metrics'))).text();
+    const text = await (await fetch(t.metricsUrl)).text();
     expect(text).toMatch(/dp_epsilon_limit\{tenant="alert-t",window="DAY"\} 10/);
     expect(text).toMatch(/dp_epsilon_spent\{tenant="alert-t",window="DAY"\} 10/);
   });
