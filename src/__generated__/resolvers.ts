@@ -6,8 +6,7 @@ import type { EvidenceArtifactModel, EvidenceConnectionModel } from '../evidence
 import type { ReleaseRow, AttestationRow } from '../attestations/tables.js';
 import type { CoverageModel } from '../attestations/service.js';
 import type { LedgerRow } from '../ledger/tables.js';
-import type { ScorecardModel } from '../scorecard/service.js';
-import type { ComponentScore } from '../scorecard/compute.js';
+import type { ScorecardModel, ComponentModel } from '../scorecard/service.js';
 import type { PromotionDecisionRow } from '../scorecard/tables.js';
 import type { BudgetWindowRow, BudgetPolicyRow, BudgetOverrideRow, BudgetAlertRow } from '../budgets/tables.js';
 import type { SpendOutcome } from '../budgets/service.js';
@@ -1207,7 +1206,7 @@ export type ScoreComponent = {
   contribution: Scalars['Float']['output'];
   /** What the value is made of, in words. */
   detail?: Maybe<Scalars['String']['output']>;
-  /** The evidence behind the value. */
+  /** The evidence behind the value (for a tenant-scoped caller, only its tenants' and platform-wide items). */
   evidenceIds: Array<Scalars['ID']['output']>;
   /** The policy's floor for it, if any. */
   floor?: Maybe<Scalars['Float']['output']>;
@@ -1624,7 +1623,7 @@ export type ResolversTypes = {
   ReadPath: ReadPath;
   Release: ResolverTypeWrapper<ReleaseRow>;
   ReleaseInput: ReleaseInput;
-  ScoreComponent: ResolverTypeWrapper<ComponentScore>;
+  ScoreComponent: ResolverTypeWrapper<ComponentModel>;
   Scorecard: ResolverTypeWrapper<ScorecardModel>;
   ScorecardGrouping: ScorecardGrouping;
   Service: ResolverTypeWrapper<ServiceRef>;
@@ -1689,7 +1688,7 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   Release: ReleaseRow;
   ReleaseInput: ReleaseInput;
-  ScoreComponent: ComponentScore;
+  ScoreComponent: ComponentModel;
   Scorecard: ScorecardModel;
   Service: ServiceRef;
   ServiceInput: ServiceInput;

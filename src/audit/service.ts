@@ -327,7 +327,7 @@ export class AuditService {
    */
   async pack(session: Session, id: string): Promise<AuditPackMeta | null> {
     const p = await this.packOfEngagement(session, id);
-    if (p && !scopeOf(session).seesAll(p.tenants)) throw forbidden(`pack ${id} holds data outside the caller's tenant scope`);
+    if (p && !scopeOf(session).seesAll(p.tenants)) throw forbidden("the pack holds data outside the caller's tenant scope");
     return p;
   }
 

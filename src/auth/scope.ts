@@ -66,9 +66,12 @@ export class TenantScope {
     return sql`(cardinality(${column}) > 0 and ${column} <@ ${[...this.tenants]}::text[])`;
   }
 
-  /** An explicit reference to a tenant outside the scope is a denial, not an empty answer. */
-  assert(tenantId: string | null, what = 'tenant'): void {
-    if (!this.sees(tenantId)) throw forbidden(`${what} ${tenantId} is outside the caller's tenant scope`);
+  /**
+   * An explicit reference to a tenant outside the scope is a denial, not an empty answer. The
+   * message does not repeat the id: a denial carries nothing of the other tenant.
+   */
+  assert(tenantId: string | null, what = 'the tenant'): void {
+    if (!this.sees(tenantId)) throw forbidden(`${what} is outside the caller's tenant scope`);
   }
 }
 

@@ -263,7 +263,7 @@ export class BudgetService {
     await this.expireOverrides();
     const o = await budgetRepo.override(this.db, id);
     if (!o) throw new DomainError('NOT_FOUND', `no override ${id}`);
-    scopeOf(session).assert(o.tenantId);
+    scopeOf(session).assert(o.tenantId, 'the override');
     if (o.requestedBy === session.sub) throw forbidden('two-person rule: the requester cannot decide its own override');
     if (o.status !== 'PENDING') throw new DomainError('CONFLICT', `override ${id} is already ${o.status}`);
     return o;

@@ -66,9 +66,10 @@ describe('#privacyBudget', () => {
     expect(past.data?.privacyBudget.windowStart).toBe('2026-02-23T00:00:00.000Z');
   });
 
-  it('hides other tenants’ budgets as if absent', async () => {
+  it('refuses another tenant’s budget with FORBIDDEN, repeating nothing of it', async () => {
     const r = await budget('globex', viewer(['acme']));
-    expect(r.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(r.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(JSON.stringify(r)).not.toContain('globex');
   });
 });
 
