@@ -89,7 +89,13 @@ export const auditRepo = {
     return db
       .selectDistinctOn([evidence.kind, evidence.serviceId, sql`coalesce(${evidence.tenantId}, '')`])
       .from(evidence)
-      .where(and(inArray(evidence.kind, s.kinds), sql`${evidence.collectedAt} <= ${s.until.toISOString()}::timestamptz`, s.scope.ownsOrPlatform(evidence.tenantId)))
+      .where(
+        and(
+          inArray(evidence.kind, s.kinds),
+          sql`${evidence.collectedAt} <= ${s.until.toISOString()}::timestamptz`,
+          s.scope.ownsOrPlatform(evidence.tenantId),
+        ),
+      )
       .orderBy(evidence.kind, evidence.serviceId, sql`coalesce(${evidence.tenantId}, '')`, desc(evidence.collectedAt), desc(evidence.id))
       .limit(s.maxItems + 1);
   },

@@ -401,7 +401,14 @@ export class AuditService {
     const pack = isUuid(claims.packId) ? await this.packOfEngagement(bearer, claims.packId) : null;
     if (!pack) throw await this.deny(bearer, 403, 'engagement_not_visible', base, 'the bearer token does not grant this engagement');
     if (!scopeOf(bearer).seesAll(pack.tenants))
-      throw await this.deny(bearer, 403, 'outside_tenant_scope', base, "the pack holds tenants outside the bearer's scope", packTenants(pack));
+      throw await this.deny(
+        bearer,
+        403,
+        'outside_tenant_scope',
+        base,
+        "the pack holds tenants outside the bearer's scope",
+        packTenants(pack),
+      );
     return this.deliver(bearer, pack, claims.jti);
   }
 
@@ -412,7 +419,14 @@ export class AuditService {
     const pack = await this.packOfEngagement(session, packId);
     if (!pack) throw new PackAccessDenied(404, 'not_found', `no pack ${packId}`);
     if (!scopeOf(session).seesAll(pack.tenants))
-      throw await this.deny(session, 403, 'outside_tenant_scope', { packId }, "the pack holds tenants outside the caller's scope", packTenants(pack));
+      throw await this.deny(
+        session,
+        403,
+        'outside_tenant_scope',
+        { packId },
+        "the pack holds tenants outside the caller's scope",
+        packTenants(pack),
+      );
     return this.deliver(session, pack, null);
   }
 

@@ -63,7 +63,11 @@ export class TenantScope {
   /** SQL condition on a tenant-array column (ledger entries, packs), as seesAll. */
   coversAll(column: AnyPgColumn): SQL | undefined {
     if (this.tenants === null) return undefined;
-    return sql`(cardinality(${column}) > 0 and ${column} <@ ${[...this.tenants]}::text[])`;
+    const list = sql.join(
+      this.tenants.map((x) => sql`${x}`),
+      sql`, `,
+    );
+    return sql`(cardinality(${column}) > 0 and ${column} <@ array[${list}]::text[])`;
   }
 
   /**
