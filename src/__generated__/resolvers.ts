@@ -443,7 +443,7 @@ export type DataMigration = {
   createdAt: Scalars['DateTime']['output'];
   /** Who started it. */
   createdBy: Scalars['String']['output'];
-  /** The latest confirmed divergences, newest first (SRE and compliance only). */
+  /** The latest confirmed divergences, newest first (SRE and compliance only; none for a tenant-scoped caller, as they span every tenant). */
   divergenceExemplars: Array<DivergenceExemplar>;
   /** Comparisons whose answers differed, both paths read in one snapshot. */
   divergences: Scalars['Int']['output'];
