@@ -132,6 +132,7 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'silent',
     HOST: '127.0.0.1',
     PORT: '0',
+    METRICS_ENABLED: 'false',
     AUTH_JWT_SECRET: SECRET,
     DATABASE_URL: url.toString(),
   });

@@ -49,6 +49,7 @@ const config = parseConfig({
   LOG_LEVEL: 'silent',
   HOST: '127.0.0.1',
   PORT: '0',
+  METRICS_PORT: '0',
   DATABASE_URL: process.env.DATABASE_URL,
   AUTH_JWT_SECRET: BENCH_SECRET,
   SEED_DEMO: 'false',
@@ -128,7 +129,7 @@ writeJsonAtomic(readyFile, {
   url: `${address}/graphql`,
   poolApplicationName: runtime.applicationName,
   queriesUrl: `${address}/bench/queries`,
-  metricsUrl: `${address}/metrics`,
+  metricsUrl: server.metricsUrl(),
   requestsUrl: null,
 } satisfies ReadyInfo);
 process.stdout.write(`[${name}] pid ${process.pid} listening on ${address}\n`);

@@ -10,6 +10,11 @@ const schema = z
     HOST: z.string().default('0.0.0.0'),
     PORT: z.coerce.number().int().min(0).max(65535).default(4001),
     PUBLIC_URL: z.url().optional(),
+    // Prometheus metrics are served on a listener of their own, loopback by default: they name
+    // tenants and internals, so they never share the public port.
+    METRICS_ENABLED: bool.default(true),
+    METRICS_HOST: z.string().default('127.0.0.1'),
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
     DATA_DIR: z.string().default('./.data'),
     DATABASE_URL: z.url().optional(),
     EMBEDDED_PG_PORT: z.coerce.number().int().min(0).max(65535).default(0),

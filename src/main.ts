@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     ? `\nThe auditor portal, ${base}/portal, for the demo auditor (${DEMO_ENGAGEMENT.auditor}, engagement "${DEMO_ENGAGEMENT.name}"); sign in with:\n  ${DEMO_AUDITOR_TOKEN_COMMAND}\n`
     : '';
   say(`
-Compliance subgraph ready at ${base}/   (GraphQL IDE: ${base}/ide   API: ${base}/graphql   health: /healthz  ready: /readyz)
+Compliance subgraph ready at ${base}/   (GraphQL IDE: ${base}/ide   API: ${base}/graphql   health: /healthz  ready: /readyz  metrics: ${server.metricsUrl() ?? 'disabled'})
 
 Mint a token for a role (any of viewer, compliance, privacy_officer, sre, auditor, ci, dp_engine, policy_engine):
   npm run token -- --role compliance --tenant '*'

@@ -52,7 +52,10 @@ export interface ComplianceServer {
   metrics: Metrics;
   /** A context as a request with this session would get (for executeOperation in tests). */
   contextFor(session: Session | null): Context;
+  /** Listens on HOST:PORT (returned) and, unless disabled, the metrics listener on METRICS_HOST:METRICS_PORT. */
   listen(): Promise<string>;
+  /** The metrics listener's /metrics URL once listening; null when METRICS_ENABLED is false. */
+  metricsUrl(): string | null;
   close(): Promise<void>;
 }
 
@@ -206,10 +209,13 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     const status = await readiness();
     return status === 'ready' ? { status } : reply.code(503).send({ status });
   });
-  app.get('/metrics', async (_req, reply) => {
+  // Not on the public app: an operator's Prometheus scrapes the loopback (or METRICS_HOST) listener.
+  const metricsApp = config.METRICS_ENABLED ? Fastify({ logger: false }) : null;
+  metricsApp?.get('/metrics', async (_req, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });
+  let metricsUrl: string | null = null;
 
   return {
     app,
@@ -220,13 +226,16 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     listen: async () => {
       const address = await app.listen({ host: config.HOST, port: config.PORT });
       if (!config.PUBLIC_URL) publicUrl = address;
+      if (metricsApp) metricsUrl = `${await metricsApp.listen({ host: config.METRICS_HOST, port: config.METRICS_PORT })}/metrics`;
       return address;
     },
+    metricsUrl: () => metricsUrl,
     close: async () => {
       await anomalyDetection.close();
       await services.readPaths.close();
       await ws.close();
       await app.close();
+      await metricsApp?.close();
       await services.pubsub.close();
     },
   };

@@ -26,6 +26,7 @@ const config = parseConfig({
   LOG_LEVEL: 'warn',
   HOST: '127.0.0.1',
   PORT: '0',
+  METRICS_PORT: '0',
   DATABASE_URL: url,
   AUTH_JWT_SECRET: BENCH_SECRET,
   SEED_DEMO: 'false',
@@ -40,7 +41,7 @@ const applicationName = `evolution-bench-${process.pid}`;
 const database = connect(url, { max: config.DB_POOL_MAX, applicationName, statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS });
 const server = await createServer({ config, database, applicationName });
 const address = await server.listen();
-process.stdout.write(`READY ${JSON.stringify({ url: `${address}/graphql`, metrics: `${address}/metrics`, pid: process.pid })}\n`);
+process.stdout.write(`READY ${JSON.stringify({ url: `${address}/graphql`, metrics: server.metricsUrl(), pid: process.pid })}\n`);
 
 let stopping = false;
 const stop = async () => {

@@ -6,8 +6,7 @@ import type { EvidenceArtifactModel, EvidenceConnectionModel } from '../evidence
 import type { ReleaseRow, AttestationRow } from '../attestations/tables.js';
 import type { CoverageModel } from '../attestations/service.js';
 import type { LedgerRow } from '../ledger/tables.js';
-import type { ScorecardModel } from '../scorecard/service.js';
-import type { ComponentScore } from '../scorecard/compute.js';
+import type { ScorecardModel, ComponentModel } from '../scorecard/service.js';
 import type { PromotionDecisionRow } from '../scorecard/tables.js';
 import type { BudgetWindowRow, BudgetPolicyRow, BudgetOverrideRow, BudgetAlertRow } from '../budgets/tables.js';
 import type { SpendOutcome } from '../budgets/service.js';
@@ -444,7 +443,7 @@ export type DataMigration = {
   createdAt: Scalars['DateTime']['output'];
   /** Who started it. */
   createdBy: Scalars['String']['output'];
-  /** The latest confirmed divergences, newest first (SRE and compliance only). */
+  /** The latest confirmed divergences, newest first (SRE and compliance only; none for a tenant-scoped caller, as they span every tenant). */
   divergenceExemplars: Array<DivergenceExemplar>;
   /** Comparisons whose answers differed, both paths read in one snapshot. */
   divergences: Scalars['Int']['output'];
@@ -633,7 +632,7 @@ export type LedgerEntry = {
   actor: Scalars['String']['output'];
   /** When it was appended. */
   at: Scalars['DateTime']['output'];
-  /** sha256(prevHash || '\n' || JCS({seq, kind, actor, at, payload})), lowercase hex. */
+  /** sha256(prevHash || '\n' || JCS({seq, kind, actor, at, payload, tenants})), lowercase hex; tenants is left out of the body when null. */
   hash: Scalars['String']['output'];
   /** Event kind, e.g. evidence.recorded. */
   kind: Scalars['String']['output'];
@@ -643,6 +642,8 @@ export type LedgerEntry = {
   prevHash: Scalars['String']['output'];
   /** Position in the chain, from 1. */
   seq: Scalars['Int']['output'];
+  /** Tenants the entry concerns, sorted ([] for a global entry); null on entries appended before tenants were recorded. Scoped callers see only entries whose tenants they all hold. */
+  tenants?: Maybe<Array<Scalars['ID']['output']>>;
 };
 
 /** RFC 6962 Merkle inclusion proof of one ledger entry. */
@@ -1048,7 +1049,7 @@ export type Query = {
   deltaApplies: Array<DeltaApply>;
   /** One evidence item by id; null when absent or not visible to the caller. */
   evidenceArtifact?: Maybe<EvidenceArtifact>;
-  /** Ledger entries in seq order, optionally of one kind, after a seq. */
+  /** Ledger entries in seq order, optionally of one kind, after a seq: for a tenant-scoped caller, only entries of its tenants. */
   ledger: Array<LedgerEntry>;
   /** Merkle inclusion proof of one entry in the current ledger tree (RFC 6962 hashing). */
   ledgerProof: LedgerProof;
@@ -1205,7 +1206,7 @@ export type ScoreComponent = {
   contribution: Scalars['Float']['output'];
   /** What the value is made of, in words. */
   detail?: Maybe<Scalars['String']['output']>;
-  /** The evidence behind the value. */
+  /** The evidence behind the value (for a tenant-scoped caller, only its tenants' and platform-wide items). */
   evidenceIds: Array<Scalars['ID']['output']>;
   /** The policy's floor for it, if any. */
   floor?: Maybe<Scalars['Float']['output']>;
@@ -1622,7 +1623,7 @@ export type ResolversTypes = {
   ReadPath: ReadPath;
   Release: ResolverTypeWrapper<ReleaseRow>;
   ReleaseInput: ReleaseInput;
-  ScoreComponent: ResolverTypeWrapper<ComponentScore>;
+  ScoreComponent: ResolverTypeWrapper<ComponentModel>;
   Scorecard: ResolverTypeWrapper<ScorecardModel>;
   ScorecardGrouping: ScorecardGrouping;
   Service: ResolverTypeWrapper<ServiceRef>;
@@ -1687,7 +1688,7 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   Release: ReleaseRow;
   ReleaseInput: ReleaseInput;
-  ScoreComponent: ComponentScore;
+  ScoreComponent: ComponentModel;
   Scorecard: ScorecardModel;
   Service: ServiceRef;
   ServiceInput: ServiceInput;
@@ -1949,6 +1950,7 @@ export type LedgerEntryResolvers<ContextType = Context, ParentType extends Resol
   payload?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   prevHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tenants?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
 };
 
 export type LedgerProofResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LedgerProof'] = ResolversParentTypes['LedgerProof']> = {

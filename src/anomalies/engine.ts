@@ -360,6 +360,7 @@ export class AnomalyEngine {
     await this.ledger.append(tx, {
       kind: 'anomaly.detected',
       actor: 'system',
+      tenants: [],
       payload: {
         anomalyId: row.id,
         kind: row.kind,
@@ -387,6 +388,7 @@ export class AnomalyEngine {
         await this.ledger.append(tx, {
           kind: 'anomaly.escalated',
           actor: 'system',
+          tenants: [],
           payload: {
             anomalyId: a.id,
             ruleId: a.ruleId,

@@ -115,6 +115,7 @@ export class AnomalyService {
       await this.ledger.append(tx, {
         kind: ledgerKind,
         actor: session.sub,
+        tenants: [],
         payload: { anomalyId: id, ruleId: a.ruleId, kind: a.kind, ...payload(updated) },
       });
       return updated;
@@ -179,6 +180,7 @@ export class AnomalyService {
       await this.ledger.append(tx, {
         kind: 'anomaly.suppression.created',
         actor: session.sub,
+        tenants: [],
         payload: { suppressionId: row.id, ruleId, actorPattern, reason, expiresAt: input.expiresAt.toISOString() },
       });
       return row;

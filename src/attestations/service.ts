@@ -72,7 +72,7 @@ export class AttestationService {
           }
           return row;
         }
-        await this.ledger.append(tx, { kind: 'release.registered', actor: session.sub, payload: { releaseId: row.id, serviceId: row.serviceId, version, subjects } });
+        await this.ledger.append(tx, { tenants: [], kind: 'release.registered', actor: session.sub, payload: { releaseId: row.id, serviceId: row.serviceId, version, subjects } });
         return row;
       });
     } catch (err) {
@@ -129,6 +129,7 @@ export class AttestationService {
         const entry = await this.ledger.append(tx, {
           kind: ok ? 'attestation.verified' : 'attestation.rejected',
           actor: session.sub,
+          tenants: [],
           payload: { releaseId: release.id, subjectDigest, bundleSha256, verified: ok !== null, failureReason, signerIdentity: ok?.signerIdentity ?? null, issuer: ok?.issuer ?? null },
         });
         const row = await releaseRepo.insertAttestation(tx, {

@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, getTableColumns, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import type { TenantScope } from '../auth/scope.js';
 import type { DbOrTx } from '../db/client.js';
 import { evidence, type EvidenceRow } from '../evidence/tables.js';
 import {
@@ -22,8 +23,8 @@ const { archive: _archive, ...packMetaColumns } = getTableColumns(auditPacks);
 export interface EvidenceScope {
   kinds: string[];
   until: Date;
-  /** Tenant filter of the generating session (null: every tenant). */
-  tenants: string[] | null;
+  /** The generating caller's scope. */
+  scope: TenantScope;
   maxItems: number;
 }
 
@@ -75,21 +76,26 @@ export const auditRepo = {
       .orderBy(asc(auditRequests.createdAt), asc(auditRequests.id));
   },
 
-  evidenceByIds(db: DbOrTx, ids: readonly string[]): Promise<EvidenceRow[]> {
+  evidenceByIds(db: DbOrTx, scope: TenantScope, ids: readonly string[]): Promise<EvidenceRow[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return db
       .select()
       .from(evidence)
-      .where(inArray(evidence.id, [...ids]));
+      .where(and(inArray(evidence.id, [...ids]), scope.ownsOrPlatform(evidence.tenantId)));
   },
 
   async evidenceInScope(db: DbOrTx, s: EvidenceScope): Promise<EvidenceRow[]> {
     if (s.kinds.length === 0) return [];
-    const tenantCond = s.tenants === null ? sql`true` : or(isNull(evidence.tenantId), inArray(evidence.tenantId, s.tenants));
     return db
       .selectDistinctOn([evidence.kind, evidence.serviceId, sql`coalesce(${evidence.tenantId}, '')`])
       .from(evidence)
-      .where(and(inArray(evidence.kind, s.kinds), sql`${evidence.collectedAt} <= ${s.until.toISOString()}::timestamptz`, tenantCond))
+      .where(
+        and(
+          inArray(evidence.kind, s.kinds),
+          sql`${evidence.collectedAt} <= ${s.until.toISOString()}::timestamptz`,
+          s.scope.ownsOrPlatform(evidence.tenantId),
+        ),
+      )
       .orderBy(evidence.kind, evidence.serviceId, sql`coalesce(${evidence.tenantId}, '')`, desc(evidence.collectedAt), desc(evidence.id))
       .limit(s.maxItems + 1);
   },
@@ -98,11 +104,11 @@ export const auditRepo = {
     return (await tx.insert(auditPacks).values(row).returning(packMetaColumns))[0] as AuditPackMeta;
   },
 
-  packs(db: DbOrTx, engagementId: string): Promise<AuditPackMeta[]> {
+  packs(db: DbOrTx, scope: TenantScope, engagementId: string): Promise<AuditPackMeta[]> {
     return db
       .select(packMetaColumns)
       .from(auditPacks)
-      .where(eq(auditPacks.engagementId, engagementId))
+      .where(and(eq(auditPacks.engagementId, engagementId), scope.coversAll(auditPacks.tenants)))
       .orderBy(desc(auditPacks.createdAt), desc(auditPacks.id));
   },
 
@@ -149,14 +155,11 @@ export const auditRepo = {
     return (await tx.insert(cmkRotations).values(row).returning())[0] as CmkRotationRow;
   },
 
-  cmkRotations(db: DbOrTx, tenants: string[] | null, tenantId: string | null): Promise<CmkRotationRow[]> {
-    const conds = [];
-    if (tenants !== null) conds.push(inArray(cmkRotations.tenantId, tenants.length ? tenants : ['\u0000']));
-    if (tenantId !== null) conds.push(eq(cmkRotations.tenantId, tenantId));
+  cmkRotations(db: DbOrTx, scope: TenantScope, tenantId: string | null): Promise<CmkRotationRow[]> {
     return db
       .select()
       .from(cmkRotations)
-      .where(conds.length ? and(...conds) : undefined)
+      .where(and(scope.owns(cmkRotations.tenantId), tenantId === null ? undefined : eq(cmkRotations.tenantId, tenantId)))
       .orderBy(desc(cmkRotations.rotatedAt), desc(cmkRotations.id));
   },
 

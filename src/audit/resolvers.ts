@@ -12,7 +12,7 @@ export const resolvers: Resolvers = {
     manifest: (pack) => pack.manifest,
   },
   AuditRequest: {
-    evidence: (request, _a, ctx) => ctx.services.audit.requestEvidence(request),
+    evidence: (request, _a, ctx) => ctx.services.audit.requestEvidence(sessionOf(ctx), request),
   },
   Query: {
     auditEngagements: (_p, _a, ctx) => ctx.services.audit.engagements(sessionOf(ctx)),

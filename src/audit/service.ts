@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EVIDENCE_KINDS as KINDS } from '../evidence/formats.js';
-import { tenantFilter, type Session } from '../auth/session.js';
+import { scopeOf } from '../auth/scope.js';
+import type { Session } from '../auth/session.js';
 import type { BudgetService } from '../budgets/service.js';
 import type { Db } from '../db/client.js';
 import { DomainError, badInput, forbidden } from '../errors.js';
@@ -23,6 +24,8 @@ const EVIDENCE_KINDS = new Set<string>(KINDS);
 
 export const isUuid = (s: string) => UUID.test(s);
 const notFound = (what: string, id: string) => new DomainError('NOT_FOUND', `no ${what} ${id}`);
+/** Ledger tenants of a pack's events: its scope, or none (global) for a pack of every tenant. */
+const packTenants = (p: { tenants: string[] | null }): string[] => p.tenants ?? [];
 
 export interface EngagementInput {
   /** Only the demo seed fixes it, so the commands printed and documented can name it; otherwise random. */
@@ -140,6 +143,7 @@ export class AuditService {
       const entry = await this.deps.ledger.append(tx, {
         kind: 'audit.engagement.created',
         actor: session.sub,
+        tenants: [],
         payload: { engagementId: id, name, auditor, scope, startsAt: input.startsAt.toISOString(), endsAt: input.endsAt.toISOString() },
       });
       return auditRepo.insertEngagement(tx, {
@@ -167,6 +171,7 @@ export class AuditService {
       await this.deps.ledger.append(tx, {
         kind: 'audit.request.submitted',
         actor: session.sub,
+        tenants: [],
         payload: { requestId: id, engagementId: e.id, item: text },
       });
       return auditRepo.insertRequest(tx, {
@@ -189,9 +194,8 @@ export class AuditService {
     if (ids.length === 0 || ids.length > 1000) throw badInput('attach 1 to 1000 evidence items', { field: 'evidenceIds' });
     const bad = ids.find((x) => !isUuid(x));
     if (bad) throw badInput(`unknown evidence ${bad}`, { field: 'evidenceIds' });
-    const visible = await auditRepo.evidenceByIds(this.db, ids);
-    const filter = tenantFilter(session);
-    const found = new Set(visible.filter((r) => filter === null || r.tenantId === null || filter.includes(r.tenantId)).map((r) => r.id));
+    const visible = await auditRepo.evidenceByIds(this.db, scopeOf(session), ids);
+    const found = new Set(visible.map((r) => r.id));
     const missing = ids.find((x) => !found.has(x));
     if (missing) throw badInput(`unknown evidence ${missing}`, { field: 'evidenceIds' });
     if (request.status !== 'OPEN') throw new DomainError('CONFLICT', `request ${id} is ${request.status}, not OPEN`);
@@ -201,6 +205,7 @@ export class AuditService {
       await this.deps.ledger.append(tx, {
         kind: 'audit.request.fulfilled',
         actor: session.sub,
+        tenants: visible.flatMap((r) => (r.tenantId === null ? [] : [r.tenantId])),
         payload: { requestId: id, engagementId: request.engagementId, evidenceIds: ids },
       });
       return updated;
@@ -212,12 +217,9 @@ export class AuditService {
     return auditRepo.requests(this.db, e.id, status);
   }
 
-  /**
-   * Evidence attached to a request, for readers of the engagement. Not tenant-filtered for the
-   * auditor: compliance chose to share it, and the same items are in the engagement's packs.
-   */
-  requestEvidence(request: AuditRequestRow): Promise<EvidenceRow[]> {
-    return auditRepo.evidenceByIds(this.db, request.evidenceIds);
+  /** Evidence attached to a request, for readers of the engagement, within the reader's tenant scope. */
+  requestEvidence(session: Session, request: AuditRequestRow): Promise<EvidenceRow[]> {
+    return auditRepo.evidenceByIds(this.db, scopeOf(session), request.evidenceIds);
   }
 
   /** The current ledger tree head (what a pack pins). */
@@ -235,17 +237,18 @@ export class AuditService {
     const packId = randomUUID();
     // Milliseconds only, as stored: the watermark and the row must agree exactly.
     const generatedAt = new Date(Math.floor(this.clock.now().getTime()));
-    const tenants = tenantFilter(session);
-    const inScope = await auditRepo.evidenceInScope(this.db, { kinds: e.scope, until: generatedAt, tenants, maxItems: MAX_PACK_EVIDENCE });
+    const scope = scopeOf(session);
+    const inScope = await auditRepo.evidenceInScope(this.db, { kinds: e.scope, until: generatedAt, scope, maxItems: MAX_PACK_EVIDENCE });
     if (inScope.length > MAX_PACK_EVIDENCE)
       throw badInput(`the engagement's scope holds more than ${MAX_PACK_EVIDENCE} evidence items`, { field: 'engagementId' });
-    const requests = (await auditRepo.requests(this.db, e.id, 'FULFILLED')).filter(
+    const fulfilled = (await auditRepo.requests(this.db, e.id, 'FULFILLED')).filter(
       (r) => r.fulfilledAt !== null && r.fulfilledAt <= generatedAt,
     );
-    const attachedIds = [...new Set(requests.flatMap((r) => r.evidenceIds))].filter((id) => !inScope.some((x) => x.id === id));
-    const attached = (await auditRepo.evidenceByIds(this.db, attachedIds)).filter(
-      (r) => tenants === null || r.tenantId === null || tenants.includes(r.tenantId),
-    );
+    const attachedIds = [...new Set(fulfilled.flatMap((r) => r.evidenceIds))].filter((id) => !inScope.some((x) => x.id === id));
+    const attached = await auditRepo.evidenceByIds(this.db, scope, attachedIds);
+    // A request lists only the attached items this scope may see: the ids of others' are not shipped either.
+    const shipped = new Set([...inScope, ...attached].map((x) => x.id));
+    const requests = fulfilled.map((r) => ({ ...r, evidenceIds: r.evidenceIds.filter((id) => shipped.has(id)) }));
     const scorecards = await this.deps.scorecard.scorecards('SERVICE');
     const budgets = await this.deps.budgets.budgets(session, null);
     const input: PackInputs = {
@@ -282,6 +285,7 @@ export class AuditService {
       const entry = await this.deps.ledger.append(tx, {
         kind: 'audit.pack.generated',
         actor: session.sub,
+        tenants: scope.tenants ?? [],
         payload: {
           packId,
           engagementId: e.id,
@@ -310,17 +314,27 @@ export class AuditService {
         archiveSha256,
         archiveSize: built.archive.length,
         ledgerSeq: entry.seq,
+        tenants: scope.filter,
       });
     });
   }
 
   async packs(session: Session, engagementId: string): Promise<AuditPackMeta[]> {
     const e = await this.engagementFor(session, engagementId);
-    return auditRepo.packs(this.db, e.id);
+    return auditRepo.packs(this.db, scopeOf(session), e.id);
   }
 
-  /** A pack, or null when absent or in an engagement the caller cannot see. */
+  /**
+   * A pack, or null when absent or in an engagement the caller cannot see; FORBIDDEN when it
+   * holds tenants outside the caller's scope (a pack of every tenant, for any scoped caller).
+   */
   async pack(session: Session, id: string): Promise<AuditPackMeta | null> {
+    const p = await this.packOfEngagement(session, id);
+    if (p && !scopeOf(session).seesAll(p.tenants)) throw forbidden("the pack holds data outside the caller's tenant scope");
+    return p;
+  }
+
+  private async packOfEngagement(session: Session, id: string): Promise<AuditPackMeta | null> {
     const p = isUuid(id) ? await auditRepo.pack(this.db, id) : null;
     if (!p) return null;
     const e = await auditRepo.engagement(this.db, p.engagementId);
@@ -359,6 +373,7 @@ export class AuditService {
     await this.deps.ledger.appendNow({
       kind: 'audit.pack.link_issued',
       actor: session.sub,
+      tenants: packTenants(pack),
       payload: { packId: pack.id, engagementId: e.id, linkId: claims.jti, boundTo: claims.sub, expiresAt: claims.expiresAt.toISOString() },
     });
     return {
@@ -386,8 +401,17 @@ export class AuditService {
       throw await this.deny(bearer, 410, 'expired', { ...base, expiredAt: claims.expiresAt.toISOString() }, 'this link has expired');
     if (!bearer) throw await this.deny(null, 401, 'no_bearer', base, "the download needs the bound auditor's bearer token");
     if (bearer.sub !== claims.sub) throw await this.deny(bearer, 403, 'other_auditor', base, 'this link is bound to another auditor');
-    const pack = isUuid(claims.packId) ? await this.pack(bearer, claims.packId) : null;
+    const pack = isUuid(claims.packId) ? await this.packOfEngagement(bearer, claims.packId) : null;
     if (!pack) throw await this.deny(bearer, 403, 'engagement_not_visible', base, 'the bearer token does not grant this engagement');
+    if (!scopeOf(bearer).seesAll(pack.tenants))
+      throw await this.deny(
+        bearer,
+        403,
+        'outside_tenant_scope',
+        base,
+        "the pack holds tenants outside the bearer's scope",
+        packTenants(pack),
+      );
     return this.deliver(bearer, pack, claims.jti);
   }
 
@@ -395,8 +419,17 @@ export class AuditService {
   async downloadById(session: Session, packId: string): Promise<Download> {
     if (!session.roles.has('compliance'))
       throw await this.deny(session, 403, 'not_compliance', { packId }, 'only compliance downloads packs by id');
-    const pack = await this.pack(session, packId);
+    const pack = await this.packOfEngagement(session, packId);
     if (!pack) throw new PackAccessDenied(404, 'not_found', `no pack ${packId}`);
+    if (!scopeOf(session).seesAll(pack.tenants))
+      throw await this.deny(
+        session,
+        403,
+        'outside_tenant_scope',
+        { packId },
+        "the pack holds tenants outside the caller's scope",
+        packTenants(pack),
+      );
     return this.deliver(session, pack, null);
   }
 
@@ -408,6 +441,7 @@ export class AuditService {
       const entry = await this.deps.ledger.append(tx, {
         kind: 'audit.pack.accessed',
         actor: session.sub,
+        tenants: packTenants(pack),
         payload: { receiptId, packId: pack.id, engagementId: pack.engagementId, linkId, archiveSha256: pack.archiveSha256 },
       });
       return auditRepo.insertReceipt(tx, {
@@ -428,10 +462,12 @@ export class AuditService {
     reason: string,
     payload: Record<string, unknown>,
     message: string,
+    tenants: readonly string[] = [],
   ): Promise<PackAccessDenied> {
     await this.deps.ledger.appendNow({
       kind: 'audit.pack.access_denied',
       actor: bearer?.sub ?? 'anonymous',
+      tenants,
       payload: { reason, status, ...payload },
     });
     return new PackAccessDenied(status, reason, message);
@@ -447,8 +483,7 @@ export class AuditService {
   }
 
   async recordCmkRotation(session: Session, input: CmkRotationInput): Promise<CmkRotationModel> {
-    const tenants = tenantFilter(session);
-    if (tenants !== null && !tenants.includes(input.tenantId)) throw forbidden(`not allowed to record for tenant ${input.tenantId}`);
+    scopeOf(session).assert(input.tenantId);
     for (const f of ['keyId', 'tenantId', 'provider', 'oldVersion', 'newVersion'] as const) {
       const v = input[f].trim();
       if (!v || v.length > 512) throw badInput(`${f} must be 1-512 characters`, { field: f });
@@ -462,6 +497,7 @@ export class AuditService {
       const entry = await this.deps.ledger.append(tx, {
         kind: 'cmk.rotation.recorded',
         actor: session.sub,
+        tenants: [input.tenantId],
         payload: { id, ...input, rotatedAt: input.rotatedAt.toISOString(), nextDueAt: input.nextDueAt.toISOString() },
       });
       return auditRepo.insertCmkRotation(tx, { id, ...input, recordedBy: session.sub, ledgerSeq: entry.seq });
@@ -472,7 +508,9 @@ export class AuditService {
   /** Rotations newest first; the latest rotation of a key is overdue once its nextDueAt passed. */
   async cmkRotations(session: Session, tenantId: string | null, overdueOnly: boolean): Promise<CmkRotationModel[]> {
     const now = this.clock.now();
-    const rows = await auditRepo.cmkRotations(this.db, tenantFilter(session), tenantId);
+    const scope = scopeOf(session);
+    scope.assert(tenantId);
+    const rows = await auditRepo.cmkRotations(this.db, scope, tenantId);
     const latest = new Set<string>();
     const out = rows.map((r) => {
       const key = `${r.tenantId}\u0000${r.keyId}`;

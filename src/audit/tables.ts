@@ -62,6 +62,8 @@ export const auditPacks = pgTable(
     archiveSha256: text('archive_sha256').notNull(),
     archiveSize: integer('archive_size').notNull(),
     ledgerSeq: bigint('ledger_seq', { mode: 'number' }).notNull(),
+    /** The tenant scope it was generated in (null: every tenant); only callers covering it get it. */
+    tenants: text('tenants').array(),
   },
   (t) => [index('audit_packs_engagement_idx').on(t.engagementId, t.createdAt)],
 );

@@ -10,13 +10,3 @@ export interface Session {
   /** Audit engagements an auditor is scoped to. */
   engagements: ReadonlySet<string>;
 }
-
-export function canSeeTenant(session: Session, tenantId: string | null): boolean {
-  if (tenantId === null) return true; // platform-wide items belong to no tenant
-  return session.tenants === '*' || session.tenants.has(tenantId);
-}
-
-/** The tenant filter for SQL: null means no restriction. */
-export function tenantFilter(session: Session): string[] | null {
-  return session.tenants === '*' ? null : [...session.tenants];
-}

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, gte, inArray, lte, max, sql } from 'drizzle-orm';
-import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import type { TenantScope } from '../auth/scope.js';
 import type { DbOrTx } from '../db/client.js';
 import {
   budgetAlerts,
@@ -20,8 +20,6 @@ interface SpendRecord {
   granted: boolean;
   denial_reason: string | null;
 }
-
-const tenantIn = (col: AnyPgColumn, tenants: string[] | null) => (tenants === null ? undefined : inArray(col, tenants));
 
 export const budgetRepo = {
   policy: async (db: DbOrTx, tenantId: string): Promise<BudgetPolicyRow | undefined> =>
@@ -129,25 +127,25 @@ export const budgetRepo = {
   insertAlert: async (tx: DbOrTx, row: typeof budgetAlerts.$inferInsert): Promise<BudgetAlertRow> =>
     (await tx.insert(budgetAlerts).values(row).returning())[0] as BudgetAlertRow,
 
-  alertsAfter: (db: DbOrTx, opts: { after: number; tenants: string[] | null; tenantId: string | null; first: number }): Promise<BudgetAlertRow[]> =>
+  alertsAfter: (db: DbOrTx, opts: { after: number; scope: TenantScope; tenantId: string | null; first: number }): Promise<BudgetAlertRow[]> =>
     db
       .select()
       .from(budgetAlerts)
-      .where(and(gt(budgetAlerts.seq, opts.after), tenantIn(budgetAlerts.tenantId, opts.tenants), opts.tenantId ? eq(budgetAlerts.tenantId, opts.tenantId) : undefined))
+      .where(and(gt(budgetAlerts.seq, opts.after), opts.scope.owns(budgetAlerts.tenantId), opts.tenantId ? eq(budgetAlerts.tenantId, opts.tenantId) : undefined))
       .orderBy(asc(budgetAlerts.seq))
       .limit(opts.first),
 
   lastAlertSeq: async (db: DbOrTx): Promise<number> => (await db.select({ seq: max(budgetAlerts.seq) }).from(budgetAlerts))[0]?.seq ?? 0,
 
-  currentWindows: (db: DbOrTx, at: Date, tenants: string[] | null): Promise<BudgetWindowRow[]> =>
+  currentWindows: (db: DbOrTx, at: Date, scope: TenantScope): Promise<BudgetWindowRow[]> =>
     db
       .select()
       .from(budgetWindows)
-      .where(and(lte(budgetWindows.windowStart, at), gt(budgetWindows.windowEnd, at), tenantIn(budgetWindows.tenantId, tenants)))
+      .where(and(lte(budgetWindows.windowStart, at), gt(budgetWindows.windowEnd, at), scope.owns(budgetWindows.tenantId)))
       .orderBy(asc(budgetWindows.tenantId)),
 
-  policies: (db: DbOrTx, tenants: string[] | null): Promise<BudgetPolicyRow[]> =>
-    db.select().from(budgetPolicies).where(tenantIn(budgetPolicies.tenantId, tenants)),
+  policies: (db: DbOrTx, scope: TenantScope): Promise<BudgetPolicyRow[]> =>
+    db.select().from(budgetPolicies).where(scope.owns(budgetPolicies.tenantId)),
 
   insertOverride: async (tx: DbOrTx, row: typeof budgetOverrides.$inferInsert): Promise<BudgetOverrideRow> =>
     (await tx.insert(budgetOverrides).values(row).returning())[0] as BudgetOverrideRow,
@@ -174,11 +172,11 @@ export const budgetRepo = {
   setOverrideRecord: async (tx: DbOrTx, id: string, set: { ledgerSeq: number; notice?: string }): Promise<BudgetOverrideRow> =>
     (await tx.update(budgetOverrides).set(set).where(eq(budgetOverrides.id, id)).returning())[0] as BudgetOverrideRow,
 
-  overrides: (db: DbOrTx, opts: { tenants: string[] | null; status: OverrideStatus | null }): Promise<BudgetOverrideRow[]> =>
+  overrides: (db: DbOrTx, opts: { scope: TenantScope; status: OverrideStatus | null }): Promise<BudgetOverrideRow[]> =>
     db
       .select()
       .from(budgetOverrides)
-      .where(and(tenantIn(budgetOverrides.tenantId, opts.tenants), opts.status ? eq(budgetOverrides.status, opts.status) : undefined))
+      .where(and(opts.scope.owns(budgetOverrides.tenantId), opts.status ? eq(budgetOverrides.status, opts.status) : undefined))
       .orderBy(desc(budgetOverrides.createdAt)),
 
   overridesOfWindows: (db: DbOrTx, keys: readonly { tenantId: string; windowStart: Date }[]): Promise<BudgetOverrideRow[]> =>

@@ -1,4 +1,5 @@
-import { canSeeTenant, tenantFilter, type Session } from '../auth/session.js';
+import { scopeOf, TenantScope } from '../auth/scope.js';
+import type { Session } from '../auth/session.js';
 import type { Db, DbOrTx } from '../db/client.js';
 import { DomainError, badInput, forbidden } from '../errors.js';
 import type { LedgerService } from '../ledger/service.js';
@@ -72,7 +73,8 @@ export class BudgetService {
   ) {}
 
   private visible(session: Session, tenantId: string): void {
-    if (!TENANT.test(tenantId) || !canSeeTenant(session, tenantId)) throw new DomainError('NOT_FOUND', `no budget for tenant ${tenantId}`);
+    scopeOf(session).assert(tenantId);
+    if (!TENANT.test(tenantId)) throw new DomainError('NOT_FOUND', `no budget for tenant ${tenantId}`);
   }
 
   async policy(db: DbOrTx, tenantId: string): Promise<DefaultPolicy> {
@@ -106,9 +108,9 @@ export class BudgetService {
   /** Current windows of every visible tenant that has a policy or a window now. */
   async budgets(session: Session, status: BudgetStatus | null): Promise<BudgetWindowRow[]> {
     const now = this.clock.now();
-    const tenants = tenantFilter(session);
-    for (const p of await budgetRepo.policies(this.db, tenants)) await this.window(this.db, p.tenantId, now);
-    const rows = await budgetRepo.currentWindows(this.db, now, tenants);
+    const scope = scopeOf(session);
+    for (const p of await budgetRepo.policies(this.db, scope)) await this.window(this.db, p.tenantId, now);
+    const rows = await budgetRepo.currentWindows(this.db, now, scope);
     return status ? rows.filter((w) => statusOf(w.limitMicro + w.grantedMicro, w.spentMicro) === status) : rows;
   }
 
@@ -124,6 +126,7 @@ export class BudgetService {
         kind: 'budget.policy.set',
         actor: session.sub,
         payload: { tenantId: input.tenantId, epsilonLimit: fromMicro(limitMicro), window: input.window, currentWindowStart: current.windowStart.toISOString(), effectiveLimit: fromMicro(updated.limitMicro) },
+        tenants: [input.tenantId],
       });
       await this.raiseAlerts(tx, updated, now);
       return policy;
@@ -141,7 +144,7 @@ export class BudgetService {
   }
 
   async spend(session: Session, input: SpendInput): Promise<SpendOutcome> {
-    if (!canSeeTenant(session, input.tenantId)) throw forbidden(`not allowed to spend for tenant ${input.tenantId}`);
+    scopeOf(session).assert(input.tenantId);
     if (!TENANT.test(input.tenantId)) throw badInput('tenantId is not a valid id', { field: 'tenantId' });
     const micro = toMicro(input.epsilon, 'epsilon');
     const mechanism = text(input.mechanism, 'mechanism', 64);
@@ -200,6 +203,7 @@ export class BudgetService {
         kind: 'budget.alert',
         actor: 'system',
         payload: { alertSeq: alert.seq, tenantId: w.tenantId, windowStart: w.windowStart.toISOString(), status: crossed, epsilonSpent: fromMicro(w.spentMicro), epsilonTotal: fromMicro(total) },
+        tenants: [w.tenantId],
       });
       await tx.execute(sql`select pg_notify(${ALERT_CHANNEL}, ${String(alert.seq)})`);
     }
@@ -232,6 +236,7 @@ export class BudgetService {
         kind: 'budget.override.requested',
         actor: session.sub,
         payload: { overrideId: row.id, tenantId: row.tenantId, windowStart: row.windowStart.toISOString(), epsilon: fromMicro(micro), warrantReference: warrant.reference, warrantAuthority: warrant.authority },
+        tenants: [row.tenantId],
       });
       return budgetRepo.setOverrideRecord(tx, row.id, { ledgerSeq: entry.seq });
     });
@@ -246,6 +251,7 @@ export class BudgetService {
           kind: 'budget.override.expired',
           actor: 'system',
           payload: { overrideId: o.id, tenantId: o.tenantId, warrantReference: o.warrant.reference, warrantExpiresAt: o.warrant.expiresAt },
+          tenants: [o.tenantId],
         });
         await budgetRepo.setOverrideRecord(tx, o.id, { ledgerSeq: entry.seq });
       }
@@ -256,7 +262,8 @@ export class BudgetService {
     if (!/^[0-9a-f-]{36}$/.test(id)) throw new DomainError('NOT_FOUND', `no override ${id}`);
     await this.expireOverrides();
     const o = await budgetRepo.override(this.db, id);
-    if (!o || !canSeeTenant(session, o.tenantId)) throw new DomainError('NOT_FOUND', `no override ${id}`);
+    if (!o) throw new DomainError('NOT_FOUND', `no override ${id}`);
+    scopeOf(session).assert(o.tenantId, 'the override');
     if (o.requestedBy === session.sub) throw forbidden('two-person rule: the requester cannot decide its own override');
     if (o.status !== 'PENDING') throw new DomainError('CONFLICT', `override ${id} is already ${o.status}`);
     return o;
@@ -273,6 +280,7 @@ export class BudgetService {
         kind: 'budget.override.approved',
         actor: session.sub,
         payload: { overrideId: id, tenantId: o.tenantId, windowStart: o.windowStart.toISOString(), epsilon: fromMicro(o.epsilonMicro), warrantReference: o.warrant.reference, requestedBy: o.requestedBy, epsilonGrantedTotal: fromMicro(window.grantedMicro) },
+        tenants: [o.tenantId],
       });
       const notice = notices.approved({
         ...this.noticeView(decided, window),
@@ -297,6 +305,7 @@ export class BudgetService {
         kind: 'budget.override.rejected',
         actor: session.sub,
         payload: { overrideId: id, tenantId: o.tenantId, epsilon: fromMicro(o.epsilonMicro), warrantReference: o.warrant.reference, requestedBy: o.requestedBy, reason: why },
+        tenants: [o.tenantId],
       });
       const window = (await budgetRepo.windowByStart(tx, o.tenantId, o.windowStart)) as BudgetWindowRow;
       const notice = notices.rejected({ ...this.noticeView(decided, window), decidedBy: session.sub, decidedAt: now.toISOString(), reason: why, ledgerSeq: entry.seq });
@@ -323,7 +332,7 @@ export class BudgetService {
 
   async overrides(session: Session, status: OverrideStatus | null): Promise<BudgetOverrideRow[]> {
     await this.expireOverrides();
-    return budgetRepo.overrides(this.db, { tenants: tenantFilter(session), status });
+    return budgetRepo.overrides(this.db, { scope: scopeOf(session), status });
   }
 
   /** Overrides of a batch of windows (for PrivacyBudget.overrides): one query. */
@@ -334,23 +343,26 @@ export class BudgetService {
 
   alertLog(session: Session, opts: { tenantId: string | null; afterSeq: number | null; first: number }): Promise<BudgetAlertRow[]> {
     if (opts.first < 1 || opts.first > 1000) throw badInput('first must be between 1 and 1000', { field: 'first' });
-    return budgetRepo.alertsAfter(this.db, { after: opts.afterSeq ?? 0, tenants: tenantFilter(session), tenantId: opts.tenantId, first: opts.first });
+    const scope = scopeOf(session);
+    scope.assert(opts.tenantId);
+    return budgetRepo.alertsAfter(this.db, { after: opts.afterSeq ?? 0, scope, tenantId: opts.tenantId, first: opts.first });
   }
 
   /** Live alerts: what was missed after `afterSeq` first, then new ones, across replicas. */
   subscribe(session: Session, opts: { tenantId: string | null; afterSeq: number | null }): AsyncIterableIterator<BudgetAlertRow> {
-    const tenants = tenantFilter(session);
+    const scope = scopeOf(session);
+    scope.assert(opts.tenantId);
     return liveEvents({
       pubsub: this.pubsub,
       channel: ALERT_CHANNEL,
       startSeq: async () => opts.afterSeq ?? (await budgetRepo.lastAlertSeq(this.db)),
-      fetchAfter: (seq) => budgetRepo.alertsAfter(this.db, { after: seq, tenants, tenantId: opts.tenantId, first: 100 }),
+      fetchAfter: (seq) => budgetRepo.alertsAfter(this.db, { after: seq, scope, tenantId: opts.tenantId, first: 100 }),
     });
   }
 
   /** Current windows of all tenants, for the Prometheus gauges. */
   currentWindows(): Promise<BudgetWindowRow[]> {
-    return budgetRepo.currentWindows(this.db, this.clock.now(), null);
+    return budgetRepo.currentWindows(this.db, this.clock.now(), TenantScope.all);
   }
 
 }

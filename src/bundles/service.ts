@@ -3,7 +3,7 @@ import type { Session } from '../auth/session.js';
 import type { Db } from '../db/client.js';
 import { badInput, DomainError, forbidden } from '../errors.js';
 import { GENESIS_HASH, type ChainEntry } from '../ledger/chain.js';
-import type { LedgerService } from '../ledger/service.js';
+import { tenantsOfPayload, type LedgerService } from '../ledger/service.js';
 import type { Clock } from '../util/clock.js';
 import { bundleRepo } from './repo.js';
 import { applyRecordSchema, chainEntrySchema, SITE_APPLY_KIND, SITE_PATTERN, verifySegment } from './site-ledger.js';
@@ -110,6 +110,8 @@ export class BundleService {
         const central = await this.ledger.append(tx, {
           kind: IMPORTED_KIND,
           actor: session.sub,
+          // A site entry about one tenant stays that tenant's; the rest are global.
+          tenants: tenantsOfPayload(e.payload),
           payload: {
             site,
             siteSeq: e.seq,

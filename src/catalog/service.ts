@@ -21,7 +21,7 @@ export class CatalogService {
     if (!team || team.length > 200) throw badInput('team must be 1-200 characters', { field: 'team' });
     return this.db.transaction(async (tx) => {
       const row = await catalogRepo.upsert(tx, { id: input.id, name, team });
-      await this.ledger.append(tx, { kind: 'service.upserted', actor: session.sub, payload: { id: row.id, name, team } });
+      await this.ledger.append(tx, { tenants: [], kind: 'service.upserted', actor: session.sub, payload: { id: row.id, name, team } });
       return row;
     });
   }

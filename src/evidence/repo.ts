@@ -1,6 +1,7 @@
-import { and, inArray, isNull, or } from 'drizzle-orm';
+import { and, inArray } from 'drizzle-orm';
 import type { Sql } from 'postgres';
 import type { DbOrTx } from '../db/client.js';
+import type { TenantScope } from '../auth/scope.js';
 import type { EvidenceCursor } from './cursor.js';
 import { evidence, type EvidenceRow, type EvidenceSummaryRow } from './tables.js';
 
@@ -10,7 +11,7 @@ export interface EvidencePageQuery {
   /** Rows per service to return; one more is fetched to know whether a next page exists. */
   first: number;
   after: EvidenceCursor | null;
-  /** null: no tenant restriction. */
+  /** The caller's TenantScope.filter (null: no restriction); plain data, as it is hashed and compared by the dual read. */
   tenants: string[] | null;
 }
 
@@ -105,11 +106,10 @@ export const evidenceRepo = {
     return db.select({ id: evidence.id, content: evidence.content }).from(evidence).where(inArray(evidence.id, [...ids]));
   },
 
-  byIds(db: DbOrTx, ids: readonly string[], tenants: string[] | null): Promise<EvidenceRow[]> {
-    const byId = inArray(evidence.id, [...ids]);
+  byIds(db: DbOrTx, ids: readonly string[], scope: TenantScope): Promise<EvidenceRow[]> {
     return db
       .select()
       .from(evidence)
-      .where(tenants === null ? byId : and(byId, or(isNull(evidence.tenantId), inArray(evidence.tenantId, tenants))));
+      .where(and(inArray(evidence.id, [...ids]), scope.ownsOrPlatform(evidence.tenantId)));
   },
 };

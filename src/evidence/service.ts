@@ -1,8 +1,9 @@
 import type { Sql } from 'postgres';
-import { canSeeTenant, tenantFilter, type Session } from '../auth/session.js';
+import { scopeOf } from '../auth/scope.js';
+import type { Session } from '../auth/session.js';
 import type { Db } from '../db/client.js';
 import { pgErrorCode, PG } from '../db/errors.js';
-import { badInput, forbidden } from '../errors.js';
+import { badInput } from '../errors.js';
 import type { LedgerService } from '../ledger/service.js';
 import { canonicalJson, sha256Hex } from '../util/canonical.js';
 import type { Clock } from '../util/clock.js';
@@ -43,7 +44,7 @@ export class EvidenceService {
 
   async record(session: Session, input: EvidenceInput): Promise<EvidenceRow> {
     const tenantId = input.tenantId ?? null;
-    if (!canSeeTenant(session, tenantId)) throw forbidden(`not allowed to record evidence for tenant ${tenantId}`);
+    scopeOf(session).assert(tenantId);
     const source = input.source.trim();
     if (!source || source.length > 256) throw badInput('source must be 1-256 characters', { field: 'source' });
     if (input.collectedAt.getTime() > this.clock.now().getTime() + CLOCK_SKEW_MS) {
@@ -76,6 +77,7 @@ export class EvidenceService {
           kind: 'evidence.recorded',
           actor: session.sub,
           payload: { id: row.id, kind: row.kind, serviceId: row.serviceId, tenantId, sha256, source },
+          tenants: tenantId === null ? [] : [tenantId],
         });
         return row;
       });
@@ -89,7 +91,7 @@ export class EvidenceService {
 
   /** Evidence by id, for a batch of ids; invisible tenants' items are simply absent. */
   byIds(session: Session, ids: readonly string[]): Promise<EvidenceRow[]> {
-    return evidenceRepo.byIds(this.db, ids, tenantFilter(session));
+    return evidenceRepo.byIds(this.db, ids, scopeOf(session));
   }
 
   /**
@@ -116,7 +118,7 @@ export class EvidenceService {
       kind: args.kind,
       first: args.first,
       after: args.after ? decodeCursor(args.after) : null,
-      tenants: tenantFilter(session),
+      tenants: scopeOf(session).filter,
     });
     const out = new Map<string, EvidenceConnectionModel>();
     for (const id of serviceIds) {

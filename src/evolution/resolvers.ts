@@ -1,5 +1,6 @@
 import type { Resolvers } from '../__generated__/resolvers.js';
 import { allow, hasRole, reader, type RuleTree } from '../auth/rules.js';
+import { scopeOf } from '../auth/scope.js';
 import { sessionOf } from '../context.js';
 
 export const resolvers: Resolvers = {
@@ -14,7 +15,7 @@ export const resolvers: Resolvers = {
     candidateP95Ms: (m) => m.stats.candidateP95Ms,
     aca: (m) => m.verdict,
     verdict: (m) => m.verdictReport,
-    divergenceExemplars: (m, { first }, ctx) => ctx.services.evolution.exemplars(m.id, first ?? 5),
+    divergenceExemplars: (m, { first }, ctx) => ctx.services.evolution.exemplars(scopeOf(sessionOf(ctx)), m.id, first ?? 5),
   },
   AcaReport: {
     judgedAt: (r) => new Date(r.judgedAt),

@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import type { TenantScope } from '../auth/scope.js';
 import type { Session } from '../auth/session.js';
 import type { Db } from '../db/client.js';
 import { pgErrorCode, PG } from '../db/errors.js';
@@ -104,7 +105,12 @@ export class EvolutionService {
     return { ...row, stats: stats.get(id) ?? EMPTY_STATS };
   }
 
-  exemplars(id: string, first: number): Promise<ComparisonRow[]> {
+  /**
+   * Exemplars compare answers given to callers of every tenant (their details list evidence
+   * ids of any tenant): unscoped callers only; a tenant-scoped caller gets none.
+   */
+  async exemplars(scope: TenantScope, id: string, first: number): Promise<ComparisonRow[]> {
+    if (!scope.unrestricted) return [];
     return evolutionRepo.exemplars(this.db, id, Math.max(1, Math.min(first, 100)));
   }
 
@@ -209,6 +215,7 @@ export class EvolutionService {
         await this.ledger.append(tx, {
           kind: 'evolution.started',
           actor: opts.actor,
+          tenants: [],
           payload: {
             migrationId: saved.id,
             plan: plan.name,
@@ -568,6 +575,7 @@ export class EvolutionService {
       await this.ledger.append(tx, {
         kind,
         actor,
+        tenants: [],
         // Through JSON once: JCS (the ledger's hash input) refuses undefined, which optional figures may hold.
         payload: JSON.parse(
           JSON.stringify({ migrationId: row.id, plan: row.plan, phase: next.phase, readPath: next.readPath, ...payload }),

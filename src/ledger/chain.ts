@@ -11,6 +11,8 @@ export interface EntryBody {
   /** RFC 3339 with milliseconds, UTC (`Date.prototype.toISOString`). */
   at: string;
   payload: unknown;
+  /** Tenants the entry concerns; null or absent on entries from before they were recorded. */
+  tenants?: readonly string[] | null;
 }
 
 export interface ChainEntry extends EntryBody {
@@ -19,11 +21,14 @@ export interface ChainEntry extends EntryBody {
 }
 
 /**
- * hash = sha256( prevHash || "\n" || JCS({seq, kind, actor, at, payload}) ), lowercase hex.
- * Binding prevHash makes every entry commit to the whole history before it.
+ * hash = sha256( prevHash || "\n" || JCS({seq, kind, actor, at, payload[, tenants]}) ), lowercase hex.
+ * Binding prevHash makes every entry commit to the whole history before it. `tenants` is in the
+ * body when the entry records it, so who may read an entry cannot be changed without breaking
+ * the chain, while entries from before tenants were recorded keep their original hash.
  */
 export function entryHash(prevHash: string, body: EntryBody): string {
-  const canonical = canonicalJson({ seq: body.seq, kind: body.kind, actor: body.actor, at: body.at, payload: body.payload });
+  const base = { seq: body.seq, kind: body.kind, actor: body.actor, at: body.at, payload: body.payload };
+  const canonical = canonicalJson(body.tenants === null || body.tenants === undefined ? base : { ...base, tenants: body.tenants });
   return sha256Hex(`${prevHash}\n${canonical}`);
 }
 

@@ -1,4 +1,5 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import type { TenantScope } from '../auth/scope.js';
 import type { DbOrTx } from '../db/client.js';
 import { ledger, ledgerHead, type LedgerRow } from './tables.js';
 
@@ -16,10 +17,16 @@ export const ledgerRepo = {
     await tx.update(ledgerHead).set({ seq: row.seq, hash: row.hash }).where(eq(ledgerHead.id, 1));
   },
 
-  list(db: DbOrTx, opts: { kind?: string | null; after?: number | null; first: number }): Promise<LedgerRow[]> {
-    const conds = [gt(ledger.seq, opts.after ?? 0)];
+  list(db: DbOrTx, scope: TenantScope, opts: { kind?: string | null; after?: number | null; first: number }): Promise<LedgerRow[]> {
+    const conds = [gt(ledger.seq, opts.after ?? 0), scope.coversAll(ledger.tenants)];
     if (opts.kind) conds.push(eq(ledger.kind, opts.kind));
     return db.select().from(ledger).where(and(...conds)).orderBy(asc(ledger.seq)).limit(opts.first);
+  },
+
+  /** The tenants of entry `seq` (null: recorded before tenants were), undefined when absent. */
+  async tenantsOf(db: DbOrTx, seq: number): Promise<string[] | null | undefined> {
+    const rows = await db.select({ tenants: ledger.tenants }).from(ledger).where(eq(ledger.seq, seq));
+    return rows[0]?.tenants;
   },
 
   /** Every entry in order, in pages, so verification never holds the whole ledger in memory. */

@@ -2,12 +2,14 @@ import type { Resolvers } from '../__generated__/resolvers.js';
 import { or } from 'graphql-shield';
 import { auditorReceiptProof } from '../audit/resolvers.js';
 import { allow, compliance, type RuleTree } from '../auth/rules.js';
+import { scopeOf } from '../auth/scope.js';
+import { sessionOf } from '../context.js';
 
 export const resolvers: Resolvers = {
   Query: {
-    ledger: (_p, args, ctx) => ctx.services.ledger.list(args),
+    ledger: (_p, args, ctx) => ctx.services.ledger.list(scopeOf(sessionOf(ctx)), args),
     ledgerVerification: (_p, _a, ctx) => ctx.services.ledger.verify(),
-    ledgerProof: (_p, { seq }, ctx) => ctx.services.ledger.proof(seq),
+    ledgerProof: (_p, { seq }, ctx) => ctx.services.ledger.proofFor(scopeOf(sessionOf(ctx)), seq),
   },
 };
 

@@ -1,5 +1,6 @@
 import type { Db, DbOrTx } from '../db/client.js';
-import { DomainError, badInput } from '../errors.js';
+import type { TenantScope } from '../auth/scope.js';
+import { DomainError, badInput, forbidden } from '../errors.js';
 import type { Clock } from '../util/clock.js';
 import { entryHash, verifyChain, type ChainEntry, type ChainVerification } from './chain.js';
 import { inclusionPath, leafHash, rootHash, type InclusionProof } from './merkle.js';
@@ -10,10 +11,21 @@ export interface AppendInput {
   kind: string;
   actor: string;
   payload: Record<string, unknown>;
+  /**
+   * The tenants the entry concerns, [] for a global entry (visible to unscoped callers only).
+   * Required, so that no new append can leave an entry readable by the wrong tenants.
+   */
+  tenants: readonly string[];
 }
 
 export interface LedgerProofResult extends InclusionProof {
   seq: number;
+}
+
+/** The tenant a payload names in `tenantId`, for entries whose tenants come from elsewhere (site ledgers). */
+export function tenantsOfPayload(payload: unknown): string[] {
+  const t = typeof payload === 'object' && payload !== null ? (payload as { tenantId?: unknown }).tenantId : undefined;
+  return typeof t === 'string' && t !== '' ? [t] : [];
 }
 
 const toChainEntry = (r: LedgerRow): ChainEntry => ({ ...r, at: r.at.toISOString() });
@@ -32,7 +44,8 @@ export class LedgerService {
     const head = await ledgerRepo.lockHead(tx);
     // Milliseconds only: the stored timestamp(3) must round-trip to the exact hashed string.
     const at = new Date(Math.floor(this.clock.now().getTime()));
-    const body = { seq: head.seq + 1, kind: input.kind, actor: input.actor, at: at.toISOString(), payload: input.payload };
+    const tenants = [...new Set(input.tenants)].sort();
+    const body = { seq: head.seq + 1, kind: input.kind, actor: input.actor, at: at.toISOString(), payload: input.payload, tenants };
     const hash = entryHash(head.hash, body);
     const row: LedgerRow = { ...body, at, prevHash: head.hash, hash };
     await ledgerRepo.insert(tx, row);
@@ -44,10 +57,20 @@ export class LedgerService {
     return this.db.transaction((tx) => this.append(tx, input));
   }
 
-  list(opts: { kind?: string | null; after?: number | null; first?: number | null }): Promise<LedgerRow[]> {
+  /** Entries the scope covers: a scoped caller its tenants' entries, global ones unscoped callers only. */
+  list(scope: TenantScope, opts: { kind?: string | null; after?: number | null; first?: number | null }): Promise<LedgerRow[]> {
     const first = opts.first ?? 100;
     if (!Number.isInteger(first) || first < 1 || first > 1000) throw badInput('first must be between 1 and 1000');
-    return ledgerRepo.list(this.db, { kind: opts.kind ?? null, after: opts.after ?? null, first });
+    return ledgerRepo.list(this.db, scope, { kind: opts.kind ?? null, after: opts.after ?? null, first });
+  }
+
+  /** An inclusion proof for a caller whose scope covers the entry; others' entries are FORBIDDEN. */
+  async proofFor(scope: TenantScope, seq: number): Promise<LedgerProofResult> {
+    if (!scope.unrestricted && Number.isSafeInteger(seq)) {
+      const tenants = await ledgerRepo.tenantsOf(this.db, seq);
+      if (tenants !== undefined && !scope.seesAll(tenants)) throw forbidden(`ledger entry ${seq} is outside the caller's tenant scope`);
+    }
+    return this.proof(seq);
   }
 
   async verify(): Promise<ChainVerification> {

@@ -12,6 +12,11 @@ export const ledger = pgTable(
     payload: jsonb('payload').notNull(),
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),
+    /**
+     * Tenants the entry concerns ([] for global entries); inside the hashed body. NULL only on
+     * entries appended before tenants were recorded, whose hash does not cover them.
+     */
+    tenants: text('tenants').array(),
   },
   (t) => [index('ledger_kind_seq_idx').on(t.kind, t.seq), check('ledger_seq_positive', sql`${t.seq} > 0`)],
 );

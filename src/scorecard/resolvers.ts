@@ -1,10 +1,15 @@
 import type { Resolvers } from '../__generated__/resolvers.js';
 import { allow, hasRole, reader, type RuleTree } from '../auth/rules.js';
+import { scopeOf } from '../auth/scope.js';
 import { sessionOf } from '../context.js';
+import { ScorecardService } from './service.js';
 
 export const resolvers: Resolvers = {
   Service: {
     scorecard: (svc, _a, ctx) => ctx.loaders.scorecardByService.load(svc.id),
+  },
+  ScoreComponent: {
+    evidenceIds: (c, _a, ctx) => ScorecardService.visibleEvidenceIds(scopeOf(sessionOf(ctx)), c),
   },
   Release: {
     promotion: (release, _a, ctx) => ctx.loaders.promotionByRelease.load(release.id),

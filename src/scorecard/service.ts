@@ -1,5 +1,6 @@
 import type { Sql } from 'postgres';
 import type { AttestationService } from '../attestations/service.js';
+import type { TenantScope } from '../auth/scope.js';
 import type { Session } from '../auth/session.js';
 import type { Db } from '../db/client.js';
 import { DomainError } from '../errors.js';
@@ -17,13 +18,18 @@ import type { PromotionDecisionRow } from './tables.js';
 export const VSA_PREDICATE_TYPE = 'https://slsa.dev/verification_summary/v1';
 export const VERIFIER_ID = 'https://intelgraph.dev/compliance-subgraph';
 
+/** A component with the tenant of each evidence item behind it, so each caller gets only the ids its scope sees. */
+export interface ComponentModel extends ComponentScore {
+  evidenceTenants: (string | null)[];
+}
+
 export interface ScorecardModel {
   serviceId: string | null;
   team: string | null;
   score: number;
   threshold: number;
   passing: boolean;
-  components: ComponentScore[];
+  components: ComponentModel[];
   floorViolations: string[];
   weakestServiceId: string | null;
   policyDigest: string;
@@ -48,8 +54,18 @@ export class ScorecardService {
     const batch = await scorecardRepo.evidenceOf(this.sql, serviceIds, since);
     return batch.map((s) => {
       const r = scoreService(s.rows, this.policy, now);
-      return { serviceId: s.serviceId, team: s.team, ...r, weakestServiceId: null, policyDigest: this.policy.digest, computedAt: now };
+      const tenantOf = new Map(s.rows.map((e) => [e.id, e.tenantId]));
+      const components = r.components.map((c) => ({ ...c, evidenceTenants: c.evidenceIds.map((id) => tenantOf.get(id) ?? null) }));
+      return { serviceId: s.serviceId, team: s.team, ...r, components, weakestServiceId: null, policyDigest: this.policy.digest, computedAt: now };
     });
+  }
+
+  /**
+   * The evidence ids of a component that the scope sees. The score itself is a platform figure
+   * over every tenant; the ids behind it are tenant rows.
+   */
+  static visibleEvidenceIds(scope: TenantScope, c: ComponentModel): string[] {
+    return scope.unrestricted ? c.evidenceIds : c.evidenceIds.filter((_id, i) => scope.sees(c.evidenceTenants[i] ?? null));
   }
 
   async scorecards(groupBy: 'SERVICE' | 'TEAM'): Promise<ScorecardModel[]> {
@@ -64,10 +80,18 @@ export class ScorecardService {
   private teamCard(team: string, members: ScorecardModel[]): ScorecardModel {
     const mean = (f: (m: ScorecardModel) => number) => round6(members.reduce((a, m) => a + f(m), 0) / members.length);
     const weakest = [...members].sort((a, b) => a.score - b.score || String(a.serviceId).localeCompare(String(b.serviceId)))[0] as ScorecardModel;
-    const components = COMPONENTS.map((name, i): ComponentScore => {
-      const first = members[0]?.components[i] as ComponentScore;
-      const value = mean((m) => (m.components[i] as ComponentScore).value);
-      return { ...first, value, contribution: round6(first.weight * value), detail: `mean over ${members.length} service(s)`, evidenceIds: members.flatMap((m) => (m.components[i] as ComponentScore).evidenceIds) };
+    const components = COMPONENTS.map((name, i): ComponentModel => {
+      const of = (m: ScorecardModel) => m.components[i] as ComponentModel;
+      const first = of(members[0] as ScorecardModel);
+      const value = mean((m) => of(m).value);
+      return {
+        ...first,
+        value,
+        contribution: round6(first.weight * value),
+        detail: `mean over ${members.length} service(s)`,
+        evidenceIds: members.flatMap((m) => of(m).evidenceIds),
+        evidenceTenants: members.flatMap((m) => of(m).evidenceTenants),
+      };
     });
     return {
       serviceId: null,
@@ -125,6 +149,7 @@ export class ScorecardService {
       const entry = await this.ledger.append(tx, {
         kind: 'promotion.decided',
         actor: session.sub,
+        tenants: [],
         payload: { releaseId, serviceId: release.serviceId, allowed, score: s.score, threshold: s.threshold, reasons, policyDigest: this.policy.digest, vsaSha256: digestJson(vsa) },
       });
       return scorecardRepo.insertDecision(tx, {

@@ -29,6 +29,8 @@ export interface TestServer {
   db: TestDatabase;
   config: Config;
   url: string;
+  /** The metrics listener's /metrics (loopback, an ephemeral port in tests). */
+  metricsUrl: string;
   token(caller: Caller): Promise<string>;
   /** POSTs a GraphQL request over real HTTP. `caller` null sends no token. */
   gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, caller?: Caller | null, headers?: Record<string, string>): Promise<GraphQLResult<T>>;
@@ -55,6 +57,7 @@ export async function startTestServer(opts: { env?: Record<string, string>; cloc
     LOG_LEVEL: 'silent',
     HOST: '127.0.0.1',
     PORT: '0',
+    METRICS_PORT: '0',
     AUTH_JWT_SECRET: TEST_SECRET,
     DATABASE_URL: db.url,
     // Anomaly detection ticks by hand in tests (engine.tick()): a timer would add queries at random
@@ -72,6 +75,7 @@ export async function startTestServer(opts: { env?: Record<string, string>; cloc
     db,
     config,
     url,
+    metricsUrl: server.metricsUrl() ?? '',
     token,
     async gql(query, variables, caller = as.compliance, headers = {}) {
       const res = await fetch(url, {

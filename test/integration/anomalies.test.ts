@@ -340,7 +340,7 @@ describe('#detection', () => {
     expect(String(comments[0]?.body.body)).toMatch(/Escalated to level 1/);
     // A second tick right away does not escalate again: the next step is one SLA later.
     expect((await t.server.services.anomalies.engine.tick()).escalated).toBe(0);
-    const metrics = await (await fetch(t.url.replace('/graphql', '/metrics'))).text();
+    const metrics = await (await fetch(t.metricsUrl)).text();
     expect(metrics).toMatch(/policy_anomalies_open_past_sla\{severity="(HIGH|MEDIUM|LOW)"\} 1/);
 
     const events = (await live.done).map((e) => e.anomalyDetected);
@@ -386,7 +386,7 @@ describe('#detection', () => {
       `anomaly.resolved:${compliance.sub}`,
     ]);
 
-    const metrics = await (await fetch(t.url.replace('/graphql', '/metrics'))).text();
+    const metrics = await (await fetch(t.metricsUrl)).text();
     expect(metrics).toMatch(/policy_anomaly_false_positive_ratio 1\b/);
     expect(metrics).toMatch(/policy_anomalies_total\{rule="authz\/spike",kind="DENY_SPIKE"\} 1/);
     expect(metrics).toMatch(/policy_decisions_ingested_total\{source="graphql",outcome="new"\} \d+/);

@@ -203,7 +203,7 @@ describe('#ig-gate attestations', () => {
 
 describe('#metrics', () => {
   it('exports coverage per service and verification outcomes by reason', async () => {
-    const text = await (await fetch(t.url.replace('/graphql', '/metrics'))).text();
+    const text = await (await fetch(t.metricsUrl)).text();
     expect(text).toMatch(/attestation_coverage_ratio\{service="gateway"\} 1/);
     expect(text).toMatch(/attestation_verifications\{result="invalid",reason="SIGNATURE"\} 2/);
     expect(text).toMatch(/attestation_verifications\{result="verified",reason=""\} \d+/);

@@ -66,9 +66,10 @@ describe('#privacyBudget', () => {
     expect(past.data?.privacyBudget.windowStart).toBe('2026-02-23T00:00:00.000Z');
   });
 
-  it('hides other tenants’ budgets as if absent', async () => {
+  it('refuses another tenant’s budget with FORBIDDEN, repeating nothing of it', async () => {
     const r = await budget('globex', viewer(['acme']));
-    expect(r.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(r.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(JSON.stringify(r)).not.toContain('globex');
   });
 });
 
@@ -217,7 +218,7 @@ describe('#budgetAlerts', () => {
   });
 
   it('exports dp_epsilon_limit and dp_epsilon_spent so the seed alert works as written', async () => {
-    const text = await (await fetch(t.url.replace('/graphql', '/metrics'))).text();
+    const text = await (await fetch(t.metricsUrl)).text();
     expect(text).toMatch(/dp_epsilon_limit\{tenant="alert-t",window="DAY"\} 10/);
     expect(text).toMatch(/dp_epsilon_spent\{tenant="alert-t",window="DAY"\} 10/);
   });

@@ -78,7 +78,7 @@ describe('#rollback switch across replicas', () => {
     expect(hasNext(await askA())).toBe(true);
     await vi.waitFor(async () => expect(hasNext(await askB())).toBe(true), { timeout: 10_000, interval: 50 });
     expect(b.services.readPaths.current('Service.evidence')).toBeUndefined();
-    const metrics = await (await fetch(bUrl.replace('/graphql', '/metrics'))).text();
+    const metrics = await (await fetch(b.metricsUrl() ?? '')).text();
     expect(metrics).not.toMatch(/dual_path_route_info\{[^}]*read_path="CANDIDATE"/);
   });
 

@@ -359,7 +359,7 @@ describe('#divergence', () => {
     // The page fetches one row more than it shows (to know hasNextPage): the drill dropped that one.
     expect((c?.exemplar as { services: { missing: string[] }[] }).services[0]?.missing[0]).not.toBe(oldest);
 
-    const metrics = await (await fetch(t.url.replace('/graphql', '/metrics'))).text();
+    const metrics = await (await fetch(t.metricsUrl)).text();
     expect(metrics).toMatch(/dual_path_divergence_total\{plan="evidence-covering-drill-drop-row"\} 1/);
     const g = await t.gql<{
       dataMigrations: { id: string; divergences: number; divergenceExemplars: { traceId: string; argsHash: string; detail: unknown }[] }[];

@@ -43,13 +43,33 @@ describe('#metrics', () => {
   it('exports request durations by operation, errors by code and pool figures', async () => {
     await t.gql(`query ReadLedger { ledgerVerification { ok } }`);
     await t.gql(`query Denied { ledger { seq } }`, {}, as.viewer());
-    const text = await (await fetch(`${base}/metrics`)).text();
+    const text = await (await fetch(t.metricsUrl)).text();
     expect(text).toMatch(/graphql_request_duration_seconds_count\{operation="ReadLedger"\} 1/);
     expect(text).toMatch(/graphql_errors_total\{code="FORBIDDEN"\} 1/);
     expect(text).toMatch(/db_pool_connections\{state="idle"\} \d+/);
     expect(text).toMatch(/db_pool_max_connections 10/);
     expect(text).toMatch(/db_queries_total \d+/);
     expect(text).toMatch(/process_cpu_user_seconds_total/);
+  });
+
+  describe('when scraped', () => {
+    it('serves them on their own listener, bound to loopback by default, and not on the public port', async () => {
+      expect(new URL(t.metricsUrl).hostname).toBe('127.0.0.1');
+      expect(new URL(t.metricsUrl).port).not.toBe(new URL(base).port);
+      expect((await fetch(t.metricsUrl)).status).toBe(200);
+      const pub = await fetch(`${base}/metrics`);
+      expect(pub.status).toBe(404);
+      expect(await pub.text()).not.toContain('dp_epsilon');
+    });
+
+    it('opens no metrics listener when METRICS_ENABLED is false', async () => {
+      const off = await startTestServer({ env: { METRICS_ENABLED: 'false' } });
+      try {
+        expect(off.server.metricsUrl()).toBeNull();
+      } finally {
+        await off.close();
+      }
+    });
   });
 
   it('bounds the operation label', () => {

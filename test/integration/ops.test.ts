@@ -43,7 +43,7 @@ let t: TestServer;
 let exported: Set<string>;
 beforeAll(async () => {
   t = await startTestServer();
-  const text = await (await fetch(t.url.replace('/graphql', '/metrics'))).text();
+  const text = await (await fetch(t.metricsUrl)).text();
   exported = new Set([...text.matchAll(/^# HELP (\w+) /gm)].map((m) => m[1] as string));
 });
 afterAll(() => t.close());

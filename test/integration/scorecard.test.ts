@@ -167,7 +167,7 @@ describe('#promoteRelease', () => {
   });
 
   it('exports compliance_score and promotion_decisions_total', async () => {
-    const text = await (await fetch(t.url.replace('/graphql', '/metrics'))).text();
+    const text = await (await fetch(t.metricsUrl)).text();
     expect(text).toMatch(/compliance_score\{service="just-below",team="platform"\} 0.9599/);
     expect(text).toMatch(/promotion_decisions_total\{allowed="false"\} [1-9]/);
   });
