@@ -6,7 +6,7 @@ import {
   inferInterval,
   initialRuleState,
   judgeInterval,
-  newMixWindow,
+  newRuleWindow,
   type DetectorConfig,
   type DetectorOverrides,
   type JudgedInterval,
@@ -101,7 +101,7 @@ export function evaluateSynthetic(overrides: DetectorOverrides = {}, opts?: Synt
   for (const rule of generateSynthetic(opts)) {
     const history = new Map<number, JudgedInterval>();
     let state = initialRuleState();
-    const window = newMixWindow();
+    const window = newRuleWindow();
     const alerts: { idx: number; kind: WindowKind }[] = [];
     rule.intervals.forEach((obs, i) => {
       const idx = rule.firstIdx + i;

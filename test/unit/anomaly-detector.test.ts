@@ -9,7 +9,7 @@ import {
   judgeSpike,
   median,
   normalDeviate,
-  newMixWindow,
+  newRuleWindow,
   OTHER_KEY,
   pairKey,
   topCounts,
@@ -154,7 +154,7 @@ describe('#judgeSpike (spread of skewed counts)', () => {
   const bursty = (i: number) => Math.round(10 + 40 * -Math.log(1 - ((i * 0.6180339887) % 1) * 0.98));
   const judge = (observed: number, denies: (i: number) => number) =>
     judgeSpike(observed, idx, (k) => (k < idx ? at(k, denies(k)) : undefined), cfg);
-  const opens = (j: { score: number }) => j.score >= 0.5;
+  const opens = (j: { z: number }) => j.z >= cfg.spike.zOpen;
 
   it('measures the spread upwards: a burst within the rule’s usual reach does not open, a larger one does', () => {
     // A symmetric MAD (the lower half is tight) would put 250 at z ≈ 8.5 and open an incident.
@@ -184,7 +184,7 @@ describe('#judgeInterval (UNUSUAL_MIX)', () => {
   function run(shiftAt: number, len: number) {
     const rand = prng(11);
     const history = new Map<number, JudgedInterval>();
-    const window = newMixWindow();
+    const window = newRuleWindow();
     let state = initialRuleState();
     const opened: { idx: number; kind: string }[] = [];
     for (let i = 0; i < 2 * 1440; i++) {
@@ -239,7 +239,7 @@ describe('#judgeInterval (UNUSUAL_MIX and sample size)', () => {
   // A day and an hour of busy minutes (about 400 decisions each) drawn from that distribution.
   const rand = prng(5);
   const history = new Map<number, JudgedInterval>();
-  const window = newMixWindow();
+  const window = newRuleWindow();
   let state = initialRuleState();
   const end = 1440 + 90;
   for (let i = 0; i < end; i++) {
