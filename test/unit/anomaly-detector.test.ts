@@ -277,3 +277,77 @@ describe('#judgeInterval (UNUSUAL_MIX and sample size)', () => {
     expect(normalDeviate(0)).toBeLessThan(40);
   });
 });
+
+describe('#backtestSeries (anomaly score: both directions, level shifts, variance changes)', () => {
+  const cfg = detectorConfig();
+  const day3 = 2 * 1440;
+  /** A busy rule: Poisson denies around 40–80 a minute with a daily cycle, 3 days, then `edit`. */
+  function busy(edit: (i: number, v: number, level: number, rand: () => number) => number = (_i, v) => v, seed = 3): SeriesPoint[] {
+    const rand = prng(seed);
+    return Array.from({ length: 3 * 1440 }, (_, i) => {
+      const level = 40 + 40 * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / 1440));
+      return { t: T0 + i * MINUTE, value: edit(i, poisson(rand, level), level, rand) };
+    });
+  }
+  const maxScore = (out: { score: number }[], from: number, to: number) => Math.max(...out.slice(from, to).map((r) => r.score));
+  const at = day3 + 600;
+
+  it('scores seasonal noise low and pages nothing', () => {
+    const out = backtestSeries(busy(), cfg);
+    const day = out.slice(day3).map((r) => r.score).sort((a, b) => a - b);
+    expect(day[Math.floor(day.length * 0.99)]).toBeLessThan(0.25);
+    expect(day.at(-1)).toBeLessThan(0.5);
+    expect(out.filter((r) => r.isAnomaly)).toEqual([]);
+  });
+
+  it('pages a drop to zero (a bundle that stopped evaluating) once, at once', () => {
+    const out = backtestSeries(
+      busy((i, v) => (i >= at && i < at + 30 ? 0 : v)),
+      cfg,
+    );
+    expect(out[at]?.score).toBeGreaterThanOrEqual(0.5);
+    expect(out.flatMap((r, i) => (r.isAnomaly ? [i] : []))).toEqual([at]);
+  });
+
+  it("does not page drops when the series kind says only rises matter (direction 'up')", () => {
+    const out = backtestSeries(
+      busy((i, v) => (i >= at && i < at + 30 ? 0 : v)),
+      detectorConfig({ direction: 'up' }),
+    );
+    expect(out.filter((r) => r.isAnomaly)).toEqual([]);
+  });
+
+  it('scores a level shift (+60%, no single interval extreme) high within the hour after it', () => {
+    const out = backtestSeries(
+      busy((i, v, level, rand) => (i >= at ? poisson(rand, level * 1.6) : v)),
+      cfg,
+    );
+    expect(maxScore(out, day3, at)).toBeLessThan(0.5);
+    expect(maxScore(out, at, at + 60)).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('scores a variance change (same mean, twice the spread) high within the hour after it', () => {
+    const normal = (rand: () => number) => Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand());
+    const out = backtestSeries(
+      busy((i, v, level, rand) => (i >= at && i < at + 180 ? Math.max(0, Math.round(level + 2 * Math.sqrt(level) * normal(rand))) : v)),
+      cfg,
+    );
+    expect(maxScore(out, day3, at)).toBeLessThan(0.5);
+    expect(maxScore(out, at, at + 60)).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('replays the server: chunked with state through JSON equals judging every interval in one go', () => {
+    const pts = busy((i, v) => (i >= at && i < at + 30 ? 0 : i >= at + 200 && i < at + 210 ? v * 3 : v));
+    const history = new Map<number, JudgedInterval>();
+    let state = initialRuleState();
+    const window = newRuleWindow();
+    const direct = pts.map((p) => {
+      const idx = Math.floor(p.t / MINUTE);
+      const j = judgeInterval({ total: p.value, denies: p.value, mix: null }, idx, (k) => history.get(k), state, cfg, window);
+      history.set(idx, j.stored);
+      state = j.state;
+      return { t: p.t, value: p.value, score: j.spike.score, isAnomaly: j.spike.opened ? 1 : 0 };
+    });
+    expect(backtestSeries(pts, cfg)).toEqual(direct);
+  });
+});
