@@ -123,7 +123,9 @@ const cpuMs = () => {
  */
 export function evaluateNabCorpus(corpus: readonly NabSeries[], overrides: DetectorOverrides = {}): NabEvaluation {
   const runs: NabRun[] = [];
-  const configs = corpus.map((series) => detectorConfig({ ...overrides, intervalMs: overrides.intervalMs ?? inferInterval(series.points) }));
+  const configs = corpus.map((series) =>
+    detectorConfig({ ...overrides, intervalMs: overrides.intervalMs ?? inferInterval(series.points) }),
+  );
   for (const [k, series] of corpus.entries()) {
     const cfg = configs[k] as DetectorConfig;
     const intervalMs = cfg.intervalMs;

@@ -34,8 +34,7 @@ export function scaledSigmoid(relativePosition: number): number {
   return 2 / (1 + Math.exp(5 * relativePosition)) - 1;
 }
 
-export const probationaryLength = (rows: number, percent = PROBATION_PERCENT) =>
-  Math.min(Math.floor(percent * rows), percent * 5000);
+export const probationaryLength = (rows: number, percent = PROBATION_PERCENT) => Math.min(Math.floor(percent * rows), percent * 5000);
 
 /** One file of a detector's results with its labels (timestamps in epoch ms, windows inclusive). */
 export interface ScoredSeries {
@@ -56,7 +55,8 @@ interface SweepRow {
 
 /** NAB's `calcSweepScore`: every row's weight; window ids are `offset + index` (unique over a corpus). */
 function sweepRows(s: ScoredSeries, cost: CostMatrix, offset: number): SweepRow[] {
-  if (s.timestamps.length !== s.scores.length) throw new RangeError(`${s.name}: ${s.timestamps.length} timestamps but ${s.scores.length} scores`);
+  if (s.timestamps.length !== s.scores.length)
+    throw new RangeError(`${s.name}: ${s.timestamps.length} timestamps but ${s.scores.length} scores`);
   const maxTp = scaledSigmoid(-1);
   const probation = probationaryLength(s.timestamps.length);
   const indexOf = new Map<number, number>();

@@ -61,7 +61,10 @@ function nabReport(e: NabEvaluation, title: string): string[] {
     'NAB standard profile (A_TP 1, A_FP -0.11, A_FN -1; threshold optimised over these series; 0 = null detector, 100 = perfect)',
     nab('this detector (anomaly_score)', e.detector),
     nab('windowed Gaussian baseline', e.baseline),
-    ...e.detector.files.map((f, i) => `    ${f.name.padEnd(50)} raw ${f.raw.toFixed(3).padStart(7)}   baseline ${(e.baseline.files[i]?.raw ?? 0).toFixed(3).padStart(7)}`),
+    ...e.detector.files.map(
+      (f, i) =>
+        `    ${f.name.padEnd(50)} raw ${f.raw.toFixed(3).padStart(7)}   baseline ${(e.baseline.files[i]?.raw ?? 0).toFixed(3).padStart(7)}`,
+    ),
     '',
     `Backtest throughput: ${e.rows} rows, ${rowsPerSecond(e.rows, e.cpuMs)} rows/s of CPU time (${rowsPerSecond(e.rows, e.wallMs)} rows/s wall-clock)`,
   );
@@ -86,7 +89,11 @@ program
     if (opts.json) {
       const { runs, ...figures } = nab;
       const paging = runs.map((r) => r.paging);
-      const summary = { ...figures, rowsPerSecond: rowsPerSecond(nab.rows, nab.cpuMs), paging: { files: paging, total: sumScores(paging) } };
+      const summary = {
+        ...figures,
+        rowsPerSecond: rowsPerSecond(nab.rows, nab.cpuMs),
+        paging: { files: paging, total: sumScores(paging) },
+      };
       process.stdout.write(`${JSON.stringify({ nab: summary, synthetic }, null, 2)}\n`);
       return;
     }

@@ -147,7 +147,15 @@ describe('#backtestSeries (DENY_SPIKE)', () => {
 describe('#judgeSpike (spread of skewed counts)', () => {
   const cfg = detectorConfig();
   const idx = 10 * 1440;
-  const at = (i: number, denies: number): JudgedInterval => ({ idx: i, total: denies, denies, mix: null, jsd: null, spikeFlag: false, mixFlag: false });
+  const at = (i: number, denies: number): JudgedInterval => ({
+    idx: i,
+    total: denies,
+    denies,
+    mix: null,
+    jsd: null,
+    spikeFlag: false,
+    mixFlag: false,
+  });
   // Bursty counts: exponentially distributed above a floor of 10 (median ≈ 38), as request and
   // deny counts are: a tight lower half and a long upper one. The golden-ratio sequence covers
   // the quantiles evenly without a random seed.
@@ -294,7 +302,10 @@ describe('#backtestSeries (anomaly score: both directions, level shifts, varianc
 
   it('scores seasonal noise low and pages nothing', () => {
     const out = backtestSeries(busy(), cfg);
-    const day = out.slice(day3).map((r) => r.score).sort((a, b) => a - b);
+    const day = out
+      .slice(day3)
+      .map((r) => r.score)
+      .sort((a, b) => a - b);
     expect(day[Math.floor(day.length * 0.99)]).toBeLessThan(0.25);
     expect(day.at(-1)).toBeLessThan(0.5);
     expect(out.filter((r) => r.isAnomaly)).toEqual([]);
