@@ -27,11 +27,20 @@ import gammainc from '@stdlib/math-base-special-gammainc';
  *   symmetric MAD together made 3 of 5 alerts false). The spread is floored at √baseline because
  *   the values are counts: with Poisson noise a MAD of a flat series is 0 and every +1 would be
  *   infinite.
- *   The robust z-score (x − baseline) / spread must reach `zOpen`, the count must be at least
- *   `minCount` (quiet rules do not page), and x must be at least `minRatio` × baseline (on a
- *   busy rule a statistically significant +7% is not a spike worth a page). Intervals judged to
- *   be inside an incident are left out of later baselines, so a long incident does not become
- *   its own baseline.
+ *   Drops (direction 'both', the default: a deny count falling to zero is a policy bundle that
+ *   stopped evaluating) are judged the same way against the smaller of the two medians, with the
+ *   spread of the lower halves. The surprise of an interval is the larger of the two z-scores.
+ * - The anomaly score (`scoreSurprise`) is a calibrated measure of how unusual the interval is
+ *   given the rule's own history: the smaller of two tail probabilities, Q(surprise) and NAB's
+ *   likelihood of the short-term average surprise against its long-term distribution (which
+ *   catches level shifts and variance changes, many moderate surprises in a row), on a log scale
+ *   where 0.5 is the tail of a zOpen-sigma event. It is there from the first rows.
+ * - The page is a decision on that score: it opens when the score reaches 0.5 and the change is
+ *   worth a page: a rise to at least `minCount` and `minRatio` × baseline (on a busy rule a
+ *   statistically significant +7% is not a spike worth a page; quiet rules do not page), or a fall
+ *   from a baseline of at least `minCount` to at most 1/`minRatio` of it. Intervals judged to be
+ *   inside an incident are left out of later baselines, so a long incident does not become its
+ *   own baseline.
  * - UNUSUAL_MIX. The interval's decisions over actor × resource pairs are tested against the
  *   pooled distribution of the previous `recentIntervals` intervals (each kept as its top
  *   `topPairs` pairs, the rest pooled as one "other" bucket, which bounds state and keeps
@@ -50,10 +59,11 @@ import gammainc from '@stdlib/math-base-special-gammainc';
  *   shift of a few percent is significant but not worth a page. The smoothing inflates the
  *   divergence of small samples, so at low n the G-test is the binding test.
  * - Hysteresis: an incident opens when an interval passes the open test; it stays open while
- *   intervals reach a z of at least `zClose` and closes after `cooldownIntervals` quiet ones, so one
- *   incident raises one anomaly, however many intervals it spans.
- * - Score in [0, 1]: min(z / (z + zOpen), effect-size term), so score ≥ 0.5 exactly when both the
- *   z-score and the effect-size test pass; the count gate and the warm-up are separate.
+ *   intervals reach the score of a `zClose` event (spike) or a z of `zClose` (mix) and closes after
+ *   `cooldownIntervals` quiet ones, so one incident raises one anomaly, however many intervals it
+ *   spans.
+ * - UNUSUAL_MIX score in [0, 1]: min(z / (z + zOpen), effect-size term), so score ≥ 0.5 exactly
+ *   when both the z-score and the effect-size test pass; the warm-up is separate.
  */
 
 export interface SpikeConfig {
