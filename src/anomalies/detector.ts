@@ -115,6 +115,11 @@ export interface DetectorConfig {
   /** Length of the seasonal cycle (a day). */
   periodMs: number;
   seasonDays: number;
+  /**
+   * Weeks of the same interval-of-week kept as a second seasonal window (0: none). Each rule uses
+   * whichever of the two has predicted it better lately (weekday/weekend traffic: the weekly one).
+   */
+  seasonWeeks: number;
   seasonNeighbours: number;
   recentIntervals: number;
   /** Days of seasonal history needed before anything is judged (warm-up). */
@@ -135,6 +140,7 @@ export const DEFAULT_DETECTOR: DetectorConfig = {
   intervalMs: 60_000,
   periodMs: 86_400_000,
   seasonDays: 7,
+  seasonWeeks: 4,
   seasonNeighbours: 2,
   recentIntervals: 60,
   minSeasonDays: 1,
@@ -167,6 +173,7 @@ export function detectorConfig(overrides: DetectorOverrides = {}, base: Detector
   positive(cfg.intervalMs, 'intervalMs');
   positive(cfg.periodMs, 'periodMs');
   count(cfg.seasonDays, 'seasonDays');
+  count(cfg.seasonWeeks, 'seasonWeeks');
   count(cfg.seasonNeighbours, 'seasonNeighbours');
   count(cfg.recentIntervals, 'recentIntervals', 1);
   count(cfg.minSeasonDays, 'minSeasonDays');
@@ -313,6 +320,9 @@ export interface SpikeJudgement {
   surprise: number;
   /** Enough seasonal and recent history to page. */
   warm: boolean;
+  /** Medians of the daily and the weekly seasonal windows (NaN when empty), whichever was used. */
+  dailyMedian: number;
+  weeklyMedian: number;
 }
 
 /**
@@ -321,6 +331,9 @@ export interface SpikeJudgement {
  * server keeps it in the rule's state row, so any replica carries on where another left off.
  */
 export interface SurpriseState {
+  /** Exponentially weighted absolute errors of the daily and the weekly seasonal medians. */
+  errDaily?: number;
+  errWeekly?: number;
   recent: number[];
   /** Short-term averages seen (the weight of the long-term statistics while they learn). */
   n: number;
@@ -436,6 +449,8 @@ export interface SpikeWindow {
   seasonal: SortedWindow;
   /** Seasonal values held per day back (index d = 1..seasonDays). */
   perDay: number[];
+  /** The same for the interval-of-week, `seasonWeeks` weeks back. */
+  weekly: SortedWindow;
 }
 
 export interface RuleWindow {
@@ -448,15 +463,23 @@ export const newSpikeWindow = (): SpikeWindow => ({
   recent: new SortedWindow(64),
   seasonal: new SortedWindow(64),
   perDay: [],
+  weekly: new SortedWindow(32),
 });
 export const newRuleWindow = (): RuleWindow => ({ mix: newMixWindow(), spike: newSpikeWindow() });
 
 const eligibleCount = (h: JudgedInterval | undefined): number | null => (h && !h.spikeFlag ? h.denies : null);
+/**
+ * The weekly window keeps flagged intervals: until it has two weeks it is not used, so a weekly
+ * pattern (a quiet weekend) is flagged as a fall the first times; left out, it would never be
+ * learned. Its median over several weeks resists one incident week.
+ */
+const weeklyCount = (h: JudgedInterval | undefined): number | null => (h ? h.denies : null);
 
 function fillSpikeWindow(w: SpikeWindow, idx: number, history: HistoryLookup, cfg: DetectorConfig): void {
   const P = periodIntervals(cfg);
   w.recent.clear();
   w.seasonal.clear();
+  w.weekly.clear();
   w.perDay = new Array<number>(cfg.seasonDays + 1).fill(0);
   for (let k = 1; k <= cfg.recentIntervals; k++) {
     const v = eligibleCount(history(idx - k));
@@ -468,6 +491,12 @@ function fillSpikeWindow(w: SpikeWindow, idx: number, history: HistoryLookup, cf
       if (v === null) continue;
       w.seasonal.add(v);
       (w.perDay[d] as number)++;
+    }
+  }
+  for (let k = 1; k <= cfg.seasonWeeks; k++) {
+    for (let j = -cfg.seasonNeighbours; j <= cfg.seasonNeighbours; j++) {
+      const v = weeklyCount(history(idx - 7 * k * P + j));
+      if (v !== null) w.weekly.add(v);
     }
   }
   w.idx = idx;
@@ -492,6 +521,12 @@ function slideSpikeWindow(w: SpikeWindow, idx: number, history: HistoryLookup, c
       (w.perDay[d] as number)++;
     }
   }
+  for (let k = 1; k <= cfg.seasonWeeks; k++) {
+    const out = weeklyCount(history(idx - 1 - 7 * k * P - cfg.seasonNeighbours));
+    if (out !== null && !w.weekly.delete(out)) return false;
+    const inn = weeklyCount(history(idx - 7 * k * P + cfg.seasonNeighbours));
+    if (inn !== null) w.weekly.add(inn);
+  }
   w.idx = idx;
   return true;
 }
@@ -502,14 +537,30 @@ export function judgeSpike(
   history: HistoryLookup,
   cfg: DetectorConfig,
   window: SpikeWindow = newSpikeWindow(),
+  weekly = false,
 ): SpikeJudgement {
   if (window.idx !== idx - 1 || !slideSpikeWindow(window, idx, history, cfg)) fillSpikeWindow(window, idx, history, cfg);
   let days = 0;
   for (const c of window.perDay) if (c > 0) days++;
   const nr = window.recent.n;
   const warm = days >= cfg.minSeasonDays && nr >= Math.ceil(cfg.recentIntervals / 4);
-  if (window.seasonal.n === 0 && nr === 0) return { baseline: 0, low: 0, scale: 1, scaleDown: 1, z: 0, zDown: 0, surprise: 0, warm: false };
-  const rs = window.seasonal.robust();
+  const daily = window.seasonal.robust();
+  const week = window.weekly.robust();
+  if (window.seasonal.n === 0 && nr === 0)
+    return {
+      baseline: 0,
+      low: 0,
+      scale: 1,
+      scaleDown: 1,
+      z: 0,
+      zDown: 0,
+      surprise: 0,
+      warm: false,
+      dailyMedian: daily.m,
+      weeklyMedian: week.m,
+    };
+  // A week's slot is a handful of values: the weekly window needs two weeks before it is trusted.
+  const rs = weekly && window.weekly.n >= 2 * (2 * cfg.seasonNeighbours + 1) ? week : daily;
   const rr = window.recent.robust();
   // An empty window's median is NaN, which Math.max and Math.min would propagate.
   const baseline = Number.isNaN(rs.m) ? rr.m : Number.isNaN(rr.m) ? rs.m : Math.max(rs.m, rr.m);
@@ -520,7 +571,7 @@ export function judgeSpike(
   const z = (observed - baseline) / scale;
   const zDown = (low - observed) / scaleDown;
   const surprise = Math.max(0, z, cfg.direction === 'both' ? zDown : 0);
-  return { baseline, low, scale, scaleDown, z, zDown, surprise, warm };
+  return { baseline, low, scale, scaleDown, z, zDown, surprise, warm, dailyMedian: daily.m, weeklyMedian: week.m };
 }
 
 /** log10 of Q(z), the upper tail of the standard normal, finite far out (asymptotic beyond z = 30). */
@@ -731,6 +782,13 @@ function step(
   return { next: { ...incident, quiet }, opened: false, continuing: false, closed: false };
 }
 
+/** An exponentially weighted absolute error of `median` as a prediction of `x` (unchanged when NaN). */
+function ewError(prev: number | undefined, x: number, median: number, alpha: number): number | undefined {
+  if (Number.isNaN(median)) return prev;
+  const e = Math.abs(x - median);
+  return prev === undefined ? e : prev + alpha * (e - prev);
+}
+
 /** Judges one closed interval of one rule, given the earlier ones and the rule's state. */
 export function judgeInterval(
   obs: IntervalAggregate,
@@ -740,8 +798,16 @@ export function judgeInterval(
   cfg: DetectorConfig,
   window?: RuleWindow,
 ): IntervalJudgement {
-  const spike = judgeSpike(obs.denies, idx, history, cfg, window?.spike);
-  const { score, next: surprise } = scoreSurprise(spike.surprise, state.surprise, cfg);
+  const { errDaily, errWeekly } = state.surprise;
+  const weekly = errWeekly !== undefined && (errDaily === undefined || errWeekly < errDaily);
+  const spike = judgeSpike(obs.denies, idx, history, cfg, window?.spike, weekly);
+  const scored = scoreSurprise(spike.surprise, state.surprise, cfg);
+  const score = scored.score;
+  // Which seasonal window predicts this rule better, learned online from their recent errors.
+  const alpha = 1 - 0.5 ** (1 / cfg.score.halfLife);
+  const surprise = scored.next;
+  surprise.errDaily = ewError(errDaily, obs.denies, spike.dailyMedian, alpha);
+  surprise.errWeekly = ewError(errWeekly, obs.denies, spike.weeklyMedian, alpha);
   // The page: the score past 0.5, and a change worth waking someone for: a rise to at least
   // minCount and minRatio × the upper baseline, or a fall from a baseline of at least minCount to
   // at most 1/minRatio of it (a quiet rule's zero is no incident).
@@ -780,6 +846,8 @@ export function judgeInterval(
       zDown: spike.zDown,
       surprise: spike.surprise,
       warm: spike.warm,
+      dailyMedian: spike.dailyMedian,
+      weeklyMedian: spike.weeklyMedian,
       score,
       down,
       opened: s.opened,

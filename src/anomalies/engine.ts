@@ -208,10 +208,12 @@ export class AnomalyEngine {
           mix: { ...idleIncident(), anomalyId: null },
         });
       }
-      // History the judgements look at: recent intervals, and the seasonal slots of earlier days.
+      // History the judgements look at: recent intervals, and the seasonal slots of earlier days and weeks.
       const ranges: [Date, Date][] = [[new Date((c0 - cfg.recentIntervals) * I), new Date(fromMs)]];
       for (let d = 1; d <= cfg.seasonDays; d++)
         ranges.push([new Date((c0 - d * P - cfg.seasonNeighbours) * I), new Date((c1 - d * P + cfg.seasonNeighbours + 1) * I)]);
+      for (let k = 1; k <= cfg.seasonWeeks; k++)
+        ranges.push([new Date((c0 - 7 * k * P - cfg.seasonNeighbours) * I), new Date((c1 - 7 * k * P + cfg.seasonNeighbours + 1) * I)]);
       const history = new Map<string, Map<number, JudgedInterval>>(rules.map((r) => [r, new Map()]));
       for (const row of await anomalyRepo.stats(tx, rules, ranges))
         history.get(row.ruleId)?.set(Math.floor(row.intervalStart.getTime() / I), toJudged(row, I));

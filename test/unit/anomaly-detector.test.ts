@@ -347,6 +347,22 @@ describe('#backtestSeries (anomaly score: both directions, level shifts, varianc
     expect(maxScore(out, at, at + 60)).toBeGreaterThanOrEqual(0.5);
   });
 
+  it('learns a weekly cycle online: a quiet weekend is not an anomaly once weeks of history show it', () => {
+    // Three weeks; T0 (2026-04-01) is a Wednesday, so days 3–4 of each week are the weekend, at a third of the traffic.
+    const rand = prng(9);
+    const pts = Array.from({ length: 21 * 1440 }, (_, i) => {
+      const weekend = [3, 4].includes(Math.floor(i / 1440) % 7);
+      const level = (40 + 40 * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / 1440))) * (weekend ? 1 / 3 : 1);
+      return { t: T0 + i * MINUTE, value: poisson(rand, level) };
+    });
+    const thirdWeekend = [17 * 1440, 19 * 1440] as const;
+    const weekly = backtestSeries(pts, cfg);
+    expect(maxScore(weekly, ...thirdWeekend)).toBeLessThan(0.5);
+    expect(weekly.slice(14 * 1440).filter((r) => r.isAnomaly)).toEqual([]);
+    // The daily window alone (seasonWeeks 0) takes every weekend for a collapse.
+    expect(maxScore(backtestSeries(pts, detectorConfig({ seasonWeeks: 0 })), ...thirdWeekend)).toBeGreaterThanOrEqual(0.5);
+  });
+
   it('replays the server: chunked with state through JSON equals judging every interval in one go', () => {
     const pts = busy((i, v) => (i >= at && i < at + 30 ? 0 : i >= at + 200 && i < at + 210 ? v * 3 : v));
     const history = new Map<number, JudgedInterval>();
