@@ -31,7 +31,7 @@ const program = new Command('ig-anomaly').description(
 program
   .command('backtest')
   .description(
-    'Runs the deny-spike detector over `timestamp,value` rows; writes `timestamp,value,anomaly_score,is_anomaly` (one row per input row, same order; is_anomaly is 1 where an incident opens)',
+    "Runs the deny-count detector (the server's algorithm, chunk by chunk) over `timestamp,value` rows; writes `timestamp,value,anomaly_score,is_anomaly` (one row per input row, same order; anomaly_score in [0,1] ranks how unusual the row is, is_anomaly is 1 where an incident opens)",
   )
   .requiredOption('--csv <file>', "input CSV with a `timestamp,value` header ('-' for stdin)")
   .option(
