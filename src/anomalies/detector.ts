@@ -1,3 +1,4 @@
+import erfc from '@stdlib/math-base-special-erfc';
 import erfcinv from '@stdlib/math-base-special-erfcinv';
 import gammainc from '@stdlib/math-base-special-gammainc';
 
@@ -26,11 +27,20 @@ import gammainc from '@stdlib/math-base-special-gammainc';
  *   symmetric MAD together made 3 of 5 alerts false). The spread is floored at √baseline because
  *   the values are counts: with Poisson noise a MAD of a flat series is 0 and every +1 would be
  *   infinite.
- *   The robust z-score (x − baseline) / spread must reach `zOpen`, the count must be at least
- *   `minCount` (quiet rules do not page), and x must be at least `minRatio` × baseline (on a
- *   busy rule a statistically significant +7% is not a spike worth a page). Intervals judged to
- *   be inside an incident are left out of later baselines, so a long incident does not become
- *   its own baseline.
+ *   Drops (direction 'both', the default: a deny count falling to zero is a policy bundle that
+ *   stopped evaluating) are judged the same way against the smaller of the two medians, with the
+ *   spread of the lower halves. The surprise of an interval is the larger of the two z-scores.
+ * - The anomaly score (`scoreSurprise`) is a calibrated measure of how unusual the interval is
+ *   given the rule's own history: the smaller of two tail probabilities, Q(surprise) and NAB's
+ *   likelihood of the short-term average surprise against its long-term distribution (which
+ *   catches level shifts and variance changes, many moderate surprises in a row), on a log scale
+ *   where 0.5 is the tail of a zOpen-sigma event. It is there from the first rows.
+ * - The page is a decision on that score: it opens when the score reaches 0.5 and the change is
+ *   worth a page: a rise to at least `minCount` and `minRatio` × baseline (on a busy rule a
+ *   statistically significant +7% is not a spike worth a page; quiet rules do not page), or a fall
+ *   from a baseline of at least `minCount` to at most 1/`minRatio` of it. Intervals judged to be
+ *   inside an incident are left out of later baselines, so a long incident does not become its
+ *   own baseline.
  * - UNUSUAL_MIX. The interval's decisions over actor × resource pairs are tested against the
  *   pooled distribution of the previous `recentIntervals` intervals (each kept as its top
  *   `topPairs` pairs, the rest pooled as one "other" bucket, which bounds state and keeps
@@ -49,10 +59,11 @@ import gammainc from '@stdlib/math-base-special-gammainc';
  *   shift of a few percent is significant but not worth a page. The smoothing inflates the
  *   divergence of small samples, so at low n the G-test is the binding test.
  * - Hysteresis: an incident opens when an interval passes the open test; it stays open while
- *   intervals reach a z of at least `zClose` and closes after `cooldownIntervals` quiet ones, so one
- *   incident raises one anomaly, however many intervals it spans.
- * - Score in [0, 1]: min(z / (z + zOpen), effect-size term), so score ≥ 0.5 exactly when both the
- *   z-score and the effect-size test pass; the count gate and the warm-up are separate.
+ *   intervals reach the score of a `zClose` event (spike) or a z of `zClose` (mix) and closes after
+ *   `cooldownIntervals` quiet ones, so one incident raises one anomaly, however many intervals it
+ *   spans.
+ * - UNUSUAL_MIX score in [0, 1]: min(z / (z + zOpen), effect-size term), so score ≥ 0.5 exactly
+ *   when both the z-score and the effect-size test pass; the warm-up is separate.
  */
 
 export interface SpikeConfig {
@@ -88,18 +99,39 @@ export interface MixConfig {
   minExpected: number;
 }
 
+/** The anomaly score's likelihood (see scoreSurprise). */
+export interface ScoreConfig {
+  /** Surprises averaged into the short-term one (NAB's likelihood: 10). */
+  averaging: number;
+  /** Half-life, in intervals, of the long-term mean and variance of the short-term surprise. */
+  halfLife: number;
+  /** Short-term averages seen before the likelihood is trusted. */
+  learning: number;
+}
+
 export interface DetectorConfig {
   /** Length of one interval. */
   intervalMs: number;
   /** Length of the seasonal cycle (a day). */
   periodMs: number;
   seasonDays: number;
+  /**
+   * Weeks of the same interval-of-week kept as a second seasonal window (0: none). Each rule uses
+   * whichever of the two has predicted it better lately (weekday/weekend traffic: the weekly one).
+   */
+  seasonWeeks: number;
   seasonNeighbours: number;
   recentIntervals: number;
   /** Days of seasonal history needed before anything is judged (warm-up). */
   minSeasonDays: number;
   /** Quiet intervals after which an incident closes. */
   cooldownIntervals: number;
+  /**
+   * Which way a count may go wrong: 'both' (deny counts: a drop to zero is a policy bundle that
+   * stopped evaluating) or 'up' (only rises matter).
+   */
+  direction: 'up' | 'both';
+  score: ScoreConfig;
   spike: SpikeConfig;
   mix: MixConfig;
 }
@@ -108,16 +140,20 @@ export const DEFAULT_DETECTOR: DetectorConfig = {
   intervalMs: 60_000,
   periodMs: 86_400_000,
   seasonDays: 7,
+  seasonWeeks: 4,
   seasonNeighbours: 2,
   recentIntervals: 60,
   minSeasonDays: 1,
   cooldownIntervals: 5,
+  direction: 'both',
+  score: { averaging: 10, halfLife: 1440, learning: 60 },
   spike: { zOpen: 6, zClose: 3, minCount: 10, minRatio: 2 },
   mix: { enabled: true, zOpen: 6, zClose: 3, minCount: 30, minJsd: 0.15, alpha: 0.5, topPairs: 50, minExpected: 2 },
 };
 
 /** A partial configuration (from a --config file or the environment) over the defaults. */
-export interface DetectorOverrides extends Partial<Omit<DetectorConfig, 'spike' | 'mix'>> {
+export interface DetectorOverrides extends Partial<Omit<DetectorConfig, 'spike' | 'mix' | 'score'>> {
+  score?: Partial<ScoreConfig>;
   spike?: Partial<SpikeConfig>;
   mix?: Partial<MixConfig>;
 }
@@ -126,6 +162,7 @@ export function detectorConfig(overrides: DetectorOverrides = {}, base: Detector
   const cfg: DetectorConfig = {
     ...base,
     ...overrides,
+    score: { ...base.score, ...overrides.score },
     spike: { ...base.spike, ...overrides.spike },
     mix: { ...base.mix, ...overrides.mix },
   };
@@ -136,10 +173,15 @@ export function detectorConfig(overrides: DetectorOverrides = {}, base: Detector
   positive(cfg.intervalMs, 'intervalMs');
   positive(cfg.periodMs, 'periodMs');
   count(cfg.seasonDays, 'seasonDays');
+  count(cfg.seasonWeeks, 'seasonWeeks');
   count(cfg.seasonNeighbours, 'seasonNeighbours');
   count(cfg.recentIntervals, 'recentIntervals', 1);
   count(cfg.minSeasonDays, 'minSeasonDays');
   count(cfg.cooldownIntervals, 'cooldownIntervals', 1);
+  if (cfg.direction !== 'up' && cfg.direction !== 'both') problems.push("direction must be 'up' or 'both'");
+  count(cfg.score.averaging, 'score.averaging', 1);
+  positive(cfg.score.halfLife, 'score.halfLife');
+  count(cfg.score.learning, 'score.learning');
   positive(cfg.spike.zOpen, 'spike.zOpen');
   positive(cfg.spike.zClose, 'spike.zClose');
   positive(cfg.spike.minRatio, 'spike.minRatio');
@@ -256,19 +298,50 @@ export interface Incident {
 export interface RuleState {
   spike: Incident;
   mix: Incident;
+  surprise: SurpriseState;
 }
 
 export const idleIncident = (): Incident => ({ active: false, quiet: 0, openedIdx: null });
-export const initialRuleState = (): RuleState => ({ spike: idleIncident(), mix: idleIncident() });
+export const initialRuleState = (): RuleState => ({ spike: idleIncident(), mix: idleIncident(), surprise: initialSurprise() });
 
 export interface SpikeJudgement {
+  /** The upper expected count: the larger of the seasonal and recent medians (spikes are judged against it). */
   baseline: number;
+  /** The lower expected count: the smaller of the two medians (drops are judged against it). */
+  low: number;
+  /** Spread above `baseline` and below `low`. */
   scale: number;
+  scaleDown: number;
+  /** Robust z-score of a rise above `baseline` (negative below it). */
   z: number;
-  score: number;
-  /** Enough seasonal and recent history to judge. */
+  /** Robust z-score of a fall below `low` (negative above it). */
+  zDown: number;
+  /** The surprise of this interval: the larger of z and (when drops count) zDown, at least 0. */
+  surprise: number;
+  /** Enough seasonal and recent history to page. */
   warm: boolean;
+  /** Medians of the daily and the weekly seasonal windows (NaN when empty), whichever was used. */
+  dailyMedian: number;
+  weeklyMedian: number;
 }
+
+/**
+ * What the anomaly score remembers of a rule between intervals: NAB's likelihood state, the last
+ * `averaging` surprises and the long-term mean and variance of their average. Plain JSON: the
+ * server keeps it in the rule's state row, so any replica carries on where another left off.
+ */
+export interface SurpriseState {
+  /** Exponentially weighted absolute errors of the daily and the weekly seasonal medians. */
+  errDaily?: number;
+  errWeekly?: number;
+  recent: number[];
+  /** Short-term averages seen (the weight of the long-term statistics while they learn). */
+  n: number;
+  mean: number;
+  variance: number;
+}
+
+export const initialSurprise = (): SurpriseState => ({ recent: [], n: 0, mean: 0, variance: 0 });
 
 export interface MixJudgement {
   jsd: number | null;
@@ -290,7 +363,8 @@ export interface Transition {
 
 export interface IntervalJudgement {
   idx: number;
-  spike: SpikeJudgement & Transition;
+  /** `score` is the anomaly score in [0, 1]; `down`: the deviation is a fall (judged against `low`). */
+  spike: SpikeJudgement & { score: number; down: boolean } & Transition;
   mix: MixJudgement & Transition;
   stored: JudgedInterval;
   state: RuleState;
@@ -299,50 +373,255 @@ export interface IntervalJudgement {
 const periodIntervals = (cfg: DetectorConfig) => Math.round(cfg.periodMs / cfg.intervalMs);
 const ratioScore = (x: number, threshold: number) => (x <= 0 ? 0 : x / (x + threshold));
 
-/**
- * 1.4826 × the median of the deviations of the values at or above their median `m`: the spread
- * of the upper half, equal to the MAD for symmetric data, larger for right-skewed data. 0 for no
- * values (the caller's floor applies).
- */
-function upperSpread(values: readonly number[], m: number): number {
-  const up: number[] = [];
-  for (const v of values) if (v >= m) up.push(v - m);
-  return up.length ? MAD_TO_SIGMA * median(up) : 0;
+/** A multiset of numbers kept sorted: insert and delete by binary search and one block move. */
+export class SortedWindow {
+  private a: Float64Array;
+  n = 0;
+  constructor(capacity: number) {
+    this.a = new Float64Array(Math.max(1, capacity));
+  }
+  /** First position whose value is ≥ v (the first > v with `after`). */
+  private bound(v: number, after: boolean): number {
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const x = this.a[mid] as number;
+      if (x < v || (after && x === v)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+  add(v: number): void {
+    if (this.n === this.a.length) {
+      const grown = new Float64Array(this.a.length * 2);
+      grown.set(this.a);
+      this.a = grown;
+    }
+    const i = this.bound(v, false);
+    this.a.copyWithin(i + 1, i, this.n);
+    this.a[i] = v;
+    this.n++;
+  }
+  /** Removes one v; false when there is none (the caller's picture of the window is stale). */
+  delete(v: number): boolean {
+    const i = this.bound(v, false);
+    if (i >= this.n || this.a[i] !== v) return false;
+    this.a.copyWithin(i, i + 1, this.n);
+    this.n--;
+    return true;
+  }
+  clear(): void {
+    this.n = 0;
+  }
+  private mid(lo: number, hi: number): number {
+    const k = hi - lo;
+    const m = lo + (k >> 1);
+    return k % 2 ? (this.a[m] as number) : ((this.a[m - 1] as number) + (this.a[m] as number)) / 2;
+  }
+  /**
+   * Median, and 1.4826 × the median deviation of the values at or above (resp. at or below) it:
+   * the spread of each half, equal to the MAD for symmetric data, larger on the long side of
+   * skewed data. The values being sorted, each deviation's median is a middle element.
+   */
+  robust(): { m: number; up: number; down: number } {
+    if (this.n === 0) return { m: Number.NaN, up: 0, down: 0 };
+    const m = this.mid(0, this.n);
+    return {
+      m,
+      up: MAD_TO_SIGMA * (this.mid(this.bound(m, false), this.n) - m),
+      down: MAD_TO_SIGMA * (m - this.mid(0, this.bound(m, true))),
+    };
+  }
 }
 
-export function judgeSpike(observed: number, idx: number, history: HistoryLookup, cfg: DetectorConfig): SpikeJudgement {
+/**
+ * The values judgeSpike compares an interval with, kept from one interval to the next: the
+ * unflagged counts of the last `recentIntervals` intervals, and of the same interval-of-day
+ * (± `seasonNeighbours`) on each of the last `seasonDays` days. Judging consecutive intervals
+ * slides them by one interval (two history reads per window and day) instead of re-reading and
+ * re-sorting them: a judged interval never changes, so the slide gives the same sets.
+ */
+export interface SpikeWindow {
+  /** The interval whose comparison values the window holds. */
+  idx: number;
+  recent: SortedWindow;
+  seasonal: SortedWindow;
+  /** Seasonal values held per day back (index d = 1..seasonDays). */
+  perDay: number[];
+  /** The same for the interval-of-week, `seasonWeeks` weeks back. */
+  weekly: SortedWindow;
+}
+
+export interface RuleWindow {
+  mix: MixWindow;
+  spike: SpikeWindow;
+}
+
+export const newSpikeWindow = (): SpikeWindow => ({
+  idx: Number.NaN,
+  recent: new SortedWindow(64),
+  seasonal: new SortedWindow(64),
+  perDay: [],
+  weekly: new SortedWindow(32),
+});
+export const newRuleWindow = (): RuleWindow => ({ mix: newMixWindow(), spike: newSpikeWindow() });
+
+const eligibleCount = (h: JudgedInterval | undefined): number | null => (h && !h.spikeFlag ? h.denies : null);
+/**
+ * The weekly window keeps flagged intervals: until it has two weeks it is not used, so a weekly
+ * pattern (a quiet weekend) is flagged as a fall the first times; left out, it would never be
+ * learned. Its median over several weeks resists one incident week.
+ */
+const weeklyCount = (h: JudgedInterval | undefined): number | null => (h ? h.denies : null);
+
+function fillSpikeWindow(w: SpikeWindow, idx: number, history: HistoryLookup, cfg: DetectorConfig): void {
   const P = periodIntervals(cfg);
-  const seasonal: number[] = [];
-  let days = 0;
-  for (let d = 1; d <= cfg.seasonDays; d++) {
-    let any = false;
-    for (let j = -cfg.seasonNeighbours; j <= cfg.seasonNeighbours; j++) {
-      const h = history(idx - d * P + j);
-      if (h && !h.spikeFlag) {
-        seasonal.push(h.denies);
-        any = true;
-      }
-    }
-    if (any) days++;
-  }
-  const recent: number[] = [];
+  w.recent.clear();
+  w.seasonal.clear();
+  w.weekly.clear();
+  w.perDay = new Array<number>(cfg.seasonDays + 1).fill(0);
   for (let k = 1; k <= cfg.recentIntervals; k++) {
-    const h = history(idx - k);
-    if (h && !h.spikeFlag) recent.push(h.denies);
+    const v = eligibleCount(history(idx - k));
+    if (v !== null) w.recent.add(v);
   }
-  const warm = days >= cfg.minSeasonDays && recent.length >= Math.ceil(cfg.recentIntervals / 4);
-  if (seasonal.length === 0 && recent.length === 0) return { baseline: 0, scale: 1, z: 0, score: 0, warm: false };
-  const ms = seasonal.length ? median(seasonal) : Number.NEGATIVE_INFINITY;
-  const mr = recent.length ? median(recent) : Number.NEGATIVE_INFINITY;
-  const baseline = Math.max(ms, mr);
-  const scale = Math.max(upperSpread(seasonal, ms), upperSpread(recent, mr), Math.sqrt(Math.max(baseline, 1)));
+  for (let d = 1; d <= cfg.seasonDays; d++) {
+    for (let j = -cfg.seasonNeighbours; j <= cfg.seasonNeighbours; j++) {
+      const v = eligibleCount(history(idx - d * P + j));
+      if (v === null) continue;
+      w.seasonal.add(v);
+      (w.perDay[d] as number)++;
+    }
+  }
+  for (let k = 1; k <= cfg.seasonWeeks; k++) {
+    for (let j = -cfg.seasonNeighbours; j <= cfg.seasonNeighbours; j++) {
+      const v = weeklyCount(history(idx - 7 * k * P + j));
+      if (v !== null) w.weekly.add(v);
+    }
+  }
+  w.idx = idx;
+}
+
+/** Moves the window from idx − 1 to idx; false when it no longer matches the history (rebuild). */
+function slideSpikeWindow(w: SpikeWindow, idx: number, history: HistoryLookup, cfg: DetectorConfig): boolean {
+  const P = periodIntervals(cfg);
+  const leaving = eligibleCount(history(idx - 1 - cfg.recentIntervals));
+  if (leaving !== null && !w.recent.delete(leaving)) return false;
+  const entering = eligibleCount(history(idx - 1));
+  if (entering !== null) w.recent.add(entering);
+  for (let d = 1; d <= cfg.seasonDays; d++) {
+    const out = eligibleCount(history(idx - 1 - d * P - cfg.seasonNeighbours));
+    if (out !== null) {
+      if (!w.seasonal.delete(out)) return false;
+      (w.perDay[d] as number)--;
+    }
+    const inn = eligibleCount(history(idx - d * P + cfg.seasonNeighbours));
+    if (inn !== null) {
+      w.seasonal.add(inn);
+      (w.perDay[d] as number)++;
+    }
+  }
+  for (let k = 1; k <= cfg.seasonWeeks; k++) {
+    const out = weeklyCount(history(idx - 1 - 7 * k * P - cfg.seasonNeighbours));
+    if (out !== null && !w.weekly.delete(out)) return false;
+    const inn = weeklyCount(history(idx - 7 * k * P + cfg.seasonNeighbours));
+    if (inn !== null) w.weekly.add(inn);
+  }
+  w.idx = idx;
+  return true;
+}
+
+export function judgeSpike(
+  observed: number,
+  idx: number,
+  history: HistoryLookup,
+  cfg: DetectorConfig,
+  window: SpikeWindow = newSpikeWindow(),
+  weekly = false,
+): SpikeJudgement {
+  if (window.idx !== idx - 1 || !slideSpikeWindow(window, idx, history, cfg)) fillSpikeWindow(window, idx, history, cfg);
+  let days = 0;
+  for (const c of window.perDay) if (c > 0) days++;
+  const nr = window.recent.n;
+  const warm = days >= cfg.minSeasonDays && nr >= Math.ceil(cfg.recentIntervals / 4);
+  const daily = window.seasonal.robust();
+  const week = window.weekly.robust();
+  if (window.seasonal.n === 0 && nr === 0)
+    return {
+      baseline: 0,
+      low: 0,
+      scale: 1,
+      scaleDown: 1,
+      z: 0,
+      zDown: 0,
+      surprise: 0,
+      warm: false,
+      dailyMedian: daily.m,
+      weeklyMedian: week.m,
+    };
+  // A week's slot is a handful of values: the weekly window needs two weeks before it is trusted.
+  const rs = weekly && window.weekly.n >= 2 * (2 * cfg.seasonNeighbours + 1) ? week : daily;
+  const rr = window.recent.robust();
+  // An empty window's median is NaN, which Math.max and Math.min would propagate.
+  const baseline = Number.isNaN(rs.m) ? rr.m : Number.isNaN(rr.m) ? rs.m : Math.max(rs.m, rr.m);
+  const low = Number.isNaN(rs.m) ? rr.m : Number.isNaN(rr.m) ? rs.m : Math.min(rs.m, rr.m);
+  // Counts: Poisson noise has a spread of √level, which a MAD of a flat stretch (0) would miss.
+  const scale = Math.max(rs.up, rr.up, Math.sqrt(Math.max(baseline, 1)));
+  const scaleDown = Math.max(rs.down, rr.down, Math.sqrt(Math.max(low, 1)));
   const z = (observed - baseline) / scale;
-  const ratio = baseline > 0 ? observed / baseline : observed > 0 ? Number.POSITIVE_INFINITY : 0;
-  const score = Math.min(
-    ratioScore(z, cfg.spike.zOpen),
-    ratio === Number.POSITIVE_INFINITY ? 1 : ratioScore(ratio - 1, cfg.spike.minRatio - 1),
-  );
-  return { baseline, scale, z, score, warm };
+  const zDown = (low - observed) / scaleDown;
+  const surprise = Math.max(0, z, cfg.direction === 'both' ? zDown : 0);
+  return { baseline, low, scale, scaleDown, z, zDown, surprise, warm, dailyMedian: daily.m, weeklyMedian: week.m };
+}
+
+/** log10 of Q(z), the upper tail of the standard normal, finite far out (asymptotic beyond z = 30). */
+function log10Tail(z: number): number {
+  if (z < 30) return Math.log10(Math.max(0.5 * erfc(z / Math.SQRT2), Number.MIN_VALUE));
+  return (-(z * z) / 2 - Math.log(z * Math.sqrt(2 * Math.PI))) / Math.LN10;
+}
+
+/**
+ * The score of a tail probability p (given as log10 p): log10(1/p) / (2 · log10(1/Q(zOpen))),
+ * capped at 1. Logarithmic, as NAB's log-likelihood, so that the rare end of the scale keeps its
+ * resolution; 0.5 exactly at the tail probability of a zOpen-sigma event (zOpen 6: p ≈ 1e-9).
+ */
+export function tailScore(log10p: number, zOpen: number): number {
+  return Math.min(1, Math.max(0, log10p / (2 * log10Tail(zOpen))));
+}
+
+/**
+ * The anomaly score of an interval, and the next state. Two tail probabilities, the smaller of
+ * which is scored:
+ * - the instantaneous one, Q(surprise): a single interval far outside its seasonal and recent
+ *   range (a spike, a drop to zero) scores at once;
+ * - NAB's likelihood: the average of the last `averaging` surprises against the long-term normal
+ *   fit of that average (exponentially weighted, half-life `halfLife`), Q((avg − μ)/σ). A level
+ *   shift or a variance change, many moderate surprises in a row, scores high though no single
+ *   interval does; and a series whose surprises are routinely large (bursty real traffic) is
+ *   judged against its own history, which puts scores of different series on one scale.
+ * Surprises are capped at 2 × zOpen in the average so that one huge spike does not hide the next
+ * hours; the likelihood speaks after `learning` averages (before, only the instantaneous score).
+ */
+export function scoreSurprise(surprise: number, state: SurpriseState, cfg: DetectorConfig): { score: number; next: SurpriseState } {
+  const { averaging, halfLife, learning } = cfg.score;
+  const recent = [...state.recent, Math.min(surprise, 2 * cfg.spike.zOpen)].slice(-averaging);
+  let avg = 0;
+  for (const r of recent) avg += r;
+  avg /= recent.length;
+  let log10p = log10Tail(surprise);
+  if (state.n >= learning) {
+    // Floors: a series that has never surprised (a noise-free one) would otherwise call any
+    // rounding error a certainty.
+    const sd = Math.max(Math.sqrt(state.variance), 0.1);
+    const mean = Math.max(state.mean, 0.1);
+    log10p = Math.min(log10p, log10Tail((avg - mean) / sd));
+  }
+  // Exponentially weighted mean and variance (West's incremental form); 1/n while learning.
+  const alpha = Math.max(1 / (state.n + 1), 1 - 0.5 ** (1 / halfLife));
+  const delta = avg - state.mean;
+  const mean = state.mean + alpha * delta;
+  const variance = (1 - alpha) * (state.variance + alpha * delta * delta);
+  return { score: tailScore(log10p, cfg.spike.zOpen), next: { recent, n: state.n + 1, mean, variance } };
 }
 
 /**
@@ -489,18 +768,25 @@ function step(
   incident: Incident,
   idx: number,
   open: boolean,
-  z: number,
-  zClose: number,
+  level: number,
+  closeBelow: number,
   cooldown: number,
 ): { next: Incident } & Transition {
   if (!incident.active) {
     if (open) return { next: { active: true, quiet: 0, openedIdx: idx }, opened: true, continuing: true, closed: false };
     return { next: incident, opened: false, continuing: false, closed: false };
   }
-  if (z >= zClose) return { next: { ...incident, quiet: 0 }, opened: false, continuing: true, closed: false };
+  if (level >= closeBelow) return { next: { ...incident, quiet: 0 }, opened: false, continuing: true, closed: false };
   const quiet = incident.quiet + 1;
   if (quiet >= cooldown) return { next: idleIncident(), opened: false, continuing: false, closed: true };
   return { next: { ...incident, quiet }, opened: false, continuing: false, closed: false };
+}
+
+/** An exponentially weighted absolute error of `median` as a prediction of `x` (unchanged when NaN). */
+function ewError(prev: number | undefined, x: number, median: number, alpha: number): number | undefined {
+  if (Number.isNaN(median)) return prev;
+  const e = Math.abs(x - median);
+  return prev === undefined ? e : prev + alpha * (e - prev);
 }
 
 /** Judges one closed interval of one rule, given the earlier ones and the rule's state. */
@@ -510,13 +796,33 @@ export function judgeInterval(
   history: HistoryLookup,
   state: RuleState,
   cfg: DetectorConfig,
-  window?: MixWindow,
+  window?: RuleWindow,
 ): IntervalJudgement {
-  const spike = judgeSpike(obs.denies, idx, history, cfg);
-  const spikeOpen = spike.warm && obs.denies >= cfg.spike.minCount && spike.score >= 0.5;
-  const s = step(state.spike, idx, spikeOpen, spike.z, cfg.spike.zClose, cfg.cooldownIntervals);
+  const { errDaily, errWeekly } = state.surprise;
+  const weekly = errWeekly !== undefined && (errDaily === undefined || errWeekly < errDaily);
+  const spike = judgeSpike(obs.denies, idx, history, cfg, window?.spike, weekly);
+  const scored = scoreSurprise(spike.surprise, state.surprise, cfg);
+  const score = scored.score;
+  // Which seasonal window predicts this rule better, learned online from their recent errors.
+  const alpha = 1 - 0.5 ** (1 / cfg.score.halfLife);
+  const surprise = scored.next;
+  surprise.errDaily = ewError(errDaily, obs.denies, spike.dailyMedian, alpha);
+  surprise.errWeekly = ewError(errWeekly, obs.denies, spike.weeklyMedian, alpha);
+  // The page: the score past 0.5, and a change worth waking someone for: a rise to at least
+  // minCount and minRatio × the upper baseline, or a fall from a baseline of at least minCount to
+  // at most 1/minRatio of it (a quiet rule's zero is no incident).
+  const down = cfg.direction === 'both' && spike.zDown > spike.z;
+  const worthIt = down
+    ? spike.low >= cfg.spike.minCount && obs.denies * cfg.spike.minRatio <= spike.low
+    : obs.denies >= cfg.spike.minCount && obs.denies >= cfg.spike.minRatio * spike.baseline;
+  const spikeOpen = spike.warm && score >= 0.5 && worthIt;
+  const closeBelow = tailScore(log10Tail(cfg.spike.zClose), cfg.spike.zOpen);
+  const s = step(state.spike, idx, spikeOpen, score, closeBelow, cfg.cooldownIntervals);
 
-  const { top, ...mix } = judgeMix(obs.mix, obs.total, idx, history, cfg, window);
+  const mj = judgeMix(obs.mix, obs.total, idx, history, cfg, window?.mix);
+  const top = mj.top;
+  // Explicit fields rather than object rest and spread: this runs once per rule and interval.
+  const mix: MixJudgement = { jsd: mj.jsd, z: mj.z, score: mj.score, topPairs: mj.topPairs, baselineTotal: mj.baselineTotal };
   const mixOpen = spike.warm && mix.jsd !== null && mix.score >= 0.5;
   const m = step(state.mix, idx, mixOpen, mix.z, cfg.mix.zClose, cfg.cooldownIntervals);
 
@@ -531,10 +837,35 @@ export function judgeInterval(
   };
   return {
     idx,
-    spike: { ...spike, opened: s.opened, continuing: s.continuing, closed: s.closed },
-    mix: { ...mix, opened: m.opened, continuing: m.continuing, closed: m.closed },
+    spike: {
+      baseline: spike.baseline,
+      low: spike.low,
+      scale: spike.scale,
+      scaleDown: spike.scaleDown,
+      z: spike.z,
+      zDown: spike.zDown,
+      surprise: spike.surprise,
+      warm: spike.warm,
+      dailyMedian: spike.dailyMedian,
+      weeklyMedian: spike.weeklyMedian,
+      score,
+      down,
+      opened: s.opened,
+      continuing: s.continuing,
+      closed: s.closed,
+    },
+    mix: {
+      jsd: mix.jsd,
+      z: mix.z,
+      score: mix.score,
+      topPairs: mix.topPairs,
+      baselineTotal: mix.baselineTotal,
+      opened: m.opened,
+      continuing: m.continuing,
+      closed: m.closed,
+    },
     stored,
-    state: { spike: s.next, mix: m.next },
+    state: { spike: s.next, mix: m.next, surprise },
   };
 }
 
@@ -567,20 +898,40 @@ export function inferInterval(points: readonly SeriesPoint[]): number {
 }
 
 /**
- * Runs the spike detector over a series in input order, one output per input row. Rows that
- * fall in an interval already seen (duplicates, disorder) are judged against the history as it
- * stands but do not replace it.
+ * Intervals the server judges per transaction; its windows and the rules' states start afresh
+ * from the database at each chunk, and the backtest does the same, so both run one algorithm.
+ */
+export const CHUNK_INTERVALS = 60;
+
+/**
+ * Replays the server's detection over a series in input order, one output per input row: the
+ * same judgeInterval, chunk by chunk as the engine runs it (the rule's state goes through JSON
+ * at each chunk boundary, as it goes through its jsonb row, and the sliding windows restart).
+ * Rows that fall in an interval already seen (duplicates, disorder) are judged against the
+ * history as it stands but do not replace it.
  */
 export function backtestSeries(points: readonly SeriesPoint[], cfg: DetectorConfig): SeriesResult[] {
   const history = new Map<number, JudgedInterval>();
   const lookup: HistoryLookup = (i) => history.get(i);
   let state = initialRuleState();
+  let window = newRuleWindow();
+  let chunk = Number.NaN;
+  let newest = Number.NEGATIVE_INFINITY;
   return points.map((p) => {
     const idx = Math.floor(p.t / cfg.intervalMs);
-    const j = judgeInterval({ total: p.value, denies: p.value, mix: null }, idx, lookup, state, cfg);
+    if (idx > newest && Math.floor(idx / CHUNK_INTERVALS) !== chunk) {
+      chunk = Math.floor(idx / CHUNK_INTERVALS);
+      state = JSON.parse(JSON.stringify(state)) as RuleState;
+      window = newRuleWindow();
+    }
+    // A late row changes the past the windows slid over: it is judged, and they restart, afresh.
+    const inOrder = idx > newest;
+    const j = judgeInterval({ total: p.value, denies: p.value, mix: null }, idx, lookup, state, cfg, inOrder ? window : undefined);
     if (history.has(idx)) return { t: p.t, value: p.value, score: j.spike.score, isAnomaly: 0 };
     history.set(idx, j.stored);
     state = j.state;
+    if (inOrder) newest = idx;
+    else window = newRuleWindow();
     return { t: p.t, value: p.value, score: j.spike.score, isAnomaly: j.spike.opened ? 1 : 0 };
   });
 }

@@ -5,8 +5,10 @@ import type { LedgerService } from '../ledger/service.js';
 import type { Clock } from '../util/clock.js';
 import {
   idleIncident,
+  initialSurprise,
   judgeInterval,
-  newMixWindow,
+  newRuleWindow,
+  CHUNK_INTERVALS,
   pairKey,
   splitPair,
   type DetectorConfig,
@@ -14,7 +16,7 @@ import {
   type IntervalAggregate,
   type IntervalJudgement,
   type JudgedInterval,
-  type MixWindow,
+  type RuleWindow,
 } from './detector.js';
 import { renderEscalation, renderIssue, type IssueSink } from './issue-sink.js';
 import type { AdvisoryLeader } from './leader.js';
@@ -23,8 +25,7 @@ import type { AnomalyKind, IncidentRecord, IntervalStatsRow, PolicyAnomalyRow, R
 
 export const ANOMALY_CHANNEL = 'policy_anomalies';
 const MAX_EXEMPLARS = 10;
-/** Intervals judged per transaction, and per tick (a long replay is caught up over several ticks). */
-const CHUNK_INTERVALS = 60;
+/** Intervals judged per tick (a long replay is caught up over several ticks); per transaction: CHUNK_INTERVALS. */
 const MAX_INTERVALS_PER_TICK = 1440;
 
 export interface EngineOptions {
@@ -207,14 +208,16 @@ export class AnomalyEngine {
           mix: { ...idleIncident(), anomalyId: null },
         });
       }
-      // History the judgements look at: recent intervals, and the seasonal slots of earlier days.
+      // History the judgements look at: recent intervals, and the seasonal slots of earlier days and weeks.
       const ranges: [Date, Date][] = [[new Date((c0 - cfg.recentIntervals) * I), new Date(fromMs)]];
       for (let d = 1; d <= cfg.seasonDays; d++)
         ranges.push([new Date((c0 - d * P - cfg.seasonNeighbours) * I), new Date((c1 - d * P + cfg.seasonNeighbours + 1) * I)]);
+      for (let k = 1; k <= cfg.seasonWeeks; k++)
+        ranges.push([new Date((c0 - 7 * k * P - cfg.seasonNeighbours) * I), new Date((c1 - 7 * k * P + cfg.seasonNeighbours + 1) * I)]);
       const history = new Map<string, Map<number, JudgedInterval>>(rules.map((r) => [r, new Map()]));
       for (const row of await anomalyRepo.stats(tx, rules, ranges))
         history.get(row.ruleId)?.set(Math.floor(row.intervalStart.getTime() / I), toJudged(row, I));
-      const windows = new Map<string, MixWindow>(rules.map((r) => [r, newMixWindow()]));
+      const windows = new Map<string, RuleWindow>(rules.map((r) => [r, newRuleWindow()]));
 
       const statsRows: IntervalStatsRow[] = [];
       const opened: Opened[] = [];
@@ -232,7 +235,8 @@ export class AnomalyEngine {
           const known = history.get(ruleId) as Map<number, JudgedInterval>;
           const lookup: HistoryLookup = (k) => known.get(k) ?? (k >= firstIdx && k < idx ? zeroInterval(k) : undefined);
           const input: IntervalData = obs ?? { total: 0, denies: 0, mix: new Map(), actorDenies: new Map() };
-          const j = judgeInterval(input, idx, lookup, { spike: st.spike, mix: st.mix }, cfg, windows.get(ruleId));
+          const surprise = st.spike.surprise ?? initialSurprise();
+          const j = judgeInterval(input, idx, lookup, { spike: st.spike, mix: st.mix, surprise }, cfg, windows.get(ruleId));
           known.set(idx, j.stored);
           if (obs) {
             statsRows.push({
@@ -267,7 +271,8 @@ export class AnomalyEngine {
             if (!j.state[kind].active) openedNow.delete(key);
             return { ...j.state[kind], anomalyId: j.state[kind].active ? prev.anomalyId : null };
           };
-          st.spike = next('spike');
+          // The score's state rides in the spike column (jsonb): no migration, one row per rule.
+          st.spike = { ...next('spike'), surprise: j.state.surprise };
           st.mix = next('mix');
         }
       }
@@ -306,11 +311,12 @@ export class AnomalyEngine {
     if (o.kind === 'DENY_SPIKE') {
       const s = o.judgement.spike;
       observed = o.data.denies;
-      baseline = s.baseline;
-      z = s.z;
+      // A fall is measured against the lower baseline, and its z-score is negative.
+      baseline = s.down ? s.low : s.baseline;
+      z = s.down ? -s.zDown : s.z;
       score = s.score;
       primaryActor = [...o.data.actorDenies].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0] ?? null;
-      figures = { decisions: o.data.total, spread: Number(s.scale.toFixed(3)) };
+      figures = { decisions: o.data.total, spread: Number((s.down ? s.scaleDown : s.scale).toFixed(3)), direction: s.down ? 'down' : 'up' };
     } else {
       const m = o.judgement.mix;
       const top = m.topPairs[0];

@@ -15,6 +15,7 @@ import {
   timestamp,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { SurpriseState } from './detector.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 });
 
@@ -78,6 +79,8 @@ export interface IncidentRecord {
   openedIdx: number | null;
   /** The anomaly raised when the incident opened. */
   anomalyId: string | null;
+  /** The anomaly score's state (spike column only; absent in rows written before it existed). */
+  surprise?: SurpriseState;
 }
 
 /** Per rule: when it was first seen (history before that is unknown, after it zero) and its open incidents. */

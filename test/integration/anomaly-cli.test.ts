@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBin } from '../helpers/cli.js';
 
-const NAB_JUMPS = '../shared/corpora/nab/data/artificialWithAnomaly/art_daily_jumpsup.csv';
+const NAB_JUMPS = 'test/fixtures/nab/data/artificialWithAnomaly/art_daily_jumpsup.csv';
 
 describe('ig-anomaly backtest', () => {
   it(
@@ -62,5 +62,51 @@ describe('ig-anomaly backtest', () => {
     const bad = await runBin('ig-anomaly', ['backtest', '--csv', '-'], {}, 'timestamp,value\n2026-01-01T00:00:00Z,1\nnot-a-time,2\n');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/line 3: "not-a-time" is not a timestamp/);
+  });
+});
+
+describe('ig-anomaly nab', () => {
+  it("backtests every labelled series of a NAB checkout and writes them where NAB's scorer reads them", { timeout: 180_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ig-anomaly-nab-'));
+    // The in-repo subset is laid out as a NAB checkout (data/, labels/combined_windows.json).
+    const r = await runBin('ig-anomaly', ['nab', 'test/fixtures/nab', '--results', dir, '--name', 'igtest']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const files = [
+      'artificialNoAnomaly/igtest_art_daily_no_noise.csv',
+      'artificialWithAnomaly/igtest_art_daily_jumpsup.csv',
+      'realAWSCloudwatch/igtest_elb_request_count_8c0756.csv',
+      'realKnownCause/igtest_nyc_taxi.csv',
+    ];
+    const labels = JSON.parse(await readFile('test/fixtures/nab/labels/combined_windows.json', 'utf8')) as Record<
+      string,
+      [string, string][]
+    >;
+    for (const f of files) {
+      const out = (await readFile(join(dir, 'igtest', f), 'utf8')).trim().split('\n');
+      const data = (await readFile(join('test/fixtures/nab/data', f.replace('igtest_', '')), 'utf8')).trim().split('\n');
+      expect(out[0]).toBe('timestamp,value,anomaly_score,label');
+      expect(out).toHaveLength(data.length);
+      const rows = out.slice(1).map((l) => l.split(','));
+      expect(rows.map((c) => c[0])).toEqual(data.slice(1).map((l) => l.split(',')[0]));
+      for (const c of rows) expect(Number(c[2]) >= 0 && Number(c[2]) <= 1).toBe(true);
+      // label 1 exactly inside the labelled windows (NAB's timestamps and ours compare as text).
+      const windows = labels[f.replace('igtest_', '')] ?? [];
+      const inside = (ts: string) => windows.some(([a, b]) => `${ts}.000000` >= a && `${ts}.000000` <= b);
+      expect(rows.map((c) => c[3])).toEqual(rows.map((c) => (inside(c[0] as string) ? '1' : '0')));
+    }
+    expect(r.stdout).toMatch(/this detector \(anomaly_score\)\s+\d+\.\d\d/);
+    expect(r.stdout).toMatch(/windowed Gaussian baseline\s+37\.67/);
+    expect(r.stdout).toContain(`Wrote 4 result files under ${join(dir, 'igtest')}`);
+    expect(r.stdout).toContain('python run.py -d igtest --optimize --score --normalize --skipConfirmation');
+    expect(r.stdout).toMatch(/Backtest throughput: \d+ rows, \d+ rows\/s of CPU time/);
+  });
+
+  it('refuses a detector name NAB cannot read back, writing nothing', { timeout: 60_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ig-anomaly-nab-'));
+    const r = await runBin('ig-anomaly', ['nab', 'test/fixtures/nab', '--results', dir, '--name', 'my_detector']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/letters and digits only/);
+    expect(await readdir(dir)).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import {
   judgeSpike,
   median,
   normalDeviate,
-  newMixWindow,
+  newRuleWindow,
   OTHER_KEY,
   pairKey,
   topCounts,
@@ -147,14 +147,22 @@ describe('#backtestSeries (DENY_SPIKE)', () => {
 describe('#judgeSpike (spread of skewed counts)', () => {
   const cfg = detectorConfig();
   const idx = 10 * 1440;
-  const at = (i: number, denies: number): JudgedInterval => ({ idx: i, total: denies, denies, mix: null, jsd: null, spikeFlag: false, mixFlag: false });
+  const at = (i: number, denies: number): JudgedInterval => ({
+    idx: i,
+    total: denies,
+    denies,
+    mix: null,
+    jsd: null,
+    spikeFlag: false,
+    mixFlag: false,
+  });
   // Bursty counts: exponentially distributed above a floor of 10 (median ≈ 38), as request and
   // deny counts are: a tight lower half and a long upper one. The golden-ratio sequence covers
   // the quantiles evenly without a random seed.
   const bursty = (i: number) => Math.round(10 + 40 * -Math.log(1 - ((i * 0.6180339887) % 1) * 0.98));
   const judge = (observed: number, denies: (i: number) => number) =>
     judgeSpike(observed, idx, (k) => (k < idx ? at(k, denies(k)) : undefined), cfg);
-  const opens = (j: { score: number }) => j.score >= 0.5;
+  const opens = (j: { z: number }) => j.z >= cfg.spike.zOpen;
 
   it('measures the spread upwards: a burst within the rule’s usual reach does not open, a larger one does', () => {
     // A symmetric MAD (the lower half is tight) would put 250 at z ≈ 8.5 and open an incident.
@@ -184,7 +192,7 @@ describe('#judgeInterval (UNUSUAL_MIX)', () => {
   function run(shiftAt: number, len: number) {
     const rand = prng(11);
     const history = new Map<number, JudgedInterval>();
-    const window = newMixWindow();
+    const window = newRuleWindow();
     let state = initialRuleState();
     const opened: { idx: number; kind: string }[] = [];
     for (let i = 0; i < 2 * 1440; i++) {
@@ -239,7 +247,7 @@ describe('#judgeInterval (UNUSUAL_MIX and sample size)', () => {
   // A day and an hour of busy minutes (about 400 decisions each) drawn from that distribution.
   const rand = prng(5);
   const history = new Map<number, JudgedInterval>();
-  const window = newMixWindow();
+  const window = newRuleWindow();
   let state = initialRuleState();
   const end = 1440 + 90;
   for (let i = 0; i < end; i++) {
@@ -275,5 +283,98 @@ describe('#judgeInterval (UNUSUAL_MIX and sample size)', () => {
     expect(normalDeviate(1e-9)).toBeCloseTo(6, 2);
     expect(normalDeviate(0.5)).toBeCloseTo(0, 12);
     expect(normalDeviate(0)).toBeLessThan(40);
+  });
+});
+
+describe('#backtestSeries (anomaly score: both directions, level shifts, variance changes)', () => {
+  const cfg = detectorConfig();
+  const day3 = 2 * 1440;
+  /** A busy rule: Poisson denies around 40–80 a minute with a daily cycle, 3 days, then `edit`. */
+  function busy(edit: (i: number, v: number, level: number, rand: () => number) => number = (_i, v) => v, seed = 3): SeriesPoint[] {
+    const rand = prng(seed);
+    return Array.from({ length: 3 * 1440 }, (_, i) => {
+      const level = 40 + 40 * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / 1440));
+      return { t: T0 + i * MINUTE, value: edit(i, poisson(rand, level), level, rand) };
+    });
+  }
+  const maxScore = (out: { score: number }[], from: number, to: number) => Math.max(...out.slice(from, to).map((r) => r.score));
+  const at = day3 + 600;
+
+  it('scores seasonal noise low and pages nothing', () => {
+    const out = backtestSeries(busy(), cfg);
+    const day = out
+      .slice(day3)
+      .map((r) => r.score)
+      .sort((a, b) => a - b);
+    expect(day[Math.floor(day.length * 0.99)]).toBeLessThan(0.25);
+    expect(day.at(-1)).toBeLessThan(0.5);
+    expect(out.filter((r) => r.isAnomaly)).toEqual([]);
+  });
+
+  it('pages a drop to zero (a bundle that stopped evaluating) once, at once', () => {
+    const out = backtestSeries(
+      busy((i, v) => (i >= at && i < at + 30 ? 0 : v)),
+      cfg,
+    );
+    expect(out[at]?.score).toBeGreaterThanOrEqual(0.5);
+    expect(out.flatMap((r, i) => (r.isAnomaly ? [i] : []))).toEqual([at]);
+  });
+
+  it("does not page drops when the series kind says only rises matter (direction 'up')", () => {
+    const out = backtestSeries(
+      busy((i, v) => (i >= at && i < at + 30 ? 0 : v)),
+      detectorConfig({ direction: 'up' }),
+    );
+    expect(out.filter((r) => r.isAnomaly)).toEqual([]);
+  });
+
+  it('scores a level shift (+60%, no single interval extreme) high within the hour after it', () => {
+    const out = backtestSeries(
+      busy((i, v, level, rand) => (i >= at ? poisson(rand, level * 1.6) : v)),
+      cfg,
+    );
+    expect(maxScore(out, day3, at)).toBeLessThan(0.5);
+    expect(maxScore(out, at, at + 60)).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('scores a variance change (same mean, twice the spread) high within the hour after it', () => {
+    const normal = (rand: () => number) => Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand());
+    const out = backtestSeries(
+      busy((i, v, level, rand) => (i >= at && i < at + 180 ? Math.max(0, Math.round(level + 2 * Math.sqrt(level) * normal(rand))) : v)),
+      cfg,
+    );
+    expect(maxScore(out, day3, at)).toBeLessThan(0.5);
+    expect(maxScore(out, at, at + 60)).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('learns a weekly cycle online: a quiet weekend is not an anomaly once weeks of history show it', () => {
+    // Three weeks; T0 (2026-04-01) is a Wednesday, so days 3–4 of each week are the weekend, at a third of the traffic.
+    const rand = prng(9);
+    const pts = Array.from({ length: 21 * 1440 }, (_, i) => {
+      const weekend = [3, 4].includes(Math.floor(i / 1440) % 7);
+      const level = (40 + 40 * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / 1440))) * (weekend ? 1 / 3 : 1);
+      return { t: T0 + i * MINUTE, value: poisson(rand, level) };
+    });
+    const thirdWeekend = [17 * 1440, 19 * 1440] as const;
+    const weekly = backtestSeries(pts, cfg);
+    expect(maxScore(weekly, ...thirdWeekend)).toBeLessThan(0.5);
+    expect(weekly.slice(14 * 1440).filter((r) => r.isAnomaly)).toEqual([]);
+    // The daily window alone (seasonWeeks 0) takes every weekend for a collapse.
+    expect(maxScore(backtestSeries(pts, detectorConfig({ seasonWeeks: 0 })), ...thirdWeekend)).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('replays the server: chunked with state through JSON equals judging every interval in one go', () => {
+    const pts = busy((i, v) => (i >= at && i < at + 30 ? 0 : i >= at + 200 && i < at + 210 ? v * 3 : v));
+    const history = new Map<number, JudgedInterval>();
+    let state = initialRuleState();
+    const window = newRuleWindow();
+    const direct = pts.map((p) => {
+      const idx = Math.floor(p.t / MINUTE);
+      const j = judgeInterval({ total: p.value, denies: p.value, mix: null }, idx, (k) => history.get(k), state, cfg, window);
+      history.set(idx, j.stored);
+      state = j.state;
+      return { t: p.t, value: p.value, score: j.spike.score, isAnomaly: j.spike.opened ? 1 : 0 };
+    });
+    expect(backtestSeries(pts, cfg)).toEqual(direct);
   });
 });
