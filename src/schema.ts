@@ -16,6 +16,7 @@ import { allow, type RuleTree, type ShieldRule } from './auth/rules.js';
 import * as catalog from './catalog/resolvers.js';
 import type { Context } from './context.js';
 import { forbidden, unauthenticated } from './errors.js';
+import { applyInputValidation, DEFAULT_INPUT_LIMITS, type InputLimits } from './input.js';
 import * as evidence from './evidence/resolvers.js';
 import * as evolution from './evolution/resolvers.js';
 import * as ledger from './ledger/resolvers.js';
@@ -78,7 +79,7 @@ export interface BuiltSchema {
   authorization: AuthorizationReport;
 }
 
-export function buildSchema(): BuiltSchema {
+export function buildSchema(limits: InputLimits = DEFAULT_INPUT_LIMITS): BuiltSchema {
   const entityRules = Object.assign({}, ...modules.map((m) => m.entities ?? {})) as Record<string, ShieldRule>;
   const rules = merge<RuleTree>([
     ...modules.map((m) => m.rules),
@@ -92,5 +93,7 @@ export function buildSchema(): BuiltSchema {
   const resolvers = merge<Resolvers>([{ DateTime: DateTimeResolver, JSON: JSONResolver } as Resolvers, ...modules.map((m) => m.resolvers)]);
   const schema = buildSubgraphSchema([{ typeDefs: parse(loadTypeDefs()), resolvers: resolvers as GraphQLResolverMap<unknown> }]);
   const authorization = applyAuthorization(schema, rules);
+  // Outermost: arguments are checked before a rule or resolver reads them.
+  applyInputValidation(schema, limits);
   return { schema, rules, entityRules, authorization };
 }
