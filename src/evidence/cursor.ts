@@ -24,5 +24,5 @@ export function decodeCursor(s: string): EvidenceCursor {
   } catch {
     // fall through to the error below
   }
-  throw badInput('after is not a cursor returned by this API', { field: 'after' });
+  throw badInput('argument "after" is not a cursor returned by this API', { argument: 'after' });
 }
