@@ -131,7 +131,8 @@ export class Pipeline {
 
   /** Parse (token limit) and validate (every rule), with the codes Apollo gives the same failures. */
   prepare(query: unknown): DocumentNode | GraphQLError[] {
-    if (typeof query !== 'string' || query === '') return [new GraphQLError('a query is required', { extensions: { code: 'BAD_REQUEST' } })];
+    if (typeof query !== 'string' || query === '')
+      return [new GraphQLError('a query is required', { extensions: { code: 'BAD_REQUEST' } })];
     let document: DocumentNode;
     try {
       document = parse(query, this.parseOptions);
@@ -154,7 +155,12 @@ export class Pipeline {
       if (!session || (code !== 'FORBIDDEN' && code !== 'PERSISTED_QUERY_NOT_IN_LIST')) continue;
       const path = (e.path ?? []).filter((p): p is string => typeof p === 'string').join('.');
       const root = operation ? `${operation[0]?.toUpperCase()}${operation.slice(1)}` : 'Operation';
-      this.opts.denials.record({ actor: session.sub, rule: `subgraph.${code}`, resource: path ? `${root}.${path}` : root, reason: e.message });
+      this.opts.denials.record({
+        actor: session.sub,
+        rule: `subgraph.${code}`,
+        resource: path ? `${root}.${path}` : root,
+        reason: e.message,
+      });
     }
   }
 

@@ -48,6 +48,8 @@ export interface ComplianceServer {
   apollo: ApolloServer<Context>;
   services: Services;
   metrics: Metrics;
+  /** The subgraph's own denials on their way to the policy-decision store (flush: tests, shutdown). */
+  denials: DenialRecorder;
   /** A context as a request with this session would get (for executeOperation in tests). */
   contextFor(session: Session | null): Context;
   listen(): Promise<string>;
@@ -83,7 +85,10 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
   let publicUrl = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
   const services = createServices(database, deps.clock ?? systemClock, {
     publicUrl: () => publicUrl,
-    budgetDefaults: { limitMicro: toMicro(config.BUDGET_DEFAULT_EPSILON, 'BUDGET_DEFAULT_EPSILON', { allowZero: true }), window: config.BUDGET_DEFAULT_WINDOW },
+    budgetDefaults: {
+      limitMicro: toMicro(config.BUDGET_DEFAULT_EPSILON, 'BUDGET_DEFAULT_EPSILON', { allowZero: true }),
+      window: config.BUDGET_DEFAULT_WINDOW,
+    },
     attestationPolicy,
     scorecardPolicy: loadScorecardPolicy(config.SCORECARD_POLICY_FILE),
     signer,
@@ -177,13 +182,22 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
   });
 
   const ws = attachSubscriptions({ server: app.server, schema, pipeline, services, production, maxPayloadBytes: config.BODY_LIMIT_BYTES });
-  const anomalyDetection = attachAnomalies({ app, anomalies: services.anomalies, verifier, registry: metrics.registry, tickMs: config.ANOMALY_TICK_MS });
+  const anomalyDetection = attachAnomalies({
+    app,
+    anomalies: services.anomalies,
+    verifier,
+    registry: metrics.registry,
+    tickMs: config.ANOMALY_TICK_MS,
+  });
 
   registerAuditRoutes(app, {
     audit: services.audit,
     verifier,
     registry: metrics.registry,
-    failures: new FailureLimiter({ maxFailures: config.PACK_LINK_MAX_FAILURES, windowMs: config.PACK_LINK_FAILURE_WINDOW_SECONDS * 1000 }, deps.clock ?? systemClock),
+    failures: new FailureLimiter(
+      { maxFailures: config.PACK_LINK_MAX_FAILURES, windowMs: config.PACK_LINK_FAILURE_WINDOW_SECONDS * 1000 },
+      deps.clock ?? systemClock,
+    ),
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   const readiness = async (): Promise<'ready' | 'migrations pending' | 'database unreachable'> => {
@@ -216,6 +230,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     apollo,
     services,
     metrics,
+    denials,
     contextFor: (session) => createContext(services, session),
     listen: async () => {
       const address = await app.listen({ host: config.HOST, port: config.PORT });

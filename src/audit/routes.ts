@@ -74,7 +74,10 @@ export function registerAuditRoutes(
     const wait = deps.failures.retryAfter(request.ip);
     if (wait > 0) {
       refusals.inc({ reason: 'rate_limited', authenticated: 'unknown' });
-      return reply.code(429).header('retry-after', String(wait)).send({ error: 'too_many_requests', message: 'too many failed pack-link attempts' });
+      return reply
+        .code(429)
+        .header('retry-after', String(wait))
+        .send({ error: 'too_many_requests', message: 'too many failed pack-link attempts' });
     }
     let session: Session | null = null;
     try {

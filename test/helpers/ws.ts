@@ -13,7 +13,13 @@ export function wsClient(httpUrl: string, token: string | null): Client {
 }
 
 /** Collects `count` events of a subscription, then unsubscribes. */
-export function collect<T>(client: Client, query: string, variables: Record<string, unknown>, count: number, timeoutMs = 20_000): { done: Promise<T[]>; ready: Promise<void> } {
+export function collect<T>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown>,
+  count: number,
+  timeoutMs = 20_000,
+): { done: Promise<T[]>; ready: Promise<void> } {
   const events: T[] = [];
   let readyResolve: () => void = () => undefined;
   const ready = new Promise<void>((r) => (readyResolve = r));
@@ -74,7 +80,9 @@ export function wsOnce(httpUrl: string, token: string | null, payloadJson: strin
       clearTimeout(timer);
       resolve(outcome);
     };
-    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: token ? { authorization: `Bearer ${token}` } : {} })));
+    socket.on('open', () =>
+      socket.send(JSON.stringify({ type: 'connection_init', payload: token ? { authorization: `Bearer ${token}` } : {} })),
+    );
     socket.on('message', (raw: Buffer) => {
       const msg = JSON.parse(raw.toString('utf8')) as { type: string; payload?: unknown };
       if (msg.type === 'connection_ack') socket.send(`{"type":"subscribe","id":"1","payload":${payloadJson}}`);

@@ -43,15 +43,27 @@ const spend = (field: string): Pick<Case, 'query' | 'variables' | 'who'> => ({
 });
 const evidence = (patch: Record<string, unknown>): Pick<Case, 'query' | 'variables'> => ({
   query: `mutation($i: EvidenceInput!) { recordEvidence(input: $i) { id } }`,
-  variables: { i: { kind: 'ACCESS_REVIEW', serviceId: 'gateway', source: 'ci', collectedAt: '2026-01-01T00:00:00Z', content: { ok: true }, ...patch } },
+  variables: {
+    i: { kind: 'ACCESS_REVIEW', serviceId: 'gateway', source: 'ci', collectedAt: '2026-01-01T00:00:00Z', content: { ok: true }, ...patch },
+  },
 });
 const deepJson = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 const cursor = (at: string) => Buffer.from(JSON.stringify([at, '00000000-0000-0000-0000-000000000000'])).toString('base64url');
 const aliases = (n: number, field: string) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${field}`).join(' ')} }`;
 
 const cases: Case[] = [
-  { name: 'introspection (__schema) in production', who: as.compliance, query: `{ __schema { types { name } } }`, code: 'GRAPHQL_VALIDATION_FAILED' },
-  { name: 'introspection (__type) in production', who: as.compliance, query: `{ __type(name: "Query") { name } }`, code: 'GRAPHQL_VALIDATION_FAILED' },
+  {
+    name: 'introspection (__schema) in production',
+    who: as.compliance,
+    query: `{ __schema { types { name } } }`,
+    code: 'GRAPHQL_VALIDATION_FAILED',
+  },
+  {
+    name: 'introspection (__type) in production',
+    who: as.compliance,
+    query: `{ __type(name: "Query") { name } }`,
+    code: 'GRAPHQL_VALIDATION_FAILED',
+  },
   {
     name: 'a query deeper than MAX_DEPTH',
     who: as.viewer(),
@@ -59,15 +71,41 @@ const cases: Case[] = [
     code: 'GRAPHQL_VALIDATION_FAILED',
   },
   { name: 'more aliases than MAX_ALIASES', who: as.compliance, query: aliases(16, '_service { sdl }'), code: 'GRAPHQL_VALIDATION_FAILED' },
-  { name: '__typename aliases count against MAX_ALIASES', who: as.compliance, query: aliases(16, '__typename'), code: 'GRAPHQL_VALIDATION_FAILED' },
-  { name: '50,000 __typename aliases, authenticated: the token limit', who: as.compliance, query: () => aliases(50_000, '__typename'), code: 'GRAPHQL_PARSE_FAILED' },
-  { name: '50,000 __typename aliases, anonymous: refused before parsing', who: null, query: () => aliases(50_000, '__typename'), code: 'UNAUTHENTICATED' },
+  {
+    name: '__typename aliases count against MAX_ALIASES',
+    who: as.compliance,
+    query: aliases(16, '__typename'),
+    code: 'GRAPHQL_VALIDATION_FAILED',
+  },
+  {
+    name: '50,000 __typename aliases, authenticated: the token limit',
+    who: as.compliance,
+    query: () => aliases(50_000, '__typename'),
+    code: 'GRAPHQL_PARSE_FAILED',
+  },
+  {
+    name: '50,000 __typename aliases, anonymous: refused before parsing',
+    who: null,
+    query: () => aliases(50_000, '__typename'),
+    code: 'UNAUTHENTICATED',
+  },
   { name: 'no token', who: null, query: `{ ledger { seq } }`, code: 'UNAUTHENTICATED' },
   { name: 'an invalid token', who: 'invalid token', query: `{ ledger { seq } }`, code: 'UNAUTHENTICATED' },
   { name: "an auditor's non-persisted operation", who: as.auditor, query: `{ __typename }`, code: 'PERSISTED_QUERY_NOT_IN_LIST' },
   { name: 'a domain error keeps its code', who: as.compliance, query: `{ ledgerProof(seq: 999999) { seq } }`, code: 'NOT_FOUND' },
-  { name: 'a rule denial', who: as.viewer(), query: `mutation { upsertService(input: { id: "x", name: "x", team: "x" }) { id } }`, code: 'FORBIDDEN' },
-  { name: 'a variable of the wrong type', who: as.compliance, query: `query($n: Int!) { ledger(first: $n) { seq } }`, variables: { n: 'x' }, code: 'BAD_USER_INPUT' },
+  {
+    name: 'a rule denial',
+    who: as.viewer(),
+    query: `mutation { upsertService(input: { id: "x", name: "x", team: "x" }) { id } }`,
+    code: 'FORBIDDEN',
+  },
+  {
+    name: 'a variable of the wrong type',
+    who: as.compliance,
+    query: `query($n: Int!) { ledger(first: $n) { seq } }`,
+    variables: { n: 'x' },
+    code: 'BAD_USER_INPUT',
+  },
   {
     name: 'an internal error is masked',
     who: as.viewer(),
@@ -82,9 +120,21 @@ const cases: Case[] = [
   { name: 'NUL in mechanism', ...spend('mechanism'), code: 'BAD_USER_INPUT', argument: 'input.mechanism' },
   { name: 'NUL in queryRef', ...spend('queryRef'), code: 'BAD_USER_INPUT', argument: 'input.queryRef' },
   { name: 'NUL in idempotencyKey', ...spend('idempotencyKey'), code: 'BAD_USER_INPUT', argument: 'input.idempotencyKey' },
-  { name: 'a control character in a tenant id', ...spend('tenantId'), variables: { i: { tenantId: 'ac\u0007me', epsilon: 0.1, mechanism: 'laplace', queryRef: 'q', idempotencyKey: 'k' } }, code: 'BAD_USER_INPUT', argument: 'input.tenantId' },
+  {
+    name: 'a control character in a tenant id',
+    ...spend('tenantId'),
+    variables: { i: { tenantId: 'ac\u0007me', epsilon: 0.1, mechanism: 'laplace', queryRef: 'q', idempotencyKey: 'k' } },
+    code: 'BAD_USER_INPUT',
+    argument: 'input.tenantId',
+  },
   { name: 'NUL in evidence source', who: as.compliance, ...evidence({ source: NUL }), code: 'BAD_USER_INPUT', argument: 'input.source' },
-  { name: 'NUL in evidence content', who: as.compliance, ...evidence({ content: { note: NUL } }), code: 'BAD_USER_INPUT', argument: 'input.content' },
+  {
+    name: 'NUL in evidence content',
+    who: as.compliance,
+    ...evidence({ content: { note: NUL } }),
+    code: 'BAD_USER_INPUT',
+    argument: 'input.content',
+  },
   {
     name: 'evidence content nested 20,000 deep',
     who: as.compliance,
@@ -93,20 +143,60 @@ const cases: Case[] = [
     code: 'BAD_USER_INPUT',
     argument: 'input.content',
   },
-  { name: 'NUL in a ledger kind', who: as.compliance, query: `query($k: String) { ledger(kind: $k) { seq } }`, variables: { k: NUL }, code: 'BAD_USER_INPUT', argument: 'kind' },
+  {
+    name: 'NUL in a ledger kind',
+    who: as.compliance,
+    query: `query($k: String) { ledger(kind: $k) { seq } }`,
+    variables: { k: NUL },
+    code: 'BAD_USER_INPUT',
+    argument: 'kind',
+  },
   {
     name: 'NUL in an engagement name',
     who: as.compliance,
     query: `mutation($i: AuditEngagementInput!) { createAuditEngagement(input: $i) { id } }`,
-    variables: { i: { name: NUL, auditor: 'a@b', scope: ['ACCESS_REVIEW'], startsAt: '2026-01-01T00:00:00Z', endsAt: '2026-12-31T00:00:00Z' } },
+    variables: {
+      i: { name: NUL, auditor: 'a@b', scope: ['ACCESS_REVIEW'], startsAt: '2026-01-01T00:00:00Z', endsAt: '2026-12-31T00:00:00Z' },
+    },
     code: 'BAD_USER_INPUT',
     argument: 'input.name',
   },
-  { name: 'a malformed evidence id', who: as.compliance, query: `{ evidenceArtifact(id: "not-a-uuid") { id } }`, code: 'BAD_USER_INPUT', argument: 'id' },
-  { name: 'a malformed pack id', who: as.compliance, query: `{ accessReceipts(packId: "1; drop table x") { id } }`, code: 'BAD_USER_INPUT', argument: 'packId' },
-  { name: 'a malformed engagement id', who: as.compliance, query: `{ auditPacks(engagementId: "x") { id } }`, code: 'BAD_USER_INPUT', argument: 'engagementId' },
-  { name: 'a year-9999 date', who: as.compliance, query: `{ privacyBudget(tenantId: "acme", at: "9999-12-31T00:00:00Z") { epsilonLimit } }`, code: 'BAD_USER_INPUT', argument: 'at' },
-  { name: 'a year-0001 date', who: as.compliance, query: `query($at: DateTime) { privacyBudget(tenantId: "acme", at: $at) { epsilonLimit } }`, variables: { at: '0001-01-01T00:00:00Z' }, code: 'BAD_USER_INPUT', argument: 'at' },
+  {
+    name: 'a malformed evidence id',
+    who: as.compliance,
+    query: `{ evidenceArtifact(id: "not-a-uuid") { id } }`,
+    code: 'BAD_USER_INPUT',
+    argument: 'id',
+  },
+  {
+    name: 'a malformed pack id',
+    who: as.compliance,
+    query: `{ accessReceipts(packId: "1; drop table x") { id } }`,
+    code: 'BAD_USER_INPUT',
+    argument: 'packId',
+  },
+  {
+    name: 'a malformed engagement id',
+    who: as.compliance,
+    query: `{ auditPacks(engagementId: "x") { id } }`,
+    code: 'BAD_USER_INPUT',
+    argument: 'engagementId',
+  },
+  {
+    name: 'a year-9999 date',
+    who: as.compliance,
+    query: `{ privacyBudget(tenantId: "acme", at: "9999-12-31T00:00:00Z") { epsilonLimit } }`,
+    code: 'BAD_USER_INPUT',
+    argument: 'at',
+  },
+  {
+    name: 'a year-0001 date',
+    who: as.compliance,
+    query: `query($at: DateTime) { privacyBudget(tenantId: "acme", at: $at) { epsilonLimit } }`,
+    variables: { at: '0001-01-01T00:00:00Z' },
+    code: 'BAD_USER_INPUT',
+    argument: 'at',
+  },
   {
     name: 'a cursor dated out of range',
     who: as.viewer(),
@@ -139,7 +229,8 @@ async function overWs(c: Case): Promise<Outcome> {
   const o = await wsOnce(t.url, await tokenOf(c.who), payloadOf(c));
   if (o.errors) return { code: codeOf(o.errors as GraphQLFormattedError[]), errors: o.errors as GraphQLFormattedError[] };
   const first = o.results[0];
-  if (first) return { code: codeOf(first.errors as GraphQLFormattedError[] | undefined), errors: (first.errors ?? []) as GraphQLFormattedError[] };
+  if (first)
+    return { code: codeOf(first.errors as GraphQLFormattedError[] | undefined), errors: (first.errors ?? []) as GraphQLFormattedError[] };
   // A refused connection: the close reason carries the code.
   return { code: o.closed?.reason || `closed ${o.closed?.code}`, errors: [] };
 }
