@@ -56,10 +56,7 @@ const schema = z
     ANOMALY_SLA_LOW_MINUTES: z.coerce.number().int().min(1).default(240),
     ANOMALY_ISSUE_SINK: z.enum(['database', 'github']).default('database'),
     ANOMALY_GITHUB_API_URL: z.url().default('https://api.github.com'),
-    ANOMALY_GITHUB_REPOSITORY: z
-      .string()
-      .regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/repo')
-      .optional(),
+    ANOMALY_GITHUB_REPOSITORY: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/repo').optional(),
     ANOMALY_GITHUB_TOKEN: z.string().optional(),
     ANOMALY_TRACE_URL_TEMPLATE: z.string().includes('{traceId}', { message: 'must contain {traceId}' }).optional(),
     DECISION_LOG_RULE_PATH: z.string().default('path'),

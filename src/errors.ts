@@ -2,7 +2,13 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 
 /** Every error code a client may see in `extensions.code`. */
 export type ErrorCode =
-  'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'PERSISTED_QUERY_NOT_IN_LIST' | 'INTERNAL_SERVER_ERROR';
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'PERSISTED_QUERY_NOT_IN_LIST'
+  | 'INTERNAL_SERVER_ERROR';
 
 /** The one error type of the domain; `code` becomes `extensions.code`, `cause` stays in the log. */
 export class DomainError<C extends ErrorCode = ErrorCode> extends Error {
@@ -21,7 +27,8 @@ export class DomainError<C extends ErrorCode = ErrorCode> extends Error {
 export const badInput = (message: string, details?: Record<string, unknown>) =>
   new DomainError('BAD_USER_INPUT', message, details ? { details } : undefined);
 export const forbidden = (message = 'not allowed') => new DomainError('FORBIDDEN', message);
-export const unauthenticated = (message = 'a valid bearer token is required') => new DomainError('UNAUTHENTICATED', message);
+export const unauthenticated = (message = 'a valid bearer token is required') =>
+  new DomainError('UNAUTHENTICATED', message);
 
 /** For exhaustive switches: the compiler proves this is never reached. */
 export class UnreachableCaseError extends Error {

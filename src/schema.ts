@@ -54,24 +54,22 @@ function merge<T extends object>(parts: T[]): Record<string, Record<string, unkn
  * may not read any type in it, and a type no module serves is refused too.
  */
 function entitiesRule(entityRules: Record<string, ShieldRule>): ShieldRule {
-  return rule('entities', { cache: 'no_cache' })(
-    async (parent: object, args: { representations?: { __typename?: unknown }[] }, ctx: Context, info) => {
-      if (!ctx.session) return unauthenticated();
-      const types = new Set((args.representations ?? []).map((r) => String(r.__typename)));
-      for (const t of types) {
-        const r = entityRules[t];
-        if (!r) return forbidden(`entity type ${t} is not served here`);
-        const result = await r.resolve(parent, args, ctx, info, {
-          debug: false,
-          allowExternalErrors: true,
-          fallbackRule: r,
-          hashFunction: () => t,
-        });
-        if (result !== true) return result instanceof Error ? result : forbidden();
-      }
-      return true;
-    },
-  );
+  return rule('entities', { cache: 'no_cache' })(async (parent: object, args: { representations?: { __typename?: unknown }[] }, ctx: Context, info) => {
+    if (!ctx.session) return unauthenticated();
+    const types = new Set((args.representations ?? []).map((r) => String(r.__typename)));
+    for (const t of types) {
+      const r = entityRules[t];
+      if (!r) return forbidden(`entity type ${t} is not served here`);
+      const result = await r.resolve(parent, args, ctx, info, {
+        debug: false,
+        allowExternalErrors: true,
+        fallbackRule: r,
+        hashFunction: () => t,
+      });
+      if (result !== true) return result instanceof Error ? result : forbidden();
+    }
+    return true;
+  });
 }
 
 export interface BuiltSchema {

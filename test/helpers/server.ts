@@ -31,12 +31,7 @@ export interface TestServer {
   url: string;
   token(caller: Caller): Promise<string>;
   /** POSTs a GraphQL request over real HTTP. `caller` null sends no token. */
-  gql<T = Record<string, unknown>>(
-    query: string,
-    variables?: Record<string, unknown>,
-    caller?: Caller | null,
-    headers?: Record<string, string>,
-  ): Promise<GraphQLResult<T>>;
+  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, caller?: Caller | null, headers?: Record<string, string>): Promise<GraphQLResult<T>>;
   close(): Promise<void>;
 }
 
@@ -69,24 +64,11 @@ export async function startTestServer(opts: { env?: Record<string, string>; cloc
     DENIAL_FLUSH_MS: '60000',
     ...opts.env,
   });
-  const server = await createServer({
-    config,
-    database: db.database,
-    applicationName: db.applicationName,
-    ...(opts.clock ? { clock: opts.clock } : {}),
-  });
+  const server = await createServer({ config, database: db.database, applicationName: db.applicationName, ...(opts.clock ? { clock: opts.clock } : {}) });
   const address = await server.listen();
   const url = `${address}/graphql`;
   const token = (c: Caller) =>
-    mintToken({
-      secret: TEST_SECRET,
-      sub: c.sub ?? `${c.roles[0]}@test`,
-      roles: c.roles,
-      tenants: c.tenants ?? [],
-      engagements: c.engagements ?? [],
-      issuer: config.AUTH_ISSUER,
-      audience: config.AUTH_AUDIENCE,
-    });
+    mintToken({ secret: TEST_SECRET, sub: c.sub ?? `${c.roles[0]}@test`, roles: c.roles, tenants: c.tenants ?? [], engagements: c.engagements ?? [], issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE });
   return {
     server,
     db,

@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const probe: Caller = { sub: 'probe@acme', roles: ['dp_engine'], tenants: ['acme'] };
+const probe = { sub: 'probe@acme', roles: ['dp_engine'], tenants: ['acme'] } satisfies Caller;
 const spendFor = (tenantId: string, key: string) =>
   JSON.stringify({
     query: `mutation($i: SpendInput!) { spendPrivacyBudget(input: $i) { granted } }`,

@@ -103,11 +103,7 @@ describe('#transport', () => {
     // Break the database under the server: the failure must not leak its detail.
     await t.db.database.sql`alter table evidence rename to evidence_gone`;
     try {
-      const r = await t.gql(
-        `{ _entities(representations: [{ __typename: "Service", id: "svc-x" }]) { ... on Service { evidence { totalCount } } } }`,
-        {},
-        as.viewer(),
-      );
+      const r = await t.gql(`{ _entities(representations: [{ __typename: "Service", id: "svc-x" }]) { ... on Service { evidence { totalCount } } } }`, {}, as.viewer());
       expect(r.errors).toHaveLength(1);
       expect(r.errors?.[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       expect(JSON.stringify(r.errors?.[0]?.extensions)).not.toMatch(/relation|stack|sql/i);
