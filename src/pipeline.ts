@@ -113,7 +113,7 @@ export class Pipeline {
   /** Whether an anonymous caller may send these parameters (the federation SDL query only). */
   anonymousMay(params: GraphQLParams): boolean {
     const q = params.query;
-    return typeof q === 'string' && q.length <= SDL_QUERY_MAX && SDL_QUERY.test(q) && params.extensions === undefined;
+    return typeof q === 'string' && q.length <= SDL_QUERY_MAX && SDL_QUERY.test(q);
   }
 
   /**

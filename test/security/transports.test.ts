@@ -263,6 +263,19 @@ describe('#transports', () => {
     });
   });
 
+  it('caps a WebSocket message at BODY_LIMIT_BYTES, as an HTTP body', async () => {
+    const payload = JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(t.config.BODY_LIMIT_BYTES) } });
+    const res = await fetch(t.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await t.token(as.compliance)}` },
+      body: payload,
+    });
+    expect(res.status).toBe(413);
+    const o = await wsOnce(t.url, await t.token(as.compliance), payload);
+    expect(o.closed?.code).toBe(1009);
+    expect(o.results).toEqual([]);
+  });
+
   it('still serves the SDL to an anonymous caller over HTTP', async () => {
     const r = await t.gql<{ _service: { sdl: string } }>(`query __ApolloGetServiceDefinition__ { _service { sdl } }`, {}, null);
     expect(r.data?._service.sdl).toContain('type EvidenceArtifact');
