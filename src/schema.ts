@@ -92,8 +92,9 @@ export function buildSchema(limits: InputLimits = DEFAULT_INPUT_LIMITS): BuiltSc
   ]) as RuleTree;
   const resolvers = merge<Resolvers>([{ DateTime: DateTimeResolver, JSON: JSONResolver } as Resolvers, ...modules.map((m) => m.resolvers)]);
   const schema = buildSubgraphSchema([{ typeDefs: parse(loadTypeDefs()), resolvers: resolvers as GraphQLResolverMap<unknown> }]);
-  const authorization = applyAuthorization(schema, rules);
-  // Outermost: arguments are checked before a rule or resolver reads them.
+  // Inside the rules: a caller without the right is refused (and recorded) whatever it sends;
+  // arguments are checked before any resolver reads them (the rules read roles, not arguments).
   applyInputValidation(schema, limits);
+  const authorization = applyAuthorization(schema, rules);
   return { schema, rules, entityRules, authorization };
 }
