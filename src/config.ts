@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_INPUT_LIMITS } from './input.js';
 
 // The only reader of process.env. Parsed once at start; every problem is listed at once so an
 // operator fixes a broken deployment in one round instead of one variable at a time.
@@ -30,7 +31,19 @@ const schema = z
     AUTH_AUDIENCE: z.string().optional(),
     MAX_DEPTH: z.coerce.number().int().min(1).max(50).default(10),
     MAX_ALIASES: z.coerce.number().int().min(1).max(200).default(15),
+    // Tokens a GraphQL document may have: graphql-js stops parsing beyond it (both transports).
+    MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(5000),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+    // JSON arguments (evidence content, attestation bundles, entity representations) nest at most this deep.
+    INPUT_JSON_MAX_DEPTH: z.coerce.number().int().min(2).max(1000).default(DEFAULT_INPUT_LIMITS.maxJsonDepth),
+    // Failed pack-link downloads (GET /packs/<token>) allowed per client address and window; then 429.
+    PACK_LINK_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
+    PACK_LINK_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+    // The subgraph's own denials, recorded as policy decisions: flushed every DENIAL_FLUSH_MS or
+    // DENIAL_BATCH entries; at most DENIAL_BUFFER_MAX wait, beyond which they are dropped and counted.
+    DENIAL_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+    DENIAL_BATCH: z.coerce.number().int().min(1).max(5000).default(500),
+    DENIAL_BUFFER_MAX: z.coerce.number().int().min(1).default(10_000),
     BUDGET_DEFAULT_EPSILON: z.coerce.number().min(0).max(1_000_000).default(10),
     BUDGET_DEFAULT_WINDOW: z.enum(['DAY', 'WEEK', 'MONTH']).default('DAY'),
     ATTESTATION_POLICY_FILE: z.string().optional(),

@@ -53,30 +53,35 @@ const CLIENT_CODES = new Set<string>([
   'PERSISTED_QUERY_NOT_FOUND',
 ]);
 
-/**
- * Maps any thrown value to what the client sees. Domain errors keep their code and message;
- * anything unknown is masked as INTERNAL_SERVER_ERROR (the detail goes to the log only).
- */
-export function formatError(
-  formatted: GraphQLFormattedError,
-  error: unknown,
-  log: (err: unknown) => void,
-): GraphQLFormattedError {
+/** The code a client sees for a thrown value (before masking): what formatError puts in `extensions.code`. */
+export function errorCode(error: unknown): string {
   const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
+  if (original instanceof DomainError) return original.code;
+  const code = error instanceof GraphQLError ? error.extensions.code : undefined;
+  return typeof code === 'string' && CLIENT_CODES.has(code) ? code : 'INTERNAL_SERVER_ERROR';
+}
+
+/**
+ * Maps any thrown value to what the client sees, on every transport. Domain errors keep their
+ * code and message (or the message graphql-js wrapped around it, which names the variable or
+ * argument); anything unknown is masked as INTERNAL_SERVER_ERROR (the detail goes to the log
+ * only). Only message, locations, path and extensions.code (+ details) leave: never a stack.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown, log: (err: unknown) => void): GraphQLFormattedError {
+  const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
+  const where = {
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+  };
   if (original instanceof DomainError) {
     return {
-      ...formatted,
-      message: original.message,
+      message: formatted.message.includes(original.message) ? formatted.message : original.message,
+      ...where,
       extensions: { code: original.code, ...(original.details ? { details: original.details } : {}) },
     };
   }
-  const code = formatted.extensions?.code;
-  if (typeof code === 'string' && CLIENT_CODES.has(code)) return formatted;
+  const code = errorCode(error);
+  if (code !== 'INTERNAL_SERVER_ERROR') return { message: formatted.message, ...where, extensions: { code } };
   log(original);
-  return {
-    message: 'Internal server error',
-    ...(formatted.locations ? { locations: formatted.locations } : {}),
-    ...(formatted.path ? { path: formatted.path } : {}),
-    extensions: { code: 'INTERNAL_SERVER_ERROR' },
-  };
+  return { message: 'Internal server error', ...where, extensions: { code } };
 }

@@ -16,6 +16,7 @@ import { allow, type RuleTree, type ShieldRule } from './auth/rules.js';
 import * as catalog from './catalog/resolvers.js';
 import type { Context } from './context.js';
 import { forbidden, unauthenticated } from './errors.js';
+import { applyInputValidation, DEFAULT_INPUT_LIMITS, type InputLimits } from './input.js';
 import * as evidence from './evidence/resolvers.js';
 import * as evolution from './evolution/resolvers.js';
 import * as ledger from './ledger/resolvers.js';
@@ -78,7 +79,7 @@ export interface BuiltSchema {
   authorization: AuthorizationReport;
 }
 
-export function buildSchema(): BuiltSchema {
+export function buildSchema(limits: InputLimits = DEFAULT_INPUT_LIMITS): BuiltSchema {
   const entityRules = Object.assign({}, ...modules.map((m) => m.entities ?? {})) as Record<string, ShieldRule>;
   const rules = merge<RuleTree>([
     ...modules.map((m) => m.rules),
@@ -91,6 +92,9 @@ export function buildSchema(): BuiltSchema {
   ]) as RuleTree;
   const resolvers = merge<Resolvers>([{ DateTime: DateTimeResolver, JSON: JSONResolver } as Resolvers, ...modules.map((m) => m.resolvers)]);
   const schema = buildSubgraphSchema([{ typeDefs: parse(loadTypeDefs()), resolvers: resolvers as GraphQLResolverMap<unknown> }]);
+  // Inside the rules: a caller without the right is refused (and recorded) whatever it sends;
+  // arguments are checked before any resolver reads them (the rules read roles, not arguments).
+  applyInputValidation(schema, limits);
   const authorization = applyAuthorization(schema, rules);
   return { schema, rules, entityRules, authorization };
 }

@@ -2,18 +2,14 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
-import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
-import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { Gauge } from 'prom-client';
-import { GraphQLError, type ValidationContext } from 'graphql';
 import { TokenVerifier } from './auth/tokens.js';
 import type { Session } from './auth/session.js';
 import type { Config } from './config.js';
 import { createContext, type Context } from './context.js';
 import type { Database } from './db/client.js';
 import { expectedMigrations, migrationsApplied } from './db/migrate.js';
-import { DomainError, formatError } from './errors.js';
 import { Metrics } from './metrics.js';
 import { buildSchema } from './schema.js';
 import { attachSubscriptions } from './subscriptions.js';
@@ -26,7 +22,9 @@ import { registerScorecardMetrics } from './scorecard/metrics.js';
 import { registerBundleMetrics } from './bundles/metrics.js';
 import { loadServerSigner } from './signing/server-key.js';
 import { createServices, type Services } from './services.js';
-import { registerPersistedOperations } from './audit/persisted.js';
+import { loadManifest, type PersistedOperation } from './audit/persisted.js';
+import { DenialRecorder } from './anomalies/denials.js';
+import { Pipeline } from './pipeline.js';
 import { registerAuditRoutes } from './audit/routes.js';
 import { registerFrontDoor } from './front/routes.js';
 import { attachAnomalies } from './anomalies/http.js';
@@ -34,6 +32,7 @@ import { anomalyOptions } from './anomalies/options.js';
 import { registerEvolutionMetrics } from './evolution/metrics.js';
 import { evolutionOptions } from './evolution/options.js';
 import { systemClock, type Clock } from './util/clock.js';
+import { FailureLimiter } from './util/failure-limiter.js';
 
 export interface ServerDeps {
   config: Config;
@@ -50,6 +49,8 @@ export interface ComplianceServer {
   apollo: ApolloServer<Context>;
   services: Services;
   metrics: Metrics;
+  /** The subgraph's own denials on their way to the policy-decision store (flush: tests, shutdown). */
+  denials: DenialRecorder;
   /** A context as a request with this session would get (for executeOperation in tests). */
   contextFor(session: Session | null): Context;
   /** Listens on HOST:PORT (returned) and, unless disabled, the metrics listener on METRICS_HOST:METRICS_PORT. */
@@ -59,17 +60,13 @@ export interface ComplianceServer {
   close(): Promise<void>;
 }
 
-function metricsPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
+function pipelinePlugin(metrics: Metrics, pipeline: Pipeline): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       const end = metrics.requestDuration.startTimer();
       return {
-        async didEncounterErrors({ errors }) {
-          for (const e of errors) {
-            const original = e.originalError;
-            const code = original instanceof DomainError ? original.code : (e.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
-            metrics.errors.inc({ code: String(code) });
-          }
+        async didEncounterErrors({ errors, contextValue, operation }) {
+          pipeline.observe(errors, contextValue.session, operation?.operation ?? null);
         },
         async willSendResponse({ operationName }) {
           end({ operation: metrics.operationLabel(operationName) });
@@ -78,15 +75,6 @@ function metricsPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
     },
   };
 }
-
-/**
- * graphql-armor's rules throw by default, which Apollo answers with a 500; reported through
- * the validation context they become ordinary 400 GRAPHQL_VALIDATION_FAILED errors.
- */
-const reportInsteadOfThrow = {
-  propagateOnRejection: false,
-  onReject: [(ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(err)],
-};
 
 export async function createServer(deps: ServerDeps): Promise<ComplianceServer> {
   const { config, database } = deps;
@@ -134,20 +122,52 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     logController: new LogController({ disableRequestLogging: true }),
   });
 
-  const { schema } = buildSchema();
-  const validationRules = [
-    maxDepthRule({ n: config.MAX_DEPTH, flattenFragments: true, ...reportInsteadOfThrow }),
-    maxAliasesRule({ n: config.MAX_ALIASES, ...reportInsteadOfThrow }),
-  ];
+  const { schema } = buildSchema({ maxJsonDepth: config.INPUT_JSON_MAX_DEPTH });
+  let manifest: Map<string, PersistedOperation>;
+  try {
+    manifest = loadManifest();
+  } catch (err) {
+    // Fail closed: without a manifest an auditor can run nothing; other roles are unaffected.
+    app.log.error({ err }, 'auditor persisted operations unavailable');
+    manifest = new Map();
+  }
+  const denials = new DenialRecorder(
+    (decisions) => services.anomalies.recordDenials(decisions),
+    deps.clock ?? systemClock,
+    { flushMs: config.DENIAL_FLUSH_MS, batch: config.DENIAL_BATCH, cap: config.DENIAL_BUFFER_MAX },
+    (msg, err) => app.log.warn({ err }, msg),
+  );
+  new Gauge({
+    name: 'subgraph_denials_dropped',
+    help: 'Denials of this process not recorded as policy decisions (buffer full, or the store failed)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(denials.dropped);
+    },
+  });
+  const pipeline = new Pipeline({
+    schema,
+    production,
+    maxDepth: config.MAX_DEPTH,
+    maxAliases: config.MAX_ALIASES,
+    maxTokens: config.MAX_TOKENS,
+    verifier,
+    manifest,
+    metrics,
+    denials,
+    log: (err) => app.log.error({ err }, 'unexpected error'),
+  });
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: !production,
-    includeStacktraceInErrorResponses: !production,
+    // The pipeline's masking keeps message, path and code only, on both transports.
+    includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
     persistedQueries: false,
     csrfPrevention: true,
-    validationRules,
-    formatError: (formatted, error) => formatError(formatted, error, (err) => app.log.error({ err }, 'unexpected error')),
+    validationRules: pipeline.rules,
+    parseOptions: pipeline.parseOptions,
+    formatError: (formatted, error) => pipeline.format(formatted, error),
     plugins: [
       fastifyApolloDrainPlugin(app),
       // Apollo installs these for subgraphs by default; each adds a hook to every field.
@@ -155,30 +175,21 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
       ApolloServerPluginCacheControlDisabled(),
       // Apollo Sandbox loads from a CDN; browsers opening /graphql get the offline IDE instead (src/front).
       ApolloServerPluginLandingPageDisabled(),
-      metricsPlugin(metrics),
+      pipelinePlugin(metrics, pipeline),
     ],
   });
   await apollo.start();
 
   registerFrontDoor(app);
-  // Before the Apollo plugin, so its route inherits the hook (auditors: persisted operations only).
-  registerPersistedOperations(app, { verifier, path: '/graphql' });
+  // Before the Apollo plugin, so its route inherits the hooks (authentication, auditors' operations).
+  pipeline.registerHttp(app, '/graphql');
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
     method: ['GET', 'POST', 'OPTIONS'],
-    context: async (request) => {
-      let session: Session | null;
-      try {
-        session = await verifier.fromHeader(request.headers.authorization);
-      } catch (err) {
-        const message = err instanceof Error ? err.message : 'invalid token';
-        throw new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-      }
-      return createContext(services, session);
-    },
+    context: async (request) => createContext(services, request.session),
   });
 
-  const ws = attachSubscriptions({ server: app.server, schema, verifier, services, validationRules });
+  const ws = attachSubscriptions({ server: app.server, schema, pipeline, services, production, maxPayloadBytes: config.BODY_LIMIT_BYTES });
   const anomalyDetection = attachAnomalies({
     app,
     anomalies: services.anomalies,
@@ -187,7 +198,15 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     tickMs: config.ANOMALY_TICK_MS,
   });
 
-  registerAuditRoutes(app, { audit: services.audit, verifier });
+  registerAuditRoutes(app, {
+    audit: services.audit,
+    verifier,
+    registry: metrics.registry,
+    failures: new FailureLimiter(
+      { maxFailures: config.PACK_LINK_MAX_FAILURES, windowMs: config.PACK_LINK_FAILURE_WINDOW_SECONDS * 1000 },
+      deps.clock ?? systemClock,
+    ),
+  });
   app.get('/healthz', async () => ({ status: 'ok' }));
   const readiness = async (): Promise<'ready' | 'migrations pending' | 'database unreachable'> => {
     try {
@@ -222,6 +241,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     apollo,
     services,
     metrics,
+    denials,
     contextFor: (session) => createContext(services, session),
     listen: async () => {
       const address = await app.listen({ host: config.HOST, port: config.PORT });
@@ -232,6 +252,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     metricsUrl: () => metricsUrl,
     close: async () => {
       await anomalyDetection.close();
+      await denials.flush();
       await services.readPaths.close();
       await ws.close();
       await app.close();

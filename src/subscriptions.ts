@@ -1,73 +1,77 @@
 import type { Server } from 'node:http';
-import { parse, specifiedRules, validate, GraphQLError, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { getOperationAST, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { loadManifest, resolvePersisted, type PersistedOperation } from './audit/persisted.js';
 import type { Session } from './auth/session.js';
-import type { TokenVerifier } from './auth/tokens.js';
 import { createContext } from './context.js';
+import type { Pipeline } from './pipeline.js';
 import type { Services } from './services.js';
 
 type Extra = Record<PropertyKey, unknown> & { session?: Session };
 
 /**
- * GraphQL subscriptions over graphql-ws on /graphql. The bearer token travels in
- * connection_init's payload (`{ authorization: "Bearer …" }`); a missing or invalid one closes
- * the socket with 4403 before any operation. Operations get the same validation (depth,
- * aliases) and the same field rules as HTTP.
+ * GraphQL over graphql-transport-ws on /graphql, through the same pipeline as HTTP
+ * (src/pipeline.ts). The bearer token travels in connection_init's payload
+ * (`{ authorization: "Bearer …" }`); a missing or invalid one closes the socket with 4403 and
+ * the reason UNAUTHENTICATED before any operation (there is no anonymous operation over
+ * WebSocket: the SDL is served over HTTP). Messages are capped at the HTTP body limit.
  */
 export function attachSubscriptions(opts: {
   server: Server;
   schema: GraphQLSchema;
-  verifier: TokenVerifier;
+  pipeline: Pipeline;
   services: Services;
-  validationRules: ValidationRule[];
+  production: boolean;
+  maxPayloadBytes: number;
 }): { close(): Promise<void> } {
-  const wss = new WebSocketServer({ server: opts.server, path: '/graphql' });
-  const rules = [...specifiedRules, ...opts.validationRules];
-  let auditorOperations: Map<string, PersistedOperation>;
-  try {
-    auditorOperations = loadManifest();
-  } catch {
-    // Fail closed, as on HTTP: an auditor can run nothing without the manifest.
-    auditorOperations = new Map();
-  }
+  const { pipeline } = opts;
+  const wss = new WebSocketServer({ server: opts.server, path: '/graphql', maxPayload: opts.maxPayloadBytes });
   const cleanup = useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema: opts.schema,
+      isProd: opts.production,
       onConnect: async (ctx) => {
         const header = ctx.connectionParams?.authorization;
+        let session: Session | null = null;
         try {
-          const session = await opts.verifier.fromHeader(typeof header === 'string' ? header : null);
-          if (!session) return false;
-          ctx.extra.session = session;
-          return true;
+          session = await pipeline.authenticate(typeof header === 'string' ? header : null);
         } catch {
+          // Invalid: refused below, as a missing token.
+        }
+        if (!session) {
+          pipeline.refused('UNAUTHENTICATED');
+          // graphql-ws would close with 4403 "Forbidden"; the reason carries the code HTTP sends.
+          ctx.extra.socket.close(4403, 'UNAUTHENTICATED');
           return false;
         }
+        ctx.extra.session = session;
+        return true;
       },
       onSubscribe: (ctx, _id, received) => {
+        const session = ctx.extra.session ?? null;
         const payload = { ...received };
-        if (ctx.extra.session?.roles.has('auditor')) {
-          // authz.md: auditors run only persisted operations, over WebSocket as over HTTP.
-          const outcome = resolvePersisted(payload, auditorOperations, true);
-          if (!outcome.ok) return [new GraphQLError(outcome.message, { extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST' } })];
+        const admission = pipeline.admit(session, payload);
+        // Already counted and recorded by admit; onError only formats what it did not see.
+        if (!admission.ok) return [admission.error];
+        const prepared = pipeline.prepare(payload.query);
+        if (Array.isArray(prepared)) {
+          pipeline.observe(prepared, session, null);
+          return prepared;
         }
-        let document;
-        try {
-          document = parse(payload.query);
-        } catch (err) {
-          return [err instanceof GraphQLError ? err : new GraphQLError('unparsable query')];
-        }
-        const errors = validate(opts.schema, document, rules);
-        if (errors.length) return errors;
         return {
           schema: opts.schema,
-          document,
+          document: prepared,
           variableValues: payload.variables ?? undefined,
           operationName: payload.operationName ?? undefined,
-          contextValue: createContext(opts.services, ctx.extra.session ?? null),
+          contextValue: createContext(opts.services, session),
         };
+      },
+      onError: (_ctx, _id, _payload, errors) => pipeline.formatAll(errors),
+      onNext: (ctx, _id, _payload, args, result) => {
+        if (!result.errors?.length) return result;
+        const errors = pipeline.classify(result.errors);
+        pipeline.observe(errors, ctx.extra.session ?? null, getOperationAST(args.document, args.operationName)?.operation ?? null);
+        return pipeline.formatResult({ ...result, errors });
       },
     },
     wss,

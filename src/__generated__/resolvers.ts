@@ -1706,6 +1706,10 @@ export type ResolversParentTypes = {
   WarrantInput: WarrantInput;
 };
 
+export type UuidDirectiveArgs = { };
+
+export type UuidDirectiveResolver<Result, Parent, ContextType = Context, Args = UuidDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type AcaReportResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AcaReport'] = ResolversParentTypes['AcaReport']> = {
   candidateErrorRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   candidateP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
@@ -2220,3 +2224,6 @@ export type Resolvers<ContextType = Context> = {
   Warrant?: WarrantResolvers<ContextType>;
 };
 
+export type DirectiveResolvers<ContextType = Context> = {
+  uuid?: UuidDirectiveResolver<any, any, ContextType>;
+};

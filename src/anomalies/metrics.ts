@@ -13,7 +13,7 @@ const MAX_RULE_LABELS = 50;
 export function registerAnomalyMetrics(registry: Registry, anomalies: AnomalyService): void {
   const ingested = new Counter({
     name: 'policy_decisions_ingested_total',
-    help: 'Policy decisions received, by source (graphql, decision_log) and outcome (new, duplicate, late: new but in an interval already judged)',
+    help: 'Policy decisions received, by source (graphql, decision_log, subgraph: its own denials) and outcome (new, duplicate, late: new but in an interval already judged)',
     labelNames: ['source', 'outcome'] as const,
     registers: [registry],
   });

@@ -28,8 +28,11 @@ export interface IngestOutcome {
   late: number;
 }
 
+/** graphql: recordPolicyDecisions; decision_log: OPA uploads; subgraph: this subgraph's own denials. */
+export type IngestSource = 'graphql' | 'decision_log' | 'subgraph';
+
 export interface IngestCounter {
-  (source: 'graphql' | 'decision_log', outcome: IngestOutcome): void;
+  (source: IngestSource, outcome: IngestOutcome): void;
 }
 
 export class AnomalyService {
@@ -53,6 +56,15 @@ export class AnomalyService {
   /** Stores a batch whole or not at all; returns how many decisions were new. */
   async record(session: Session, items: readonly DecisionInput[], source: 'graphql' | 'decision_log' = 'graphql'): Promise<IngestOutcome> {
     requireRole(session, 'policy_engine');
+    return this.store(items, source);
+  }
+
+  /** The subgraph's own denials (src/anomalies/denials.ts): no caller to check, the server is the source. */
+  recordDenials(items: readonly DecisionInput[]): Promise<IngestOutcome> {
+    return this.store(items, 'subgraph');
+  }
+
+  private async store(items: readonly DecisionInput[], source: IngestSource): Promise<IngestOutcome> {
     const now = this.clock.now();
     const decisions = validateDecisions(items, now, this.opts.maxFutureMs);
     decisions.sort((a, b) => (a.decisionId < b.decisionId ? -1 : a.decisionId > b.decisionId ? 1 : 0));

@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { TokenVerifier } from '../auth/tokens.js';
 import { sha256Hex } from '../util/canonical.js';
 
 /**
@@ -9,9 +7,10 @@ import { sha256Hex } from '../util/canonical.js';
  *
  * operations/auditor/*.graphql is compiled by `npm run codegen` into an Apollo persisted query
  * manifest (src/audit/persisted-build.ts). Apollo's own APQ is off in this server, so the id is
- * resolved here, in a Fastify hook, before Apollo reads the request: a known id has its text
- * put in place of whatever query was sent and the extension removed; an auditor's request
- * without a known id is answered PERSISTED_QUERY_NOT_IN_LIST and never reaches execution.
+ * resolved here, by the execution pipeline (src/pipeline.ts) on both transports, before anything
+ * parses the request: a known id has its text put in place of whatever query was sent and the
+ * extension removed; an auditor's request without a known id is answered
+ * PERSISTED_QUERY_NOT_IN_LIST and never reaches execution.
  */
 export const MANIFEST_FILE = fileURLToPath(new URL('../../operations/auditor/persisted-query-manifest.json', import.meta.url));
 
@@ -43,7 +42,7 @@ export function loadManifest(file = MANIFEST_FILE): Map<string, PersistedOperati
   return byId;
 }
 
-interface GraphQLParams {
+export interface GraphQLParams {
   query?: unknown;
   operationName?: unknown;
   variables?: unknown;
@@ -51,8 +50,6 @@ interface GraphQLParams {
 }
 
 type Outcome = { ok: true } | { ok: false; message: string };
-
-const NOT_IN_LIST = 'PERSISTED_QUERY_NOT_IN_LIST';
 
 /**
  * Rewrites `params` in place: a known id's text replaces the query. Returns whether an auditor
@@ -89,53 +86,4 @@ export function resolvePersisted(params: GraphQLParams, manifest: Map<string, Pe
   if (typeof params.extensions === 'string') params.extensions = JSON.stringify(rest);
   else params.extensions = rest;
   return { ok: true };
-}
-
-function refuse(reply: FastifyReply, message: string): FastifyReply {
-  return reply
-    .code(400)
-    .header('content-type', 'application/json; charset=utf-8')
-    .send({ errors: [{ message, extensions: { code: NOT_IN_LIST } }] });
-}
-
-/**
- * Installs the guard on the GraphQL route. Must be registered before the Apollo plugin so that
- * the hook is inherited by its route.
- */
-export function registerPersistedOperations(
-  app: FastifyInstance,
-  opts: { verifier: TokenVerifier; path: string; manifest?: Map<string, PersistedOperation> },
-): void {
-  let manifest: Map<string, PersistedOperation>;
-  try {
-    manifest = opts.manifest ?? loadManifest();
-  } catch (err) {
-    // Fail closed: without a manifest an auditor can run nothing; other roles are unaffected.
-    app.log.error({ err }, 'auditor persisted operations unavailable');
-    manifest = new Map();
-  }
-  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.routeOptions.url !== opts.path || (request.method !== 'GET' && request.method !== 'POST')) return;
-    let restricted: boolean;
-    try {
-      const session = await opts.verifier.fromHeader(request.headers.authorization);
-      restricted = session?.roles.has('auditor') ?? false;
-    } catch {
-      // An invalid token is answered 401 by the GraphQL context; nothing runs either way.
-      return;
-    }
-    const params = (request.method === 'GET' ? request.query : request.body) as GraphQLParams | GraphQLParams[] | null | undefined;
-    if (Array.isArray(params) || typeof params !== 'object' || params === null) {
-      if (restricted) return refuse(reply, 'auditors may run only persisted operations');
-      return;
-    }
-    const outcome = resolvePersisted(params, manifest, restricted);
-    if (!outcome.ok) return refuse(reply, outcome.message);
-    if (request.method === 'GET') {
-      // Apollo's Fastify integration reads GET parameters from the raw URL, not request.query.
-      const search = new URLSearchParams();
-      for (const [k, v] of Object.entries(params)) if (typeof v === 'string') search.set(k, v);
-      request.raw.url = `${opts.path}?${search.toString()}`;
-    }
-  });
 }

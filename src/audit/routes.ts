@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
 import type { Session } from '../auth/session.js';
 import type { TokenVerifier } from '../auth/tokens.js';
 import { DomainError } from '../errors.js';
 import type { AuditService, Download } from './service.js';
 import { PackAccessDenied } from './service.js';
+import type { FailureLimiter } from '../util/failure-limiter.js';
 import { loadManifest } from './persisted.js';
 
 // Resolved from the repository root, so a compiled dist/ (which tsc does not copy assets into)
@@ -53,21 +55,42 @@ function sendDenied(reply: FastifyReply, err: unknown): FastifyReply {
  * HTTP surface of the audit domain: pack downloads through links (`GET /packs/:token`) and by
  * id for compliance (`GET /packs/by-id/:id`), and the auditor portal's static files.
  */
-export function registerAuditRoutes(app: FastifyInstance, deps: { audit: AuditService; verifier: TokenVerifier }): void {
+export function registerAuditRoutes(
+  app: FastifyInstance,
+  deps: { audit: AuditService; verifier: TokenVerifier; registry: Registry; failures: FailureLimiter },
+): void {
   const bearer = async (header: string | undefined): Promise<Session | null> => deps.verifier.fromHeader(header);
+  const refusals = new Counter({
+    name: 'pack_link_refusals_total',
+    help: 'Pack-link downloads refused, by reason (a fixed set) and whether the caller was authenticated (only those are ledgered)',
+    labelNames: ['reason', 'authenticated'] as const,
+    registers: [deps.registry],
+  });
 
   // A wildcard rather than `:token`: links are JWTs, longer than Fastify's 100-character cap on
   // a path parameter (maxParamLength), which would answer 414.
   app.get<{ Params: { '*': string } }>('/packs/*', async (request, reply) => {
-    let session: Session | null;
+    // Failed attempts are limited per address: a link is a bearer secret worth guessing at.
+    const wait = deps.failures.retryAfter(request.ip);
+    if (wait > 0) {
+      refusals.inc({ reason: 'rate_limited', authenticated: 'unknown' });
+      return reply
+        .code(429)
+        .header('retry-after', String(wait))
+        .send({ error: 'too_many_requests', message: 'too many failed pack-link attempts' });
+    }
+    let session: Session | null = null;
     try {
       session = await bearer(request.headers.authorization);
-    } catch (err) {
-      return sendDenied(reply, err);
-    }
-    try {
       return sendArchive(reply, await deps.audit.redeem(request.params['*'], session));
     } catch (err) {
+      if (err instanceof DomainError && (err.code === 'UNAUTHENTICATED' || err.code === 'FORBIDDEN')) {
+        deps.failures.fail(request.ip);
+        const reason = err instanceof PackAccessDenied ? err.reason : 'invalid_token';
+        refusals.inc({ reason, authenticated: session ? 'true' : 'false' });
+        // Not ledgered when anonymous (src/audit/service.ts): the log keeps the trace.
+        if (!session) request.log.warn({ reason, ip: request.ip }, 'pack link refused to an unauthenticated caller');
+      }
       return sendDenied(reply, err);
     }
   });

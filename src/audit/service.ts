@@ -464,12 +464,11 @@ export class AuditService {
     message: string,
     tenants: readonly string[] = [],
   ): Promise<PackAccessDenied> {
-    await this.deps.ledger.appendNow({
-      kind: 'audit.pack.access_denied',
-      actor: bearer?.sub ?? 'anonymous',
-      tenants,
-      payload: { reason, status, ...payload },
-    });
+    // Only an authenticated caller's refusal is ledgered: anyone could otherwise fill the ledger
+    // (and hold its head lock) with bogus links. The route logs and counts anonymous ones.
+    if (bearer) {
+      await this.deps.ledger.appendNow({ kind: 'audit.pack.access_denied', actor: bearer.sub, tenants, payload: { reason, status, ...payload } });
+    }
     return new PackAccessDenied(status, reason, message);
   }
 

@@ -1,4 +1,5 @@
 import { badInput } from '../errors.js';
+import { inDateRange } from '../input.js';
 
 /** Opaque keyset cursor: (collectedAt, id) of the last item, base64url JSON. */
 export interface EvidenceCursor {
@@ -17,10 +18,11 @@ export function decodeCursor(s: string): EvidenceCursor {
     const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
     if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && UUID.test(v[1])) {
       const at = new Date(v[0]);
-      if (!Number.isNaN(at.getTime())) return { collectedAt: at, id: v[1] };
+      // A forged cursor's date beyond what PostgreSQL or the API accepts is not a cursor of ours.
+      if (inDateRange(at)) return { collectedAt: at, id: v[1] };
     }
   } catch {
     // fall through to the error below
   }
-  throw badInput('after is not a cursor returned by this API', { field: 'after' });
+  throw badInput('argument "after" is not a cursor returned by this API', { argument: 'after' });
 }

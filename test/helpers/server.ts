@@ -63,6 +63,8 @@ export async function startTestServer(opts: { env?: Record<string, string>; cloc
     // Anomaly detection ticks by hand in tests (engine.tick()): a timer would add queries at random
     // moments to tests that count them. A test that wants the timer sets ANOMALY_TICK_MS.
     ANOMALY_TICK_MS: '0',
+    // Likewise the denial recorder's flush timer: tests flush by hand (server.denials.flush()).
+    DENIAL_FLUSH_MS: '60000',
     ...opts.env,
   });
   const server = await createServer({ config, database: db.database, applicationName: db.applicationName, ...(opts.clock ? { clock: opts.clock } : {}) });

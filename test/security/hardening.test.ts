@@ -67,8 +67,10 @@ describe('#alias limit', () => {
 });
 
 describe('#transport', () => {
-  const post = (body: string, headers: Record<string, string> = {}) =>
-    fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  // Authenticated: an anonymous request is refused (401) before any of these checks.
+  const bearer = async () => ({ authorization: `Bearer ${await t.token(as.compliance)}` });
+  const post = async (body: string, headers: Record<string, string> = {}) =>
+    fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json', ...(await bearer()), ...headers }, body });
 
   it('refuses a body over the size cap with 413', async () => {
     const res = await post(JSON.stringify({ query: `{ __typename }`, variables: { pad: 'x'.repeat(1_100_000) } }));
@@ -87,10 +89,12 @@ describe('#transport', () => {
   });
 
   it('refuses a GET without a CSRF preflight header', async () => {
-    const res = await fetch(`${t.url}?query=${encodeURIComponent('{ __typename }')}`);
+    const res = await fetch(`${t.url}?query=${encodeURIComponent('{ __typename }')}`, { headers: await bearer() });
     expect(res.status).toBe(400);
     expect(await res.text()).toMatch(/CSRF/);
-    const allowed = await fetch(`${t.url}?query=${encodeURIComponent('{ __typename }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+    const allowed = await fetch(`${t.url}?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { ...(await bearer()), 'apollo-require-preflight': 'true' },
+    });
     expect(allowed.status).toBe(200);
   });
 
