@@ -155,7 +155,7 @@ export const collectors = {
 const apiOptions = (c: Command) =>
   c
     .requiredOption('--service <id>', 'the service the evidence is about (must be in the catalog)')
-    .option('--url <url>', 'GraphQL endpoint (default $IG_URL or http://localhost:4001/graphql)')
+    .option('--url <url>', 'GraphQL endpoint (default $IG_URL or the server npm start runs here)')
     .option('--token <jwt>', 'bearer token of the compliance or ci role (default $IG_TOKEN)');
 
 export function registerCollectCommands(program: Command): void {
@@ -191,7 +191,7 @@ export function registerCollectCommands(program: Command): void {
     .requiredOption('--new-version <v>', 'key version after')
     .requiredOption('--rotated-at <time>', 'RFC 3339')
     .requiredOption('--next-due <time>', 'RFC 3339')
-    .option('--url <url>', 'GraphQL endpoint (default $IG_URL or http://localhost:4001/graphql)')
+    .option('--url <url>', 'GraphQL endpoint (default $IG_URL or the server npm start runs here)')
     .option('--token <jwt>', 'bearer token of the compliance or ci role (default $IG_TOKEN)')
     .action(
       async (o: {

@@ -73,7 +73,7 @@ program
   .requiredOption('--engagement <id>', 'the audit engagement')
   .option('--version <v>', 'pack format version', 'v1.5')
   .requiredOption('--out <file>', 'where to write the pack (.tgz)')
-  .option('--url <url>', 'GraphQL endpoint (default $IG_URL or http://localhost:4001/graphql)')
+  .option('--url <url>', 'GraphQL endpoint (default $IG_URL or the server npm start runs here)')
   .option('--token <jwt>', 'bearer token of the compliance role (default $IG_TOKEN)')
   .action(async (opts: { engagement: string; version: string; out: string; url?: string; token?: string }) => {
     const target = targetFrom(opts);

@@ -51,7 +51,7 @@ program
   .command('attestations')
   .description('Exit non-zero, naming each subject, when any subject of a release lacks a valid attestation')
   .option('--release <id>', 'check a registered release through the API')
-  .option('--url <url>', 'GraphQL endpoint (default $IG_URL or http://localhost:4001/graphql)')
+  .option('--url <url>', 'GraphQL endpoint (default $IG_URL or the server npm start runs here)')
   .option('--token <jwt>', 'bearer token (default $IG_TOKEN)')
   .option('--bundles <dir>', 'offline: a directory of Sigstore bundles (*.json)')
   .option('--subjects <file>', 'offline: the release subjects, one NAME@ALG:HEX per line')
@@ -89,7 +89,7 @@ program
   .command('promote')
   .description('Ask for promotion of a release; exits non-zero, with every reason, when it is blocked')
   .requiredOption('--release <id>', 'the release')
-  .option('--url <url>', 'GraphQL endpoint (default $IG_URL or http://localhost:4001/graphql)')
+  .option('--url <url>', 'GraphQL endpoint (default $IG_URL or the server npm start runs here)')
   .option('--token <jwt>', 'bearer token of the ci role (default $IG_TOKEN)')
   .option('--vsa-out <file>', 'write the signed Verification Summary Attestation (Sigstore bundle) here')
   .action(async (opts: { release: string; url?: string; token?: string; vsaOut?: string }) => {
@@ -118,7 +118,7 @@ program
   .description('Export scorecards per service or per team')
   .option('--group-by <g>', 'SERVICE or TEAM', 'SERVICE')
   .option('--format <f>', 'json or csv', 'json')
-  .option('--url <url>', 'GraphQL endpoint (default $IG_URL or http://localhost:4001/graphql)')
+  .option('--url <url>', 'GraphQL endpoint (default $IG_URL or the server npm start runs here)')
   .option('--token <jwt>', 'bearer token (default $IG_TOKEN)')
   .action(async (opts: { groupBy: string; format: string; url?: string; token?: string }) => {
     const groupBy = opts.groupBy.toUpperCase();
