@@ -153,7 +153,9 @@ export function cliConfig(): Config {
       .map((line) => /^([A-Z_]+)=(.*)$/.exec(line.trim()))
       .flatMap((m) => (m?.[1] && shared.has(m[1]) ? [[m[1], m[2] ?? '']] : [])),
   );
-  loadedCli = parseConfig({ ...fromFile, ...process.env });
+  // An empty variable is unset (parseConfig): it does not hide the file's value either.
+  const set = Object.entries(process.env).filter(([, v]) => v !== undefined && v !== '');
+  loadedCli = parseConfig({ ...fromFile, ...Object.fromEntries(set) });
   return loadedCli;
 }
 

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { Command } from 'commander';
-import { verifyPack } from '../audit/verify.js';
 import { registerCollectCommands } from './evidence-collect.js';
 import { gql, targetFrom, type GqlTarget } from './gql-client.js';
 import { runCli } from './run.js';
@@ -99,6 +98,7 @@ program
   .action(async (pack: string, opts: { key?: string; json?: boolean }) => {
     const bytes = await readFile(pack);
     const key = opts.key ? await readFile(opts.key) : undefined;
+    const { verifyPack } = await import('../audit/verify.js');
     const r = await verifyPack(bytes, key === undefined ? {} : { publicKeyPem: key });
     if (opts.json)
       process.stdout.write(

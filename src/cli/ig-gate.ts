@@ -1,9 +1,8 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { loadAttestationPolicy, verifyAgainstPolicy, type AttestationPolicy } from '../attestations/policy.js';
+import type { AttestationPolicy } from '../attestations/policy.js';
 import { parseSubject } from '../attestations/provenance.js';
-import { MAX_BUNDLE_BYTES } from '../signing/verify.js';
 import type { DigestAlgorithm } from '../signing/types.js';
 import { gql, targetFrom } from './gql-client.js';
 import { runCli } from './run.js';
@@ -18,6 +17,7 @@ interface Coverage {
 
 /** Offline: each subject must have a bundle in DIR that verifies against the policy. */
 async function offlineGate(dir: string, subjectsFile: string, policy: AttestationPolicy): Promise<string[]> {
+  const [{ verifyAgainstPolicy }, { MAX_BUNDLE_BYTES }] = await Promise.all([import('../attestations/policy.js'), import('../signing/verify.js')]);
   const subjects = (await readFile(subjectsFile, 'utf8'))
     .split('\n')
     .map((l) => l.trim())
@@ -71,6 +71,8 @@ program
       problems = c.missing.map((m) => (invalid.has(m.digest) ? `invalid  ${m.name} ${m.digest}: ${invalid.get(m.digest)}` : `missing  ${m.name} ${m.digest}`));
       process.stdout.write(`release ${opts.release}: ${c.attested}/${c.subjects} subjects attested\n`);
     } else if (opts.bundles && opts.subjects) {
+      // The Sigstore verifier loads only for an offline gate, not for `--help` or the API gates.
+      const { loadAttestationPolicy } = await import('../attestations/policy.js');
       const base = loadAttestationPolicy(opts.policy);
       const policy = opts.key ? { ...base, signers: [{ name: opts.key, publicKeyPem: await readFile(opts.key, 'utf8') }] } : base;
       problems = await offlineGate(opts.bundles, opts.subjects, policy);
