@@ -7,7 +7,10 @@ import type { DigestAlgorithm } from '../signing/types.js';
 import { gql, targetFrom } from './gql-client.js';
 import { runCli } from './run.js';
 
-const program = new Command('ig-gate').description('CI gates: refuse a release whose subjects lack a valid attestation');
+/** A gate that said no: exit 1. Anything else that goes wrong (usage, files, server) is 2. */
+class Blocked extends Error {}
+
+const program = new Command('ig-gate').description('CI gates: refuse a release whose subjects lack a valid attestation (exit 0 allowed, 1 blocked, 2 usage or error)');
 
 interface Coverage {
   release: {
@@ -80,7 +83,7 @@ program
       throw new Error('pass --release ID, or --bundles DIR with --subjects FILE');
     }
     for (const p of problems) process.stdout.write(`${p}\n`);
-    if (problems.length) throw new Error(`${problems.length} subject(s) without a valid attestation: promotion blocked`);
+    if (problems.length) throw new Blocked(`${problems.length} subject(s) without a valid attestation: promotion blocked`);
   });
 
 interface Decision {
@@ -103,7 +106,7 @@ program
     if (opts.vsaOut) await writeFile(opts.vsaOut, `${JSON.stringify(d.vsa, null, 2)}\n`);
     process.stdout.write(`release ${opts.release}: score ${d.score} (threshold ${d.threshold}), ${d.allowed ? 'ALLOWED' : 'BLOCKED'}; ledger entry ${d.ledgerSeq}\n`);
     for (const r of d.reasons) process.stdout.write(`  - ${r}\n`);
-    if (!d.allowed) throw new Error(`promotion of ${opts.release} blocked: ${d.reasons.length} reason(s)`);
+    if (!d.allowed) throw new Blocked(`promotion of ${opts.release} blocked: ${d.reasons.length} reason(s)`);
   });
 
 interface Cards {
@@ -141,4 +144,5 @@ program
     process.stdout.write(`${[header.join(','), ...lines].join('\n')}\n`);
   });
 
-await runCli(program);
+// CI branches on these: 0 allowed, 1 blocked, 2 usage or error.
+await runCli(program, process.argv, { usage: 2, failure: (err) => (err instanceof Blocked ? 1 : 2) });
