@@ -34,7 +34,10 @@ describe('#ig-gate exit codes', () => {
       ['a missing subjects file', ['attestations', '--bundles', 'bundles', '--subjects', 'no-such-file.txt']],
       ['a server that does not answer', ['promote', '--release', 'r1', '--url', 'http://127.0.0.1:9/graphql', '--token', 'x']],
     ])('exits 2 for %s', async (_what, args) => {
-      const r = await runBin('ig-gate', args.map((a) => (a === 'bundles' ? join(dir, 'bundles') : a)));
+      const r = await runBin(
+        'ig-gate',
+        args.map((a) => (a === 'bundles' ? join(dir, 'bundles') : a)),
+      );
       expect(r.code).toBe(2);
     });
   });
