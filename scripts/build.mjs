@@ -4,17 +4,18 @@
 // the same depth, so every path a module resolves from its own location (../../drizzle,
 // ../schema) means the same file from either. bin/load.mjs runs dist/ when it is newer than src/.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const root = dirname(import.meta.dirname);
 const src = join(root, 'src');
 const dist = join(root, 'dist');
+// Built aside and swapped in, so a CLI started meanwhile (tests run them) never reads half a build.
+const next = `${dist}.${process.pid}`;
 const files = readdirSync(src, { recursive: true, encoding: 'utf8' });
-rmSync(dist, { recursive: true, force: true });
 await build({
   entryPoints: files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => join(src, f)),
-  outdir: dist,
+  outdir: next,
   outbase: src,
   format: 'esm',
   platform: 'node',
@@ -24,7 +25,15 @@ await build({
 });
 // JSON imported with `with { type: 'json' }` stays an import of a file beside the module.
 for (const f of files.filter((f) => f.endsWith('.json'))) {
-  mkdirSync(dirname(join(dist, f)), { recursive: true });
-  copyFileSync(join(src, f), join(dist, f));
+  mkdirSync(dirname(join(next, f)), { recursive: true });
+  copyFileSync(join(src, f), join(next, f));
 }
-writeFileSync(join(dist, '.built'), `${new Date().toISOString()}\n`);
+writeFileSync(join(next, '.built'), `${new Date().toISOString()}\n`);
+rmSync(`${next}.old`, { recursive: true, force: true });
+try {
+  renameSync(dist, `${next}.old`);
+} catch {
+  // No earlier build.
+}
+renameSync(next, dist);
+rmSync(`${next}.old`, { recursive: true, force: true });
