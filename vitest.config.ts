@@ -10,6 +10,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],
+    // CLIs run by tests must not pick up the settings a developer's `npm start` left in .ig-env.
+    env: { IG_ENV_FILE: 'none' },
     // Each file gets its own database; files run in parallel on the machine's cores.
     pool: 'forks',
     testTimeout: 60_000,

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `npx ig-budget` works right after `npm install`.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli/ig-budget.ts');
+// `npx ig-budget`: the compiled CLI (see load.mjs).
+import { load } from './load.mjs';
+await load('cli/ig-budget');

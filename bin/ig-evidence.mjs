@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `npx ig-evidence` works right after `npm install`.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli/ig-evidence.ts');
+// `npx ig-evidence`: the compiled CLI (see load.mjs).
+import { load } from './load.mjs';
+await load('cli/ig-evidence');

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `npx ig-evolve` works right after `npm install`.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli/ig-evolve.ts');
+// `npx ig-evolve`: the compiled CLI (see load.mjs).
+import { load } from './load.mjs';
+await load('cli/ig-evolve');

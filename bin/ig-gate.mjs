@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `npx ig-gate` works right after `npm install`.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli/ig-gate.ts');
+// `npx ig-gate`: the compiled CLI (see load.mjs).
+import { load } from './load.mjs';
+await load('cli/ig-gate');

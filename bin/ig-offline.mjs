@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `npx ig-offline` works right after `npm install`.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli/ig-offline.ts');
+// `npx ig-offline`: the compiled CLI (see load.mjs).
+import { load } from './load.mjs';
+await load('cli/ig-offline');

@@ -1,3 +1,6 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { DEFAULT_INPUT_LIMITS } from './input.js';
 
@@ -19,6 +22,9 @@ const schema = z
     DATA_DIR: z.string().default('./.data'),
     DATABASE_URL: z.url().optional(),
     EMBEDDED_PG_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+    // As root, where the postgres user gets what it cannot reach in place: a copy of the
+    // binaries and the clusters of DATA_DIRs under private parents (default and why: src/db/embedded.ts).
+    EMBEDDED_PG_RUNTIME_DIR: z.string().optional(),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
     DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(15_000),
     EVOLUTION_REFRESH_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
@@ -72,6 +78,12 @@ const schema = z
     DECISION_LOG_REASON_PATH: z.string().default('result.reason'),
     DECISION_LOG_MAX_EVENTS: z.coerce.number().int().min(1).default(10_000),
     DECISION_LOG_MAX_INFLATED_BYTES: z.coerce.number().int().min(1024).default(33_554_432),
+    // The CLIs' server: --url, else IG_URL, else this checkout's running server (serverUrl).
+    IG_URL: z.url().optional(),
+    // Where `npm start` leaves the settings its CLIs share (see shareWithClis); `none`: nowhere.
+    IG_ENV_FILE: z.string().optional(),
+    // `npm run demo:audit` writes its pack here (default DATA_DIR/audit-demo).
+    DEMO_OUT_DIR: z.string().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((c) => c.NODE_ENV !== 'production' || c.SIGNING_KEY_FILE !== undefined, {
@@ -112,4 +124,68 @@ let loaded: Config | undefined;
 export function config(): Config {
   loaded ??= parseConfig(process.env);
   return loaded;
+}
+
+/** The checkout's root: this module sits one level down, in src/ or in its compiled twin dist/. */
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** What a server shares with the CLIs of its checkout: where its data is, where it listens, what its tokens say. */
+const SHARED = ['DATA_DIR', 'PORT', 'PUBLIC_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'] as const;
+
+function envFile(env: Record<string, string | undefined>): string | undefined {
+  const file = env.IG_ENV_FILE || join(PROJECT_ROOT, '.ig-env');
+  return file === 'none' ? undefined : resolve(file);
+}
+
+/**
+ * `npm start` writes where its data is and where it listens to `.ig-env` in the checkout (or
+ * IG_ENV_FILE), so `npm run token`, ig-evolve, demo:audit… use the same DATA_DIR and server
+ * without repeating them. Secrets are not written: AUTH_JWT_SECRET must be given to both.
+ */
+export function shareWithClis(c: Config, port: number): string | undefined {
+  const file = envFile(process.env);
+  if (!file) return undefined;
+  const values: Record<(typeof SHARED)[number], string | number | undefined> = {
+    DATA_DIR: resolve(c.DATA_DIR),
+    PORT: port,
+    PUBLIC_URL: c.PUBLIC_URL,
+    AUTH_ISSUER: c.AUTH_ISSUER,
+    AUTH_AUDIENCE: c.AUTH_AUDIENCE,
+  };
+  const lines = SHARED.flatMap((k) => (values[k] === undefined ? [] : [`${k}=${values[k]}`]));
+  writeFileSync(`${file}.tmp`, `# Written by npm start for the CLIs of this checkout; the environment overrides it.\n${lines.join('\n')}\n`);
+  renameSync(`${file}.tmp`, file);
+  return file;
+}
+
+let loadedCli: Config | undefined;
+/** A CLI's configuration: the process environment over what the last `npm start` here shared. */
+export function cliConfig(): Config {
+  if (loadedCli) return loadedCli;
+  const file = envFile(process.env);
+  const text = file ? readFileOrEmpty(file) : '';
+  const shared = new Set<string>(SHARED);
+  const fromFile = Object.fromEntries(
+    text
+      .split('\n')
+      .map((line) => /^([A-Z_]+)=(.*)$/.exec(line.trim()))
+      .flatMap((m) => (m?.[1] && shared.has(m[1]) ? [[m[1], m[2] ?? '']] : [])),
+  );
+  // An empty variable is unset (parseConfig): it does not hide the file's value either.
+  const set = Object.entries(process.env).filter(([, v]) => v !== undefined && v !== '');
+  loadedCli = parseConfig({ ...fromFile, ...Object.fromEntries(set) });
+  return loadedCli;
+}
+
+function readFileOrEmpty(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The GraphQL endpoint a CLI talks to by default: IG_URL, else the server `npm start` runs here. */
+export function serverUrl(c: Config): string {
+  return c.IG_URL ?? `${(c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, '')}/graphql`;
 }

@@ -1,7 +1,8 @@
 import { count } from 'drizzle-orm';
 import { devSecret } from './auth/dev-secret.js';
 import { services as servicesTable } from './catalog/tables.js';
-import { config as loadConfig, ConfigError } from './config.js';
+import { config as loadConfig, ConfigError, shareWithClis } from './config.js';
+import { EmbeddedPostgresError } from './db/embedded.js';
 import { DEMO_AUDITOR_TOKEN_COMMAND, DEMO_ENGAGEMENT, hasDemoEngagement, seedDemo } from './db/seed.js';
 import { openRuntime } from './runtime.js';
 import { createServer } from './server.js';
@@ -11,7 +12,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(config.DATABASE_URL ? 'Connecting to DATABASE_URL…' : `Starting embedded PostgreSQL in ${config.DATA_DIR}/pg …`);
-  const runtime = await openRuntime(config, (l) => process.stderr.write(`[postgres] ${l}\n`));
+  const runtime = await openRuntime(config, (l) => process.stderr.write(`[postgres] ${l}\n`), say);
   const jwtSecret = config.AUTH_JWT_SECRET ?? (config.AUTH_JWKS_URL ? undefined : await devSecret(config.DATA_DIR, true));
   const server = await createServer({ config, database: runtime.database, applicationName: runtime.applicationName, ...(jwtSecret ? { jwtSecret } : {}) });
   if (config.SEED_DEMO) {
@@ -25,22 +26,27 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    // HTTP, WebSocket and listeners first, while PostgreSQL still answers them; then the pool
+    // and PostgreSQL. The postmaster is in its own session, so a Ctrl-C does not reach it.
     say(`${signal}: draining…`);
     await server.close();
+    say('Drained; stopping PostgreSQL…');
     await runtime.stop();
+    say('Stopped.');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
-  await server.listen();
-  const base = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
+  const port = Number(new URL(await server.listen()).port);
+  const base = config.PUBLIC_URL ?? `http://localhost:${port}`;
+  const shared = shareWithClis(config, port);
   const auditor = (await hasDemoEngagement(server.services))
     ? `\nThe auditor portal, ${base}/portal, for the demo auditor (${DEMO_ENGAGEMENT.auditor}, engagement "${DEMO_ENGAGEMENT.name}"); sign in with:\n  ${DEMO_AUDITOR_TOKEN_COMMAND}\n`
     : '';
   say(`
 Compliance subgraph ready at ${base}/   (GraphQL IDE: ${base}/ide   API: ${base}/graphql   health: /healthz  ready: /readyz  metrics: ${server.metricsUrl() ?? 'disabled'})
-
+${shared ? `The CLIs of this checkout use this server's DATA_DIR and address (${shared}).\n` : ''}
 Mint a token for a role (any of viewer, compliance, privacy_officer, sre, auditor, ci, dp_engine, policy_engine):
   npm run token -- --role compliance --tenant '*'
   npm run token -- --role viewer --tenant acme
@@ -53,6 +59,7 @@ ${auditor}`);
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  const expected = err instanceof ConfigError || err instanceof EmbeddedPostgresError;
+  process.stderr.write(`${expected ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -16,10 +16,16 @@ export interface Runtime {
  * The database a process runs on: DATABASE_URL when set, otherwise an embedded PostgreSQL in
  * DATA_DIR. Migrations are applied before anything is served.
  */
-export async function openRuntime(config: Config, log: (line: string) => void): Promise<Runtime> {
+export async function openRuntime(config: Config, log: (line: string) => void, say: (line: string) => void = log): Promise<Runtime> {
   const embedded = config.DATABASE_URL
     ? null
-    : await startEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, log: (l) => /FATAL|PANIC|ERROR/.test(l) && log(l) });
+    : await startEmbeddedPostgres({
+        dataDir: config.DATA_DIR,
+        port: config.EMBEDDED_PG_PORT,
+        ...(config.EMBEDDED_PG_RUNTIME_DIR ? { runtimeDir: config.EMBEDDED_PG_RUNTIME_DIR } : {}),
+        log: (l) => /FATAL|PANIC|ERROR/.test(l) && log(l),
+        say,
+      });
   const url = config.DATABASE_URL ?? (embedded as { url: string }).url;
   await runMigrations(url);
   // Unique per process so pool metrics count only this replica's connections.

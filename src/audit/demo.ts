@@ -7,13 +7,14 @@ import { devSecret } from '../auth/dev-secret.js';
 import { mintToken } from '../auth/tokens.js';
 import { collectors } from '../cli/evidence-collect.js';
 import { gql, type GqlTarget } from '../cli/gql-client.js';
-import { config } from '../config.js';
+import { cliConfig, serverUrl } from '../config.js';
 import { verifyInclusionInHead } from '../ledger/merkle.js';
 import { loadManifest } from './persisted.js';
 
 /**
  * `npm run demo:audit`: the External Audit Pack end to end against a running server (IG_URL,
- * default http://localhost:4001/graphql), with tokens minted from the development secret.
+ * default the server `npm start` runs in this checkout), with tokens minted from the development
+ * secret; the pack is written to DEMO_OUT_DIR (default DATA_DIR/audit-demo).
  * Creates an engagement, collects evidence, generates the v1.5 pack, issues a link as the
  * auditor, downloads it with the auditor's token, verifies it with `ig-evidence verify`, and
  * prints the access receipt with its inclusion proof, checked here.
@@ -38,9 +39,9 @@ async function persisted<T>(target: GqlTarget, name: string, variables: Record<s
 }
 
 async function main(): Promise<void> {
-  const c = config();
-  const url = process.env.IG_URL ?? 'http://localhost:4001/graphql';
-  const outDir = resolve(process.env.DEMO_OUT_DIR ?? join(ROOT, '.data', 'audit-demo'));
+  const c = cliConfig();
+  const url = serverUrl(c);
+  const outDir = resolve(c.DEMO_OUT_DIR ?? join(c.DATA_DIR, 'audit-demo'));
   if (c.AUTH_JWKS_URL)
     throw new Error('AUTH_JWKS_URL is set: the demo mints development tokens and needs AUTH_JWT_SECRET or the development secret');
   const secret = c.AUTH_JWT_SECRET ?? (await devSecret(c.DATA_DIR, false));

@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { collectSbom, licenseProof, loadAllowList } from '../audit/collectors.js';
 import { gql, targetFrom, type GqlTarget } from './gql-client.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -62,6 +61,8 @@ interface Rotation {
 /** The collectors, shared by `ig-evidence collect` and `npm run demo:audit`. */
 export const collectors = {
   async sbom(target: GqlTarget, service: string, out?: string): Promise<Recorded[]> {
+    // CycloneDX and its validators load only for the collectors that need them, not for `--help`.
+    const { collectSbom } = await import('../audit/collectors.js');
     const sbom = await collectSbom(ROOT, new Date());
     if (out) await writeFile(out, `${JSON.stringify(sbom.bom, null, 2)}\n`);
     process.stderr.write(`SBOM: ${sbom.components.length} components, CycloneDX 1.6, schema-valid\n`);
@@ -76,6 +77,7 @@ export const collectors = {
   },
 
   async licenses(target: GqlTarget, service: string, allowListFile = DEFAULT_ALLOW_LIST): Promise<Recorded[]> {
+    const { collectSbom, licenseProof, loadAllowList } = await import('../audit/collectors.js');
     const proof = licenseProof(await collectSbom(ROOT, new Date()), await loadAllowList(allowListFile));
     process.stderr.write(
       `licences: ${proof.checked} components checked, ${proof.violations.length} not allowed${proof.violations.length ? `: ${proof.violations.map((v) => `${v.name}@${v.version} (${v.license ?? 'none'})`).join(', ')}` : ''}\n`,
@@ -155,7 +157,7 @@ export const collectors = {
 const apiOptions = (c: Command) =>
   c
     .requiredOption('--service <id>', 'the service the evidence is about (must be in the catalog)')
-    .option('--url <url>', 'GraphQL endpoint (default $IG_URL or http://localhost:4001/graphql)')
+    .option('--url <url>', 'GraphQL endpoint (default $IG_URL or the server npm start runs here)')
     .option('--token <jwt>', 'bearer token of the compliance or ci role (default $IG_TOKEN)');
 
 export function registerCollectCommands(program: Command): void {
@@ -191,7 +193,7 @@ export function registerCollectCommands(program: Command): void {
     .requiredOption('--new-version <v>', 'key version after')
     .requiredOption('--rotated-at <time>', 'RFC 3339')
     .requiredOption('--next-due <time>', 'RFC 3339')
-    .option('--url <url>', 'GraphQL endpoint (default $IG_URL or http://localhost:4001/graphql)')
+    .option('--url <url>', 'GraphQL endpoint (default $IG_URL or the server npm start runs here)')
     .option('--token <jwt>', 'bearer token of the compliance or ci role (default $IG_TOKEN)')
     .action(
       async (o: {

@@ -1,3 +1,5 @@
+import { cliConfig, serverUrl } from '../config.js';
+
 /** A minimal GraphQL-over-HTTP client for the CLIs that talk to a running server. */
 export interface GqlTarget {
   url: string;
@@ -5,7 +7,7 @@ export interface GqlTarget {
 }
 
 export function targetFrom(opts: { url?: string; token?: string }): GqlTarget {
-  const url = opts.url ?? process.env.IG_URL ?? 'http://localhost:4001/graphql';
+  const url = opts.url ?? serverUrl(cliConfig());
   const token = opts.token ?? process.env.IG_TOKEN;
   if (!token) throw new Error('no token: pass --token or set IG_TOKEN (npm run token -- --role …)');
   return { url, token };
@@ -20,7 +22,10 @@ export async function gql<T>(target: GqlTarget, query: string, variables: Record
       body: JSON.stringify({ query, variables }),
     });
   } catch (err) {
-    throw new Error(`cannot reach ${target.url}: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`, { cause: err });
+    throw new Error(
+      `cannot reach ${target.url}: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`,
+      { cause: err },
+    );
   }
   const body = (await res.json().catch(() => ({}))) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
   if (body.errors?.length) {

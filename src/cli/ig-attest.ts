@@ -1,14 +1,20 @@
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { buildProvenance } from '../attestations/provenance.js';
-import { KeyPairSigner } from '../signing/key-signer.js';
-import { KeylessSigner } from '../signing/keyless-signer.js';
 import { generateKeyPair, KEY_ALGORITHMS, type KeyAlgorithm } from '../signing/keys.js';
-import { checkStatement } from '../signing/statement.js';
 import { INTOTO_PAYLOAD_TYPE, parseDigest, type Signer } from '../signing/types.js';
-import { MAX_BUNDLE_BYTES, verifyAttestation, type ArtifactInput, type VerifyPolicy, type VerifyResult } from '../signing/verify.js';
+import type { ArtifactInput, VerifyPolicy, VerifyResult } from '../signing/verify.js';
 import { runCli } from './run.js';
 import { parseJsonInput } from '../util/json-input.js';
+
+// The Sigstore libraries are imported by the commands that use them, so `--help` and the light
+// commands start without loading them.
+const sigstore = () =>
+  Promise.all([
+    import('../signing/verify.js'),
+    import('../signing/key-signer.js'),
+    import('../signing/keyless-signer.js'),
+    import('../signing/statement.js'),
+  ]).then(([verify, keySigner, keyless, statement]) => ({ ...verify, ...keySigner, ...keyless, ...statement }));
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -58,6 +64,7 @@ program
   .requiredOption('--out <file>', "where to write the statement ('-' for stdout)")
   .action(
     async (opts: { subject: string[]; builderId?: string; buildType?: string; source?: string; sourceCommit?: string; out: string }) => {
+      const { buildProvenance } = await import('../attestations/provenance.js');
       // The CLI, not the library, reads the process environment: buildProvenance takes it as input.
       const statement = buildProvenance(
         {
@@ -111,6 +118,7 @@ program
       if ((opts.key === undefined) === (opts.keyless !== true)) throw new Error('give exactly one of --key FILE or --keyless');
       if (opts.key && (opts.fulcioUrl || opts.rekorUrl || opts.identityToken))
         throw new Error('--fulcio-url, --rekor-url and --identity-token go with --keyless');
+      const { MAX_BUNDLE_BYTES, checkStatement, KeyPairSigner, KeylessSigner } = await sigstore();
       const payload = await readCapped(opts.in, MAX_BUNDLE_BYTES);
       if (payload.length > MAX_BUNDLE_BYTES) throw new Error(`${opts.in} is larger than ${MAX_BUNDLE_BYTES} bytes`);
       const parsed = parseJsonInput(payload.toString('utf8'), opts.in);
@@ -168,6 +176,7 @@ program
       const hasIdentity = opts.certificateIdentity !== undefined || opts.certificateOidcIssuer !== undefined;
       if (hasIdentity === (opts.key !== undefined))
         throw new Error('POLICY: pin --certificate-identity with --certificate-oidc-issuer, or --key (one, not both)');
+      const { MAX_BUNDLE_BYTES, verifyAttestation } = await sigstore();
       let artifact: ArtifactInput;
       if (opts.artifact !== undefined) artifact = await readFile(opts.artifact);
       else {

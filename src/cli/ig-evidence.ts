@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { Command } from 'commander';
-import { verifyPack } from '../audit/verify.js';
 import { registerCollectCommands } from './evidence-collect.js';
 import { gql, targetFrom, type GqlTarget } from './gql-client.js';
 import { runCli } from './run.js';
@@ -73,7 +72,7 @@ program
   .requiredOption('--engagement <id>', 'the audit engagement')
   .option('--version <v>', 'pack format version', 'v1.5')
   .requiredOption('--out <file>', 'where to write the pack (.tgz)')
-  .option('--url <url>', 'GraphQL endpoint (default $IG_URL or http://localhost:4001/graphql)')
+  .option('--url <url>', 'GraphQL endpoint (default $IG_URL or the server npm start runs here)')
   .option('--token <jwt>', 'bearer token of the compliance role (default $IG_TOKEN)')
   .action(async (opts: { engagement: string; version: string; out: string; url?: string; token?: string }) => {
     const target = targetFrom(opts);
@@ -99,6 +98,7 @@ program
   .action(async (pack: string, opts: { key?: string; json?: boolean }) => {
     const bytes = await readFile(pack);
     const key = opts.key ? await readFile(opts.key) : undefined;
+    const { verifyPack } = await import('../audit/verify.js');
     const r = await verifyPack(bytes, key === undefined ? {} : { publicKeyPem: key });
     if (opts.json)
       process.stdout.write(

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { config } from '../config.js';
+import { cliConfig } from '../config.js';
 import { expectedMigrations, migrationsApplied } from '../db/migrate.js';
 import * as schema from '../db/schema.js';
 import type { BuildEvent, BuildProgress } from '../evolution/build.js';
@@ -83,7 +83,7 @@ interface DbOptions {
  */
 async function databaseUrl(opts: DbOptions): Promise<string> {
   if (opts.databaseUrl) return opts.databaseUrl;
-  const c = config();
+  const c = cliConfig();
   if (c.DATABASE_URL) return c.DATABASE_URL;
   const pidFile = join(c.DATA_DIR, 'pg', 'postmaster.pid');
   const lines = await readFile(pidFile, 'utf8').then(

@@ -1,15 +1,17 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { loadAttestationPolicy, verifyAgainstPolicy, type AttestationPolicy } from '../attestations/policy.js';
+import type { AttestationPolicy } from '../attestations/policy.js';
 import { parseSubject } from '../attestations/provenance.js';
-import { MAX_BUNDLE_BYTES } from '../signing/verify.js';
 import type { DigestAlgorithm } from '../signing/types.js';
 import { gql, targetFrom } from './gql-client.js';
 import { runCli } from './run.js';
 import { parseJsonInput } from '../util/json-input.js';
 
-const program = new Command('ig-gate').description('CI gates: refuse a release whose subjects lack a valid attestation');
+/** A gate that said no: exit 1. Anything else that goes wrong (usage, files, server) is 2. */
+class Blocked extends Error {}
+
+const program = new Command('ig-gate').description('CI gates: refuse a release whose subjects lack a valid attestation (exit 0 allowed, 1 blocked, 2 usage or error)');
 
 interface Coverage {
   release: {
@@ -19,6 +21,7 @@ interface Coverage {
 
 /** Offline: each subject must have a bundle in DIR that verifies against the policy. */
 async function offlineGate(dir: string, subjectsFile: string, policy: AttestationPolicy): Promise<string[]> {
+  const [{ verifyAgainstPolicy }, { MAX_BUNDLE_BYTES }] = await Promise.all([import('../attestations/policy.js'), import('../signing/verify.js')]);
   const subjects = (await readFile(subjectsFile, 'utf8'))
     .split('\n')
     .map((l) => l.trim())
@@ -52,7 +55,7 @@ program
   .command('attestations')
   .description('Exit non-zero, naming each subject, when any subject of a release lacks a valid attestation')
   .option('--release <id>', 'check a registered release through the API')
-  .option('--url <url>', 'GraphQL endpoint (default $IG_URL or http://localhost:4001/graphql)')
+  .option('--url <url>', 'GraphQL endpoint (default $IG_URL or the server npm start runs here)')
   .option('--token <jwt>', 'bearer token (default $IG_TOKEN)')
   .option('--bundles <dir>', 'offline: a directory of Sigstore bundles (*.json)')
   .option('--subjects <file>', 'offline: the release subjects, one NAME@ALG:HEX per line')
@@ -72,6 +75,8 @@ program
       problems = c.missing.map((m) => (invalid.has(m.digest) ? `invalid  ${m.name} ${m.digest}: ${invalid.get(m.digest)}` : `missing  ${m.name} ${m.digest}`));
       process.stdout.write(`release ${opts.release}: ${c.attested}/${c.subjects} subjects attested\n`);
     } else if (opts.bundles && opts.subjects) {
+      // The Sigstore verifier loads only for an offline gate, not for `--help` or the API gates.
+      const { loadAttestationPolicy } = await import('../attestations/policy.js');
       const base = loadAttestationPolicy(opts.policy);
       const policy = opts.key ? { ...base, signers: [{ name: opts.key, publicKeyPem: await readFile(opts.key, 'utf8') }] } : base;
       problems = await offlineGate(opts.bundles, opts.subjects, policy);
@@ -79,7 +84,7 @@ program
       throw new Error('pass --release ID, or --bundles DIR with --subjects FILE');
     }
     for (const p of problems) process.stdout.write(`${p}\n`);
-    if (problems.length) throw new Error(`${problems.length} subject(s) without a valid attestation: promotion blocked`);
+    if (problems.length) throw new Blocked(`${problems.length} subject(s) without a valid attestation: promotion blocked`);
   });
 
 interface Decision {
@@ -90,7 +95,7 @@ program
   .command('promote')
   .description('Ask for promotion of a release; exits non-zero, with every reason, when it is blocked')
   .requiredOption('--release <id>', 'the release')
-  .option('--url <url>', 'GraphQL endpoint (default $IG_URL or http://localhost:4001/graphql)')
+  .option('--url <url>', 'GraphQL endpoint (default $IG_URL or the server npm start runs here)')
   .option('--token <jwt>', 'bearer token of the ci role (default $IG_TOKEN)')
   .option('--vsa-out <file>', 'write the signed Verification Summary Attestation (Sigstore bundle) here')
   .action(async (opts: { release: string; url?: string; token?: string; vsaOut?: string }) => {
@@ -102,7 +107,7 @@ program
     if (opts.vsaOut) await writeFile(opts.vsaOut, `${JSON.stringify(d.vsa, null, 2)}\n`);
     process.stdout.write(`release ${opts.release}: score ${d.score} (threshold ${d.threshold}), ${d.allowed ? 'ALLOWED' : 'BLOCKED'}; ledger entry ${d.ledgerSeq}\n`);
     for (const r of d.reasons) process.stdout.write(`  - ${r}\n`);
-    if (!d.allowed) throw new Error(`promotion of ${opts.release} blocked: ${d.reasons.length} reason(s)`);
+    if (!d.allowed) throw new Blocked(`promotion of ${opts.release} blocked: ${d.reasons.length} reason(s)`);
   });
 
 interface Cards {
@@ -119,7 +124,7 @@ program
   .description('Export scorecards per service or per team')
   .option('--group-by <g>', 'SERVICE or TEAM', 'SERVICE')
   .option('--format <f>', 'json or csv', 'json')
-  .option('--url <url>', 'GraphQL endpoint (default $IG_URL or http://localhost:4001/graphql)')
+  .option('--url <url>', 'GraphQL endpoint (default $IG_URL or the server npm start runs here)')
   .option('--token <jwt>', 'bearer token (default $IG_TOKEN)')
   .action(async (opts: { groupBy: string; format: string; url?: string; token?: string }) => {
     const groupBy = opts.groupBy.toUpperCase();
@@ -140,4 +145,5 @@ program
     process.stdout.write(`${[header.join(','), ...lines].join('\n')}\n`);
   });
 
-await runCli(program);
+// CI branches on these: 0 allowed, 1 blocked, 2 usage or error.
+await runCli(program, process.argv, { failure: (err) => (err instanceof Blocked ? 1 : 2) });

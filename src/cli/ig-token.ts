@@ -1,8 +1,6 @@
 import { Command } from 'commander';
 import { devSecret } from '../auth/dev-secret.js';
 import { ROLES, type Role } from '../auth/session.js';
-import { mintToken } from '../auth/tokens.js';
-import { config } from '../config.js';
 import { runCli } from './run.js';
 
 const collect = (v: string, prev: string[]) => [...prev, ...v.split(',').filter(Boolean)];
@@ -21,7 +19,9 @@ const program = new Command('ig-token')
       throw new Error(`${unknown.length ? `unknown role ${unknown.join(', ')}` : '--role is required'} (one of ${ROLES.join(', ')})`);
     }
     if (!Number.isInteger(opts.ttl) || opts.ttl < 1) throw new Error('--ttl must be a positive number of seconds');
-    const c = config();
+    // Imported here, so that `--help` loads neither zod nor jose.
+    const [{ cliConfig }, { mintToken }] = await Promise.all([import('../config.js'), import('../auth/tokens.js')]);
+    const c = cliConfig();
     if (c.AUTH_JWKS_URL) throw new Error('AUTH_JWKS_URL is set: tokens come from your identity provider, not from here');
     const secret = c.AUTH_JWT_SECRET ?? (await devSecret(c.DATA_DIR, false));
     const token = await mintToken({

@@ -42,10 +42,15 @@ export function describeFailure(err: unknown): { line: string; exitCode: number 
  * Runs a CLI program: `--help` works, and any failure exits non-zero with one line saying why
  * (no stack trace for expected errors; set DEBUG=1 to see one).
  */
-export async function runCli(program: Command, argv: string[] = process.argv): Promise<void> {
+export async function runCli(
+  program: Command,
+  argv: string[] = process.argv,
+  /** The exit code of a failure, where a CLI decides it itself (ig-gate: 1 only for "blocked"). */
+  codes: { failure?: (err: unknown) => number } = {},
+): Promise<void> {
   // Subcommands copy these settings only when created, before this runs: set them on each.
-  const commands = (c: Command): Command[] => [c, ...c.commands.flatMap(commands)];
-  for (const c of commands(program)) c.exitOverride().configureOutput({ outputError: (str, write) => write(str) });
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const c of all(program)) c.exitOverride().configureOutput({ outputError: (str, write) => write(str) });
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -57,6 +62,6 @@ export async function runCli(program: Command, argv: string[] = process.argv): P
     const { line, exitCode } = describeFailure(err);
     process.stderr.write(`${program.name()}: ${line}\n`);
     if (process.env.DEBUG) process.stderr.write(`${err instanceof Error ? err.stack : ''}\n`);
-    process.exitCode = exitCode;
+    process.exitCode = codes.failure?.(err) ?? exitCode;
   }
 }

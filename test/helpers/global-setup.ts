@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.js';
 
@@ -14,8 +16,13 @@ declare module 'vitest' {
 let embedded: EmbeddedDatabase | undefined;
 let dir: string | undefined;
 
-/** One PostgreSQL for the run: DATABASE_URL when set, otherwise an embedded one in a temp dir. */
+/**
+ * One PostgreSQL for the run: DATABASE_URL when set, otherwise an embedded one in a temp dir.
+ * And a fresh dist/ first: tests import src/ directly, but CLIs and `npm start` run the build,
+ * which must be this source's.
+ */
 export async function setup(project: TestProject): Promise<void> {
+  execFileSync(process.execPath, [fileURLToPath(new URL('../../scripts/build.mjs', import.meta.url))], { stdio: 'inherit' });
   if (process.env.DATABASE_URL) {
     project.provide('pgUrl', process.env.DATABASE_URL);
     return;

