@@ -116,6 +116,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     jwksUrl: config.AUTH_JWKS_URL,
     issuer: config.AUTH_ISSUER,
     audience: config.AUTH_AUDIENCE,
+    maxLifetimeSeconds: config.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
   });
   const expected = await expectedMigrations();
 

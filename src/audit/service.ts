@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EVIDENCE_KINDS as KINDS } from '../evidence/formats.js';
 import { tenantFilter, type Session } from '../auth/session.js';
+import { normaliseSub } from '../auth/tokens.js';
 import type { BudgetService } from '../budgets/service.js';
 import type { Db } from '../db/client.js';
 import { DomainError, badInput, forbidden } from '../errors.js';
@@ -123,7 +124,7 @@ export class AuditService {
   async createEngagement(session: Session, input: EngagementInput): Promise<AuditEngagementRow> {
     if (!session.roles.has('compliance')) throw forbidden('only compliance creates engagements');
     const name = input.name.trim();
-    const auditor = input.auditor.trim();
+    const auditor = normaliseSub(input.auditor.trim());
     if (!name || name.length > 200) throw badInput('name must be 1-200 characters', { field: 'name' });
     if (!auditor || auditor.length > 256) throw badInput('auditor must be 1-256 characters', { field: 'auditor' });
     const scope = [...new Set(input.scope)].sort();

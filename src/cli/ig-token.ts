@@ -22,6 +22,7 @@ const program = new Command('ig-token')
     }
     if (!Number.isInteger(opts.ttl) || opts.ttl < 1) throw new Error('--ttl must be a positive number of seconds');
     const c = config();
+    if (opts.ttl > c.AUTH_MAX_TOKEN_LIFETIME_SECONDS) throw new Error(`--ttl must be at most AUTH_MAX_TOKEN_LIFETIME_SECONDS (${c.AUTH_MAX_TOKEN_LIFETIME_SECONDS})`);
     if (c.AUTH_JWKS_URL) throw new Error('AUTH_JWKS_URL is set: tokens come from your identity provider, not from here');
     const secret = c.AUTH_JWT_SECRET ?? (await devSecret(c.DATA_DIR, false));
     const token = await mintToken({
