@@ -26,9 +26,35 @@ describe('#token verification', () => {
   describe('when a validly signed token breaks the lifetime rules', () => {
     const cases: [string, () => Promise<string>][] = [
       ['carries no exp', () => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('carol').setIssuedAt().sign(key)],
-      ['lives longer than AUTH_MAX_TOKEN_LIFETIME_SECONDS (exp - iat)', () => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('carol').setIssuedAt().setExpirationTime(now() + 7200).sign(key)],
-      ['has no iat and expires beyond the maximum from now', () => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('carol').setExpirationTime(now() + 7200).sign(key)],
-      ['dates iat in the future to hide a lifetime beyond the maximum from now', () => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('carol').setIssuedAt(now() + 4000).setExpirationTime(now() + 7000).sign(key)],
+      [
+        'lives longer than AUTH_MAX_TOKEN_LIFETIME_SECONDS (exp - iat)',
+        () =>
+          new SignJWT(claims)
+            .setProtectedHeader({ alg: 'HS256' })
+            .setSubject('carol')
+            .setIssuedAt()
+            .setExpirationTime(now() + 7200)
+            .sign(key),
+      ],
+      [
+        'has no iat and expires beyond the maximum from now',
+        () =>
+          new SignJWT(claims)
+            .setProtectedHeader({ alg: 'HS256' })
+            .setSubject('carol')
+            .setExpirationTime(now() + 7200)
+            .sign(key),
+      ],
+      [
+        'dates iat in the future to hide a lifetime beyond the maximum from now',
+        () =>
+          new SignJWT(claims)
+            .setProtectedHeader({ alg: 'HS256' })
+            .setSubject('carol')
+            .setIssuedAt(now() + 4000)
+            .setExpirationTime(now() + 7000)
+            .sign(key),
+      ],
     ];
     it.each(cases)('refuses a token that %s with 401 UNAUTHENTICATED', async (_name, make) => {
       const r = await post(await make());
@@ -37,7 +63,12 @@ describe('#token verification', () => {
   });
 
   it('accepts a token within the maximum lifetime', async () => {
-    const token = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('carol').setIssuedAt().setExpirationTime(now() + 3000).sign(key);
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('carol')
+      .setIssuedAt()
+      .setExpirationTime(now() + 3000)
+      .sign(key);
     const r = await post(token);
     expect(r.status).toBe(200);
     expect(r.data).toEqual({ ledgerVerification: { ok: true } });
@@ -54,15 +85,30 @@ describe('#two-person rule', () => {
   it('refuses a decision by the requester under another spelling of its sub and changes nothing', async () => {
     const req = await t.gql<{ requestBudgetOverride: { id: string; requestedBy: string } }>(
       `mutation($i: OverrideRequestInput!) { requestBudgetOverride(input: $i) { id requestedBy } }`,
-      { i: { tenantId: 'acme', epsilon: 1, warrant: { reference: 'W-1', authority: 'court', justification: 'case', expiresAt: new Date(Date.now() + 86_400_000).toISOString() } } },
+      {
+        i: {
+          tenantId: 'acme',
+          epsilon: 1,
+          warrant: {
+            reference: 'W-1',
+            authority: 'court',
+            justification: 'case',
+            expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+          },
+        },
+      },
       requester,
     );
     expect(req.errors).toBeUndefined();
     const id = req.data?.requestBudgetOverride.id as string;
     const state = async () => {
       const sql = t.db.database.sql;
-      const [o] = await sql<{ status: string; decided_by: string | null }[]>`select status, decided_by from budget_overrides where id = ${id}`;
-      const [w] = await sql<{ granted: string }[]>`select coalesce(sum(granted_micro), 0)::text as granted from budget_windows where tenant_id = 'acme'`;
+      const [o] = await sql<
+        { status: string; decided_by: string | null }[]
+      >`select status, decided_by from budget_overrides where id = ${id}`;
+      const [w] = await sql<
+        { granted: string }[]
+      >`select coalesce(sum(granted_micro), 0)::text as granted from budget_windows where tenant_id = 'acme'`;
       const [h] = await sql<{ seq: number }[]>`select seq from ledger_head`;
       return { o, w, h };
     };
@@ -75,7 +121,11 @@ describe('#two-person rule', () => {
     }
     expect(await state()).toEqual(before);
     expect(before.o).toEqual({ status: 'PENDING', decided_by: null });
-    const ok = await t.gql<{ approveBudgetOverride: { status: string } }>(`mutation($id: ID!) { approveBudgetOverride(id: $id) { status } }`, { id }, other);
+    const ok = await t.gql<{ approveBudgetOverride: { status: string } }>(
+      `mutation($id: ID!) { approveBudgetOverride(id: $id) { status } }`,
+      { id },
+      other,
+    );
     expect(ok.data?.approveBudgetOverride.status).toBe('APPROVED');
   });
 });
