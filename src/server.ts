@@ -97,7 +97,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
   let publicUrl = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
   const services = createServices(database, deps.clock ?? systemClock, {
     publicUrl: () => publicUrl,
-    budgetDefaults: { limitMicro: toMicro(config.BUDGET_DEFAULT_EPSILON, 'BUDGET_DEFAULT_EPSILON', { allowZero: true }), window: config.BUDGET_DEFAULT_WINDOW },
+    budgetDefaults: { limitMicro: toMicro(config.BUDGET_DEFAULT_EPSILON, 'BUDGET_DEFAULT_EPSILON', { allowZero: true, round: 'down' }), window: config.BUDGET_DEFAULT_WINDOW },
     attestationPolicy,
     scorecardPolicy: loadScorecardPolicy(config.SCORECARD_POLICY_FILE),
     signer,

@@ -339,7 +339,7 @@ export type BudgetPolicy = {
 
 /** A tenant's budget policy. */
 export type BudgetPolicyInput = {
-  /** Epsilon per window, 0 to 1,000,000 (micro-epsilon resolution). */
+  /** Epsilon per window, 0 to 1,000,000, in whole micro-epsilon: a finer amount is rounded down (a limit never grows by rounding). */
   epsilonLimit: Scalars['Float']['input'];
   /** The tenant. */
   tenantId: Scalars['ID']['input'];
@@ -859,7 +859,7 @@ export type MutationUpsertServiceArgs = {
 
 /** A request for extra epsilon in the current window. */
 export type OverrideRequestInput = {
-  /** Extra epsilon asked for. */
+  /** Extra epsilon asked for, > 0, in whole micro-epsilon: a finer amount is rounded down (a grant never grows by rounding). */
   epsilon: Scalars['Float']['input'];
   /** The tenant. */
   tenantId: Scalars['ID']['input'];
@@ -1297,7 +1297,7 @@ export type ServiceRecord = {
 
 /** A request from the DP engine to spend epsilon. */
 export type SpendInput = {
-  /** Epsilon to spend: finite, > 0, at most 1,000,000, micro-epsilon resolution. */
+  /** Epsilon to spend: finite, > 0, at most 1,000,000. Charged in whole micro-epsilon, rounded UP (never under-charged): 1.4999e-6 costs 0.000002. The amount is read as the shortest decimal of the number sent, so 0.1 costs exactly 0.1. */
   epsilon: Scalars['Float']['input'];
   /** A retried spend with the same key is answered as the first one was, and spends nothing more */
   idempotencyKey: Scalars['String']['input'];

@@ -114,7 +114,7 @@ export class BudgetService {
 
   async setPolicy(session: Session, input: { tenantId: string; epsilonLimit: number; window: WindowKind }): Promise<BudgetPolicyRow> {
     this.visible(session, input.tenantId);
-    const limitMicro = toMicro(input.epsilonLimit, 'epsilonLimit', { allowZero: true });
+    const limitMicro = toMicro(input.epsilonLimit, 'epsilonLimit', { allowZero: true, round: 'down' });
     const now = this.clock.now();
     return this.db.transaction(async (tx) => {
       const policy = await budgetRepo.upsertPolicy(tx, { tenantId: input.tenantId, limitMicro, window: input.window, updatedBy: session.sub, updatedAt: now });
@@ -207,7 +207,7 @@ export class BudgetService {
 
   async requestOverride(session: Session, input: OverrideRequest): Promise<BudgetOverrideRow> {
     this.visible(session, input.tenantId);
-    const micro = toMicro(input.epsilon, 'epsilon');
+    const micro = toMicro(input.epsilon, 'epsilon', { round: 'down' });
     const now = this.clock.now();
     const warrant = {
       reference: text(input.warrant.reference, 'warrant.reference', 200),
