@@ -645,6 +645,19 @@ export type LedgerEntry = {
   seq: Scalars['Int']['output'];
 };
 
+/** Why the ledger failed verification. */
+export type LedgerFault =
+  /** An entry's prevHash is not the previous entry's hash. */
+  | 'BROKEN_LINK'
+  /** An entry's stored hash is not the hash of its contents (a field was edited). */
+  | 'HASH_MISMATCH'
+  /** The chain has entries beyond the head, or its last hash is not the head's hash. */
+  | 'HEAD_MISMATCH'
+  /** An entry's seq is not the next one (a row is missing, duplicated or out of order). */
+  | 'SEQ_GAP'
+  /** The chain head (ledger_head) records more entries than the chain has: its tail was deleted. */
+  | 'TRUNCATED';
+
 /** RFC 6962 Merkle inclusion proof of one ledger entry. */
 export type LedgerProof = {
   __typename?: 'LedgerProof';
@@ -660,14 +673,16 @@ export type LedgerProof = {
   treeSize: Scalars['Int']['output'];
 };
 
-/** Result of recomputing the whole chain. */
+/** Result of recomputing the whole chain and checking it against the recorded chain head. */
 export type LedgerVerification = {
   __typename?: 'LedgerVerification';
   /** Entries checked. */
   entries: Scalars['Int']['output'];
-  /** The first entry that does not match, if any. */
+  /** What is wrong, when ok is false. */
+  fault?: Maybe<LedgerFault>;
+  /** The first entry that does not match (for TRUNCATED, the first missing one), if any. */
   firstBadSeq?: Maybe<Scalars['Int']['output']>;
-  /** True when every entry links and hashes correctly. */
+  /** True when every entry links and hashes correctly and the chain ends exactly at the recorded head. */
   ok: Scalars['Boolean']['output'];
 };
 
@@ -1050,9 +1065,9 @@ export type Query = {
   evidenceArtifact?: Maybe<EvidenceArtifact>;
   /** Ledger entries in seq order, optionally of one kind, after a seq. */
   ledger: Array<LedgerEntry>;
-  /** Merkle inclusion proof of one entry in the current ledger tree (RFC 6962 hashing). */
+  /** Merkle inclusion proof of one entry in the current ledger tree (RFC 6962 hashing), computed from hashes verified against the whole chain and its head; LEDGER_TAMPERED when the ledger fails verification. */
   ledgerProof: LedgerProof;
-  /** Recomputes the chain and reports the first entry that does not match. */
+  /** Recomputes the chain, checks it ends at the recorded head, and reports the first entry that does not match. */
   ledgerVerification: LedgerVerification;
   /** Anomalies, newest first (at most 500), optionally by status and rule. */
   policyAnomalies: Array<PolicyAnomaly>;
@@ -1605,6 +1620,7 @@ export type ResolversTypes = {
   EvidenceKind: EvidenceKind;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LedgerEntry: ResolverTypeWrapper<LedgerRow>;
+  LedgerFault: LedgerFault;
   LedgerProof: ResolverTypeWrapper<LedgerProof>;
   LedgerVerification: ResolverTypeWrapper<LedgerVerification>;
   MigrationPhase: MigrationPhase;
@@ -1961,6 +1977,7 @@ export type LedgerProofResolvers<ContextType = Context, ParentType extends Resol
 
 export type LedgerVerificationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LedgerVerification'] = ResolversParentTypes['LedgerVerification']> = {
   entries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  fault?: Resolver<Maybe<ResolversTypes['LedgerFault']>, ParentType, ContextType>;
   firstBadSeq?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   ok?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };

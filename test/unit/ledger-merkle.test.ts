@@ -62,7 +62,7 @@ describe('#entryHash', () => {
 
 describe('#verifyChain', () => {
   it('accepts an unbroken chain', async () => {
-    expect(await verifyChain(chain(50))).toEqual({ ok: true, entries: 50, firstBadSeq: null });
+    expect(await verifyChain(chain(50))).toEqual({ ok: true, entries: 50, firstBadSeq: null, fault: null });
   });
 
   describe('when any field of any entry is changed', () => {
@@ -90,6 +90,26 @@ describe('#verifyChain', () => {
       const swapped = chain(10);
       [swapped[2], swapped[3]] = [swapped[3] as ChainEntry, swapped[2] as ChainEntry];
       expect((await verifyChain(swapped)).firstBadSeq).toBe(4);
+    });
+  });
+
+  describe('when checked against the recorded head', () => {
+    const entries = chain(10);
+    const last = entries[9] as ChainEntry;
+    it('accepts a chain that ends exactly at the head', async () => {
+      expect(await verifyChain(entries, { seq: 10, hash: last.hash })).toEqual({ ok: true, entries: 10, firstBadSeq: null, fault: null });
+      expect(await verifyChain([], { seq: 0, hash: GENESIS_HASH })).toEqual({ ok: true, entries: 0, firstBadSeq: null, fault: null });
+    });
+
+    it('reports a deleted tail, which links perfectly without the head', async () => {
+      expect((await verifyChain(entries.slice(0, 8))).ok).toBe(true);
+      expect(await verifyChain(entries.slice(0, 8), { seq: 10, hash: last.hash })).toEqual({ ok: false, entries: 8, firstBadSeq: 9, fault: 'TRUNCATED' });
+      expect(await verifyChain([], { seq: 10, hash: last.hash })).toEqual({ ok: false, entries: 0, firstBadSeq: 1, fault: 'TRUNCATED' });
+    });
+
+    it('reports entries beyond the head and a head hash that is not the last entry', async () => {
+      expect(await verifyChain(entries, { seq: 9, hash: (entries[8] as ChainEntry).hash })).toEqual({ ok: false, entries: 10, firstBadSeq: 10, fault: 'HEAD_MISMATCH' });
+      expect(await verifyChain(entries, { seq: 10, hash: h('forged') })).toEqual({ ok: false, entries: 10, firstBadSeq: 10, fault: 'HEAD_MISMATCH' });
     });
   });
 });
