@@ -74,9 +74,13 @@ export class LedgerService {
       }
       const { verification, hashes } = await this.verifiedHashes(tx, true);
       if (!verification.ok) {
-        throw new DomainError('LEDGER_TAMPERED', `the ledger fails verification (${verification.fault ?? 'unknown'} at seq ${verification.firstBadSeq ?? '?'}): no proof is served from it`, {
-          details: { fault: verification.fault, firstBadSeq: verification.firstBadSeq },
-        });
+        throw new DomainError(
+          'LEDGER_TAMPERED',
+          `the ledger fails verification (${verification.fault ?? 'unknown'} at seq ${verification.firstBadSeq ?? '?'}): no proof is served from it`,
+          {
+            details: { fault: verification.fault, firstBadSeq: verification.firstBadSeq },
+          },
+        );
       }
       const leaves = hashes.map(leafHash);
       const index = seq - 1;
