@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { requireRole } from '../auth/require-role.js';
 import { EVIDENCE_KINDS as KINDS } from '../evidence/formats.js';
 import { tenantFilter, type Session } from '../auth/session.js';
 import { normaliseSub } from '../auth/tokens.js';
@@ -122,7 +123,7 @@ export class AuditService {
   }
 
   async createEngagement(session: Session, input: EngagementInput): Promise<AuditEngagementRow> {
-    if (!session.roles.has('compliance')) throw forbidden('only compliance creates engagements');
+    requireRole(session, 'compliance');
     const name = input.name.trim();
     const auditor = normaliseSub(input.auditor.trim());
     if (!name || name.length > 200) throw badInput('name must be 1-200 characters', { field: 'name' });
@@ -155,7 +156,7 @@ export class AuditService {
   }
 
   async submitRequest(session: Session, engagementId: string, item: string): Promise<AuditRequestRow> {
-    if (!session.roles.has('auditor')) throw forbidden('only the engagement auditor submits requests');
+    requireRole(session, 'auditor');
     const e = await this.engagementFor(session, engagementId);
     if (e.auditor !== session.sub) throw forbidden('only the engagement auditor submits requests');
     const text = item.trim();
@@ -180,7 +181,7 @@ export class AuditService {
   }
 
   async fulfillRequest(session: Session, id: string, evidenceIds: string[]): Promise<AuditRequestRow> {
-    if (!session.roles.has('compliance')) throw forbidden('only compliance fulfils requests');
+    requireRole(session, 'compliance');
     const request = isUuid(id) ? await auditRepo.request(this.db, id) : null;
     if (!request) throw notFound('audit request', id);
     const ids = [...new Set(evidenceIds)].sort();
@@ -226,7 +227,7 @@ export class AuditService {
   }
 
   async generatePack(session: Session, engagementId: string, version: string, progress?: PackProgress): Promise<AuditPackMeta> {
-    if (!session.roles.has('compliance')) throw forbidden('only compliance generates packs');
+    requireRole(session, 'compliance');
     if (!(PACK_VERSIONS as readonly string[]).includes(version))
       throw badInput(`unsupported pack version ${version} (supported: ${PACK_VERSIONS.join(', ')})`, { field: 'version' });
     const e = await this.engagementFor(session, engagementId);
@@ -338,6 +339,7 @@ export class AuditService {
   }
 
   async issueLink(session: Session, packId: string, ttlSeconds: number): Promise<IssuedLink> {
+    requireRole(session, 'compliance', 'auditor');
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < MIN_LINK_TTL_SECONDS || ttlSeconds > MAX_LINK_TTL_SECONDS) {
       throw badInput(`ttlSeconds must be between ${MIN_LINK_TTL_SECONDS} and ${MAX_LINK_TTL_SECONDS} (7 days)`, { field: 'ttlSeconds' });
     }
@@ -445,6 +447,7 @@ export class AuditService {
   }
 
   async recordCmkRotation(session: Session, input: CmkRotationInput): Promise<CmkRotationModel> {
+    requireRole(session, 'compliance', 'ci');
     const tenants = tenantFilter(session);
     if (tenants !== null && !tenants.includes(input.tenantId)) throw forbidden(`not allowed to record for tenant ${input.tenantId}`);
     for (const f of ['keyId', 'tenantId', 'provider', 'oldVersion', 'newVersion'] as const) {

@@ -1,4 +1,5 @@
 import { canSeeTenant, tenantFilter, type Session } from '../auth/session.js';
+import { requireRole } from '../auth/require-role.js';
 import type { Db, DbOrTx } from '../db/client.js';
 import { DomainError, badInput, forbidden } from '../errors.js';
 import type { LedgerService } from '../ledger/service.js';
@@ -143,6 +144,7 @@ export class BudgetService {
   }
 
   async setPolicy(session: Session, input: { tenantId: string; epsilonLimit: number; window: WindowKind }): Promise<BudgetPolicyRow> {
+    requireRole(session, 'privacy_officer');
     this.visible(session, input.tenantId);
     const limitMicro = toMicro(input.epsilonLimit, 'epsilonLimit', { allowZero: true, round: 'down' });
     const now = this.clock.now();
@@ -174,6 +176,7 @@ export class BudgetService {
   }
 
   async spend(session: Session, input: SpendInput): Promise<SpendOutcome> {
+    requireRole(session, 'dp_engine');
     if (!canSeeTenant(session, input.tenantId)) throw forbidden(`not allowed to spend for tenant ${input.tenantId}`);
     if (!TENANT.test(input.tenantId)) throw badInput('tenantId is not a valid id', { field: 'tenantId' });
     const micro = toMicro(input.epsilon, 'epsilon');
@@ -239,6 +242,7 @@ export class BudgetService {
   }
 
   async requestOverride(session: Session, input: OverrideRequest): Promise<BudgetOverrideRow> {
+    requireRole(session, 'compliance', 'privacy_officer');
     this.visible(session, input.tenantId);
     const micro = toMicro(input.epsilon, 'epsilon', { round: 'down' });
     const now = this.clock.now();
@@ -286,6 +290,7 @@ export class BudgetService {
   }
 
   private async decidable(session: Session, id: string): Promise<BudgetOverrideRow> {
+    requireRole(session, 'privacy_officer');
     if (!/^[0-9a-f-]{36}$/.test(id)) throw new DomainError('NOT_FOUND', `no override ${id}`);
     await this.expireOverrides();
     const o = await budgetRepo.override(this.db, id);

@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import { requireRole } from '../auth/require-role.js';
 import { canSeeTenant, tenantFilter, type Session } from '../auth/session.js';
 import type { Db } from '../db/client.js';
 import { pgErrorCode, PG } from '../db/errors.js';
@@ -42,6 +43,7 @@ export class EvidenceService {
   ) {}
 
   async record(session: Session, input: EvidenceInput): Promise<EvidenceRow> {
+    requireRole(session, 'compliance', 'ci');
     const tenantId = input.tenantId ?? null;
     if (!canSeeTenant(session, tenantId)) throw forbidden(`not allowed to record evidence for tenant ${tenantId}`);
     const source = input.source.trim();
