@@ -739,7 +739,7 @@ export type Mutation = {
   requestBudgetOverride: BudgetOverride;
   /** Closes an OPEN or ACKNOWLEDGED anomaly, saying whether it was a false positive (ledgered). */
   resolveAnomaly: PolicyAnomaly;
-  /** Sets a tenant's epsilon limit and window length; applies to the current window and later ones. */
+  /** Sets a tenant's epsilon limit and window length; applies to the current window (materialised now) and to every later one. */
   setBudgetPolicy: BudgetPolicy;
   /** The rollback switch of a dual-path migration. */
   setReadPath: DataMigration;
@@ -1071,7 +1071,7 @@ export type Query = {
   ledgerVerification: LedgerVerification;
   /** Anomalies, newest first (at most 500), optionally by status and rule. */
   policyAnomalies: Array<PolicyAnomaly>;
-  /** The budget of the window containing `at` (default now), created on first use from the tenant's policy. */
+  /** The budget of the window containing `at` (default now). A window nothing was spent, granted or set in is computed on read from the policy in force and writes nothing; windows are materialised only by a spend, an override request or a policy change. */
   privacyBudget: PrivacyBudget;
   /** Current-window budgets of every visible tenant with a policy or activity, optionally by status. */
   privacyBudgets: Array<PrivacyBudget>;
@@ -1423,7 +1423,7 @@ export type Tenant = {
   __typename?: 'Tenant';
   /** The tenant's id, as issued by the core subgraph. */
   id: Scalars['ID']['output'];
-  /** Budget of the window that contains now. */
+  /** Budget of the window that contains now; computed on read when not materialised (reading writes nothing), batched per _entities request. */
   privacyBudget: PrivacyBudget;
 };
 
