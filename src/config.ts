@@ -35,6 +35,8 @@ const schema = z
     AUTH_JWKS_URL: z.url().optional(),
     AUTH_ISSUER: z.string().optional(),
     AUTH_AUDIENCE: z.string().optional(),
+    // Tokens must carry exp; a longer-lived one (exp - iat, or exp - now) is refused.
+    AUTH_MAX_TOKEN_LIFETIME_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(86_400),
     MAX_DEPTH: z.coerce.number().int().min(1).max(50).default(10),
     MAX_ALIASES: z.coerce.number().int().min(1).max(200).default(15),
     // Tokens a GraphQL document may have: graphql-js stops parsing beyond it (both transports).

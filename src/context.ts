@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { AttestationRow, ReleaseRow } from './attestations/tables.js';
-import type { BudgetOverrideRow } from './budgets/tables.js';
+import type { BudgetOverrideRow, BudgetWindowRow } from './budgets/tables.js';
 import type { Session } from './auth/session.js';
 import { unauthenticated } from './errors.js';
 import type { EvidenceRow } from './evidence/tables.js';
@@ -24,6 +24,7 @@ export interface Loaders {
   scorecardByService: DataLoader<string, ScorecardModel>;
   promotionByRelease: DataLoader<string, PromotionDecisionRow | null>;
   overridesOfWindow: DataLoader<{ tenantId: string; windowStart: Date }, BudgetOverrideRow[], string>;
+  currentBudgetOfTenant: DataLoader<string, BudgetWindowRow>;
 }
 
 export interface Context {
@@ -55,6 +56,7 @@ function createLoaders(services: Services, session: Session | null): Loaders {
     overridesOfWindow: new DataLoader((keys) => services.budgets.overridesOfWindows(keys), {
       cacheKeyFn: (k) => `${k.tenantId}@${k.windowStart.toISOString()}`,
     }),
+    currentBudgetOfTenant: new DataLoader<string, BudgetWindowRow>((ids) => services.budgets.currentBudgets(s(), ids)),
   };
 }
 

@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'PERSISTED_QUERY_NOT_IN_LIST'
+  /** The ledger fails verification (tampered or truncated): nothing is served from it. */
+  | 'LEDGER_TAMPERED'
   | 'INTERNAL_SERVER_ERROR';
 
 /** The one error type of the domain; `code` becomes `extensions.code`, `cause` stays in the log. */
@@ -44,6 +46,7 @@ const CLIENT_CODES = new Set<string>([
   'NOT_FOUND',
   'CONFLICT',
   'PERSISTED_QUERY_NOT_IN_LIST',
+  'LEDGER_TAMPERED',
   // Produced by graphql-js and Apollo itself for malformed requests.
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',

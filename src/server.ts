@@ -90,7 +90,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
   const services = createServices(database, deps.clock ?? systemClock, {
     publicUrl: () => publicUrl,
     budgetDefaults: {
-      limitMicro: toMicro(config.BUDGET_DEFAULT_EPSILON, 'BUDGET_DEFAULT_EPSILON', { allowZero: true }),
+      limitMicro: toMicro(config.BUDGET_DEFAULT_EPSILON, 'BUDGET_DEFAULT_EPSILON', { allowZero: true, round: 'down' }),
       window: config.BUDGET_DEFAULT_WINDOW,
     },
     attestationPolicy,
@@ -111,6 +111,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     jwksUrl: config.AUTH_JWKS_URL,
     issuer: config.AUTH_ISSUER,
     audience: config.AUTH_AUDIENCE,
+    maxLifetimeSeconds: config.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
   });
   const expected = await expectedMigrations();
 

@@ -338,7 +338,7 @@ export type BudgetPolicy = {
 
 /** A tenant's budget policy. */
 export type BudgetPolicyInput = {
-  /** Epsilon per window, 0 to 1,000,000 (micro-epsilon resolution). */
+  /** Epsilon per window, 0 to 1,000,000, in whole micro-epsilon: a finer amount is rounded down (a limit never grows by rounding). */
   epsilonLimit: Scalars['Float']['input'];
   /** The tenant. */
   tenantId: Scalars['ID']['input'];
@@ -646,6 +646,19 @@ export type LedgerEntry = {
   tenants?: Maybe<Array<Scalars['ID']['output']>>;
 };
 
+/** Why the ledger failed verification. */
+export type LedgerFault =
+  /** An entry's prevHash is not the previous entry's hash. */
+  | 'BROKEN_LINK'
+  /** An entry's stored hash is not the hash of its contents (a field was edited). */
+  | 'HASH_MISMATCH'
+  /** The chain has entries beyond the head, or its last hash is not the head's hash. */
+  | 'HEAD_MISMATCH'
+  /** An entry's seq is not the next one (a row is missing, duplicated or out of order). */
+  | 'SEQ_GAP'
+  /** The chain head (ledger_head) records more entries than the chain has: its tail was deleted. */
+  | 'TRUNCATED';
+
 /** RFC 6962 Merkle inclusion proof of one ledger entry. */
 export type LedgerProof = {
   __typename?: 'LedgerProof';
@@ -661,14 +674,16 @@ export type LedgerProof = {
   treeSize: Scalars['Int']['output'];
 };
 
-/** Result of recomputing the whole chain. */
+/** Result of recomputing the whole chain and checking it against the recorded chain head. */
 export type LedgerVerification = {
   __typename?: 'LedgerVerification';
   /** Entries checked. */
   entries: Scalars['Int']['output'];
-  /** The first entry that does not match, if any. */
+  /** What is wrong, when ok is false. */
+  fault?: Maybe<LedgerFault>;
+  /** The first entry that does not match (for TRUNCATED, the first missing one), if any. */
   firstBadSeq?: Maybe<Scalars['Int']['output']>;
-  /** True when every entry links and hashes correctly. */
+  /** True when every entry links and hashes correctly and the chain ends exactly at the recorded head. */
   ok: Scalars['Boolean']['output'];
 };
 
@@ -725,7 +740,7 @@ export type Mutation = {
   requestBudgetOverride: BudgetOverride;
   /** Closes an OPEN or ACKNOWLEDGED anomaly, saying whether it was a false positive (ledgered). */
   resolveAnomaly: PolicyAnomaly;
-  /** Sets a tenant's epsilon limit and window length; applies to the current window and later ones. */
+  /** Sets a tenant's epsilon limit and window length; applies to the current window (materialised now) and to every later one. */
   setBudgetPolicy: BudgetPolicy;
   /** The rollback switch of a dual-path migration. */
   setReadPath: DataMigration;
@@ -860,7 +875,7 @@ export type MutationUpsertServiceArgs = {
 
 /** A request for extra epsilon in the current window. */
 export type OverrideRequestInput = {
-  /** Extra epsilon asked for. */
+  /** Extra epsilon asked for, > 0, in whole micro-epsilon: a finer amount is rounded down (a grant never grows by rounding). */
   epsilon: Scalars['Float']['input'];
   /** The tenant. */
   tenantId: Scalars['ID']['input'];
@@ -1051,13 +1066,13 @@ export type Query = {
   evidenceArtifact?: Maybe<EvidenceArtifact>;
   /** Ledger entries in seq order, optionally of one kind, after a seq: for a tenant-scoped caller, only entries of its tenants. */
   ledger: Array<LedgerEntry>;
-  /** Merkle inclusion proof of one entry in the current ledger tree (RFC 6962 hashing). */
+  /** Merkle inclusion proof of one entry in the current ledger tree (RFC 6962 hashing), computed from hashes verified against the whole chain and its head; LEDGER_TAMPERED when the ledger fails verification. */
   ledgerProof: LedgerProof;
-  /** Recomputes the chain and reports the first entry that does not match. */
+  /** Recomputes the chain, checks it ends at the recorded head, and reports the first entry that does not match. */
   ledgerVerification: LedgerVerification;
   /** Anomalies, newest first (at most 500), optionally by status and rule. */
   policyAnomalies: Array<PolicyAnomaly>;
-  /** The budget of the window containing `at` (default now), created on first use from the tenant's policy. */
+  /** The budget of the window containing `at` (default now). A window nothing was spent, granted or set in is computed on read from the policy in force and writes nothing; windows are materialised only by a spend, an override request or a policy change. */
   privacyBudget: PrivacyBudget;
   /** Current-window budgets of every visible tenant with a policy or activity, optionally by status. */
   privacyBudgets: Array<PrivacyBudget>;
@@ -1298,7 +1313,7 @@ export type ServiceRecord = {
 
 /** A request from the DP engine to spend epsilon. */
 export type SpendInput = {
-  /** Epsilon to spend: finite, > 0, at most 1,000,000, micro-epsilon resolution. */
+  /** Epsilon to spend: finite, > 0, at most 1,000,000. Charged in whole micro-epsilon, rounded UP (never under-charged): 1.4999e-6 costs 0.000002. The amount is read as the shortest decimal of the number sent, so 0.1 costs exactly 0.1. */
   epsilon: Scalars['Float']['input'];
   /** A retried spend with the same key is answered as the first one was, and spends nothing more */
   idempotencyKey: Scalars['String']['input'];
@@ -1409,7 +1424,7 @@ export type Tenant = {
   __typename?: 'Tenant';
   /** The tenant's id, as issued by the core subgraph. */
   id: Scalars['ID']['output'];
-  /** Budget of the window that contains now. */
+  /** Budget of the window that contains now; computed on read when not materialised (reading writes nothing), batched per _entities request. */
   privacyBudget: PrivacyBudget;
 };
 
@@ -1606,6 +1621,7 @@ export type ResolversTypes = {
   EvidenceKind: EvidenceKind;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LedgerEntry: ResolverTypeWrapper<LedgerRow>;
+  LedgerFault: LedgerFault;
   LedgerProof: ResolverTypeWrapper<LedgerProof>;
   LedgerVerification: ResolverTypeWrapper<LedgerVerification>;
   MigrationPhase: MigrationPhase;
@@ -1967,6 +1983,7 @@ export type LedgerProofResolvers<ContextType = Context, ParentType extends Resol
 
 export type LedgerVerificationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LedgerVerification'] = ResolversParentTypes['LedgerVerification']> = {
   entries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  fault?: Resolver<Maybe<ResolversTypes['LedgerFault']>, ParentType, ContextType>;
   firstBadSeq?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   ok?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };

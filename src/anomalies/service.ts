@@ -1,8 +1,9 @@
 import picomatch from 'picomatch';
+import { requireRole } from '../auth/require-role.js';
 import type { Sql, TransactionSql } from 'postgres';
-import type { Role, Session } from '../auth/session.js';
+import type { Session } from '../auth/session.js';
 import type { Db } from '../db/client.js';
-import { DomainError, badInput, forbidden } from '../errors.js';
+import { DomainError, badInput } from '../errors.js';
 import type { LedgerService } from '../ledger/service.js';
 import { liveEvents, type PgPubSub } from '../pubsub/pg.js';
 import type { Clock } from '../util/clock.js';
@@ -16,11 +17,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Decisions per statement: large enough to amortize the round trip, small enough for one bind per column. */
 const INSERT_BATCH = 5000;
 const MAX_SUPPRESSION_MS = 90 * 86_400_000;
-
-/** Services assert the role again before changing state (the rule tree is the first check). */
-function requireRole(session: Session, ...roles: Role[]): void {
-  if (!roles.some((r) => session.roles.has(r))) throw forbidden(`requires one of the roles: ${roles.join(', ')}`);
-}
 
 export interface IngestOutcome {
   received: number;

@@ -1,4 +1,5 @@
 import { canonicalJson } from '../util/canonical.js';
+import { requireRole } from '../auth/require-role.js';
 import type { Session } from '../auth/session.js';
 import type { Db } from '../db/client.js';
 import { pgErrorCode, PG } from '../db/errors.js';
@@ -48,6 +49,7 @@ export class AttestationService {
   }
 
   async register(session: Session, input: { id: string; serviceId: string; version: string; subjects: { name: string; digest: string }[] }): Promise<ReleaseRow> {
+    requireRole(session, 'ci');
     if (!ID.test(input.id)) throw badInput('id must be 1-200 characters of letters, digits and . _ : @ / + -', { field: 'id' });
     const version = input.version.trim();
     if (!version || version.length > 100) throw badInput('version must be 1-100 characters', { field: 'version' });
@@ -87,6 +89,7 @@ export class AttestationService {
    * subjects is stored as invalid (SUBJECT_MISMATCH) against the digest it claims.
    */
   async submit(session: Session, releaseId: string, bundle: unknown): Promise<AttestationRow> {
+    requireRole(session, 'ci');
     const [release] = await releaseRepo.byIds(this.db, [releaseId]);
     if (!release) throw new DomainError('NOT_FOUND', `no release ${releaseId}`);
     const text = canonicalJson(bundle ?? null);

@@ -1,7 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { requireRole } from '../auth/require-role.js';
 import { EVIDENCE_KINDS as KINDS } from '../evidence/formats.js';
 import { scopeOf } from '../auth/scope.js';
 import type { Session } from '../auth/session.js';
+import { normaliseSub } from '../auth/tokens.js';
 import type { BudgetService } from '../budgets/service.js';
 import type { Db } from '../db/client.js';
 import { DomainError, badInput, forbidden } from '../errors.js';
@@ -126,9 +128,9 @@ export class AuditService {
   }
 
   async createEngagement(session: Session, input: EngagementInput): Promise<AuditEngagementRow> {
-    if (!session.roles.has('compliance')) throw forbidden('only compliance creates engagements');
+    requireRole(session, 'compliance');
     const name = input.name.trim();
-    const auditor = input.auditor.trim();
+    const auditor = normaliseSub(input.auditor.trim());
     if (!name || name.length > 200) throw badInput('name must be 1-200 characters', { field: 'name' });
     if (!auditor || auditor.length > 256) throw badInput('auditor must be 1-256 characters', { field: 'auditor' });
     const scope = [...new Set(input.scope)].sort();
@@ -161,7 +163,7 @@ export class AuditService {
   }
 
   async submitRequest(session: Session, engagementId: string, item: string): Promise<AuditRequestRow> {
-    if (!session.roles.has('auditor')) throw forbidden('only the engagement auditor submits requests');
+    requireRole(session, 'auditor');
     const e = await this.engagementFor(session, engagementId);
     if (e.auditor !== session.sub) throw forbidden('only the engagement auditor submits requests');
     const text = item.trim();
@@ -187,7 +189,7 @@ export class AuditService {
   }
 
   async fulfillRequest(session: Session, id: string, evidenceIds: string[]): Promise<AuditRequestRow> {
-    if (!session.roles.has('compliance')) throw forbidden('only compliance fulfils requests');
+    requireRole(session, 'compliance');
     const request = isUuid(id) ? await auditRepo.request(this.db, id) : null;
     if (!request) throw notFound('audit request', id);
     const ids = [...new Set(evidenceIds)].sort();
@@ -230,7 +232,7 @@ export class AuditService {
   }
 
   async generatePack(session: Session, engagementId: string, version: string, progress?: PackProgress): Promise<AuditPackMeta> {
-    if (!session.roles.has('compliance')) throw forbidden('only compliance generates packs');
+    requireRole(session, 'compliance');
     if (!(PACK_VERSIONS as readonly string[]).includes(version))
       throw badInput(`unsupported pack version ${version} (supported: ${PACK_VERSIONS.join(', ')})`, { field: 'version' });
     const e = await this.engagementFor(session, engagementId);
@@ -354,6 +356,7 @@ export class AuditService {
   }
 
   async issueLink(session: Session, packId: string, ttlSeconds: number): Promise<IssuedLink> {
+    requireRole(session, 'compliance', 'auditor');
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < MIN_LINK_TTL_SECONDS || ttlSeconds > MAX_LINK_TTL_SECONDS) {
       throw badInput(`ttlSeconds must be between ${MIN_LINK_TTL_SECONDS} and ${MAX_LINK_TTL_SECONDS} (7 days)`, { field: 'ttlSeconds' });
     }
@@ -482,6 +485,7 @@ export class AuditService {
   }
 
   async recordCmkRotation(session: Session, input: CmkRotationInput): Promise<CmkRotationModel> {
+    requireRole(session, 'compliance', 'ci');
     scopeOf(session).assert(input.tenantId);
     for (const f of ['keyId', 'tenantId', 'provider', 'oldVersion', 'newVersion'] as const) {
       const v = input[f].trim();

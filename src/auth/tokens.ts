@@ -8,7 +8,8 @@ const claims = z.object({
   roles: z.array(z.string()).max(32).default([]),
   tenants: z.array(z.string().min(1).max(128)).max(1000).default([]),
   engagements: z.array(z.string().min(1).max(128)).max(1000).default([]),
-  exp: z.number().optional(),
+  exp: z.number(),
+  iat: z.number().optional(),
 });
 
 const KNOWN = new Set<string>(ROLES);
@@ -18,6 +19,17 @@ export interface TokenVerifierOptions {
   jwksUrl?: string | undefined;
   issuer?: string | undefined;
   audience?: string | undefined;
+  /** Longest accepted lifetime: exp - iat, and exp - now (AUTH_MAX_TOKEN_LIFETIME_SECONDS). */
+  maxLifetimeSeconds: number;
+}
+
+/**
+ * The one form of a principal's name that every comparison uses (the two-person rule, link
+ * binding, ledger actors): NFKC, then case-folded (upper then lower folds 'ß' with 'SS' too),
+ * so `PO1@priv` and `po1@priv` are the same person.
+ */
+export function normaliseSub(sub: string): string {
+  return sub.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
 }
 
 const CACHE_MAX = 10_000;
@@ -70,6 +82,8 @@ export class TokenVerifier {
     try {
       const options = {
         algorithms: this.algorithms,
+        // A token without exp would never expire.
+        requiredClaims: ['exp'],
         ...(this.opts.issuer ? { issuer: this.opts.issuer } : {}),
         ...(this.opts.audience ? { audience: this.opts.audience } : {}),
       };
@@ -83,15 +97,21 @@ export class TokenVerifier {
     const parsed = claims.safeParse(payload);
     if (!parsed.success) throw unauthenticated('token claims are malformed');
     const c = parsed.data;
+    const nowSeconds = Date.now() / 1000;
+    const max = this.opts.maxLifetimeSeconds;
+    if (c.exp - nowSeconds > max || (c.iat !== undefined && c.exp - c.iat > max)) {
+      throw unauthenticated(`token lifetime exceeds the maximum of ${max} seconds`);
+    }
+    const sub = normaliseSub(c.sub);
+    if (sub === '') throw unauthenticated('token claims are malformed');
     return {
       session: {
-        sub: c.sub,
+        sub,
         roles: new Set(c.roles.filter((r): r is Role => KNOWN.has(r))),
         tenants: c.tenants.includes('*') ? '*' : new Set(c.tenants),
         engagements: new Set(c.engagements),
       },
-      // Tokens without exp are cached for the TTL only.
-      expiresAt: c.exp === undefined ? Number.POSITIVE_INFINITY : c.exp * 1000,
+      expiresAt: c.exp * 1000,
     };
   }
 }

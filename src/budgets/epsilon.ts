@@ -6,14 +6,34 @@ import type { WindowKind } from './tables.js';
 export const MICRO = 1_000_000;
 export const MAX_EPSILON = 1_000_000;
 
-/** Epsilon as integer micro-epsilon; refuses NaN, infinities, ≤ 0, absurd sizes and dust. */
-export function toMicro(epsilon: number, field: string, opts: { allowZero?: boolean } = {}): number {
+/**
+ * Epsilon as integer micro-epsilon; refuses NaN, infinities, < 0 (0 unless allowed) and absurd
+ * sizes. An amount that is not a whole number of micro-ε is rounded UP by default, so a spend
+ * is never under-charged (1.4999e-6 costs 2 micro-ε); limits and grants round DOWN, so a
+ * budget never grows by rounding. The amount is taken as the shortest decimal that reads back
+ * as the same double (what the caller wrote: 0.1 is exactly 100000 micro-ε, not 100000.0000…1),
+ * and rounded in exact integer arithmetic.
+ */
+export function toMicro(epsilon: number, field: string, opts: { allowZero?: boolean; round?: 'up' | 'down' } = {}): number {
   if (typeof epsilon !== 'number' || !Number.isFinite(epsilon)) throw badInput(`${field} must be a finite number`, { field });
   if (epsilon < 0 || (epsilon === 0 && !opts.allowZero)) throw badInput(`${field} must be greater than 0`, { field });
   if (epsilon > MAX_EPSILON) throw badInput(`${field} must be at most ${MAX_EPSILON}`, { field });
-  const micro = Math.round(epsilon * MICRO);
+  const micro = decimalMicro(epsilon, opts.round ?? 'up');
   if (micro === 0 && !opts.allowZero) throw badInput(`${field} is below the resolution of 0.000001`, { field });
   return micro;
+}
+
+/** `value` (finite, ≥ 0) × 10^6 from its shortest round-trip decimal, rounded up or down exactly. */
+function decimalMicro(value: number, round: 'up' | 'down'): number {
+  // toExponential() without digits gives the shortest decimal that round-trips, e.g. "1.4999e-6".
+  const [mantissa = '0', exponent = '0'] = value.toExponential().split('e');
+  const [whole = '0', fraction = ''] = mantissa.split('.');
+  const digits = BigInt(whole + fraction);
+  const shift = Number(exponent) - fraction.length + 6;
+  if (shift >= 0) return Number(digits * 10n ** BigInt(shift));
+  const divisor = 10n ** BigInt(-shift);
+  const floor = digits / divisor;
+  return Number(round === 'up' && floor * divisor !== digits ? floor + 1n : floor);
 }
 
 export const fromMicro = (micro: number): number => micro / MICRO;

@@ -13,12 +13,21 @@ import {
   type BudgetSpendRow,
   type BudgetWindowRow,
   type OverrideStatus,
+  type WindowKind,
 } from './tables.js';
 
 interface SpendRecord {
   id: string;
   granted: boolean;
   denial_reason: string | null;
+}
+
+export interface WindowAtRecord {
+  tenantId: string;
+  /** The materialised window containing the instant, as row_to_json gives it. */
+  window: Record<string, unknown> | null;
+  policy: { limitMicro: number; window: WindowKind } | null;
+  previousEnd: Date | null;
 }
 
 export const budgetRepo = {
@@ -40,6 +49,28 @@ export const budgetRepo = {
       .from(budgetWindows)
       .where(and(eq(budgetWindows.tenantId, tenantId), lte(budgetWindows.windowStart, at), gt(budgetWindows.windowEnd, at)));
     return (await (lock ? q.for('update') : q))[0];
+  },
+
+  /**
+   * For each tenant, in ONE statement: the materialised window containing `at`, the policy and
+   * the end of the latest window ending at or before `at` (a computed window must not overlap
+   * it). A pure read: what is not materialised is computed by the caller.
+   */
+  windowsAt: async (db: DbOrTx, tenantIds: readonly string[], at: Date): Promise<WindowAtRecord[]> => {
+    const rows = await db.execute<{ tenant_id: string; window: Record<string, unknown> | null; policy: { limit_micro: number | string; window: WindowKind } | null; previous_end: string | null }>(sql`
+      select t.id as tenant_id,
+             (select row_to_json(w) from budget_windows w
+               where w.tenant_id = t.id and w.window_start <= ${at.toISOString()}::timestamptz and w.window_end > ${at.toISOString()}::timestamptz
+               limit 1) as window,
+             (select json_build_object('limit_micro', p.limit_micro, 'window', p.window) from budget_policies p where p.tenant_id = t.id) as policy,
+             (select to_json(max(e.window_end)) #>> '{}' from budget_windows e where e.tenant_id = t.id and e.window_end <= ${at.toISOString()}::timestamptz) as previous_end
+      from jsonb_array_elements_text(${JSON.stringify(tenantIds)}::jsonb) as t(id)`);
+    return rows.map((r) => ({
+      tenantId: r.tenant_id,
+      window: r.window,
+      policy: r.policy ? { limitMicro: Number(r.policy.limit_micro), window: r.policy.window } : null,
+      previousEnd: r.previous_end === null ? null : new Date(r.previous_end),
+    }));
   },
 
   /** End of the latest window that ends inside (after, at]: a new window must not overlap it. */
@@ -105,15 +136,14 @@ export const budgetRepo = {
     await tx.update(budgetWindows).set({ alertLevel: level }).where(and(eq(budgetWindows.tenantId, tenantId), eq(budgetWindows.windowStart, start)));
   },
 
-  setWindowLimit: async (tx: DbOrTx, tenantId: string, start: Date, limitMicro: number): Promise<BudgetWindowRow> =>
-    (
-      await tx
-        .update(budgetWindows)
-        // Lowering below what is already spent closes the window rather than breaking the invariant.
-        .set({ limitMicro: sql`greatest(${limitMicro}::bigint, ${budgetWindows.spentMicro} - ${budgetWindows.grantedMicro})` })
-        .where(and(eq(budgetWindows.tenantId, tenantId), eq(budgetWindows.windowStart, start)))
-        .returning()
-    )[0] as BudgetWindowRow,
+  /** Sets the limit of the window starting at `start` and of every later one already materialised. */
+  setWindowLimits: (tx: DbOrTx, tenantId: string, start: Date, limitMicro: number): Promise<BudgetWindowRow[]> =>
+    tx
+      .update(budgetWindows)
+      // Lowering below what is already spent closes the window rather than breaking the invariant.
+      .set({ limitMicro: sql`greatest(${limitMicro}::bigint, ${budgetWindows.spentMicro} - ${budgetWindows.grantedMicro})` })
+      .where(and(eq(budgetWindows.tenantId, tenantId), gte(budgetWindows.windowStart, start)))
+      .returning(),
 
   grant: async (tx: DbOrTx, tenantId: string, start: Date, micro: number): Promise<BudgetWindowRow> =>
     (

@@ -5,7 +5,7 @@ import { fromMicro, statusOf } from './epsilon.js';
 
 export const resolvers: Resolvers = {
   Tenant: {
-    privacyBudget: (tenant, _a, ctx) => ctx.services.budgets.budget(sessionOf(ctx), tenant.id, null),
+    privacyBudget: (tenant, _a, ctx) => ctx.loaders.currentBudgetOfTenant.load(tenant.id),
   },
   PrivacyBudget: {
     epsilonLimit: (w) => fromMicro(w.limitMicro),

@@ -1,5 +1,6 @@
 import { scopeOf, TenantScope } from '../auth/scope.js';
 import type { Session } from '../auth/session.js';
+import { requireRole } from '../auth/require-role.js';
 import type { Db, DbOrTx } from '../db/client.js';
 import { DomainError, badInput, forbidden } from '../errors.js';
 import type { LedgerService } from '../ledger/service.js';
@@ -83,11 +84,12 @@ export class BudgetService {
   }
 
   /**
-   * The window containing `at`, created on first use from the tenant's policy. A new window
+   * The window containing `at`, materialised (inserted) from the tenant's policy if it is not
+   * yet: only writes call this (a spend, an override request, a policy change). A new window
    * never overlaps an older one: after a change of window length, the new length starts when
    * the window in force ends.
    */
-  async window(db: DbOrTx, tenantId: string, at: Date): Promise<BudgetWindowRow> {
+  private async materialise(db: DbOrTx, tenantId: string, at: Date): Promise<BudgetWindowRow> {
     const existing = await budgetRepo.windowContaining(db, tenantId, at);
     if (existing) return existing;
     const policy = await this.policy(db, tenantId);
@@ -100,28 +102,65 @@ export class BudgetService {
     return created;
   }
 
+  /**
+   * The windows containing `at` of a batch of tenants, in ONE statement and writing nothing: a
+   * window not materialised is computed from the policy in force (limit, window length) with
+   * nothing spent or granted, exactly as `materialise` would insert it. So a read of a future
+   * window, or of an unknown tenant, leaves no row behind, and a later policy change applies.
+   */
+  private async windowsAt(tenantIds: readonly string[], at: Date): Promise<BudgetWindowRow[]> {
+    const records = await budgetRepo.windowsAt(this.db, tenantIds, at);
+    return records.map((r) => {
+      if (r.window) return windowFromJson(r.window);
+      const policy = r.policy ?? this.defaults;
+      const aligned = alignWindow(at, policy.window);
+      const start = r.previousEnd && r.previousEnd > aligned.start ? r.previousEnd : aligned.start;
+      return { tenantId: r.tenantId, windowStart: start, windowEnd: aligned.end, window: policy.window, limitMicro: policy.limitMicro, grantedMicro: 0, spentMicro: 0, alertLevel: 0 };
+    });
+  }
+
   async budget(session: Session, tenantId: string, at: Date | null): Promise<BudgetWindowRow> {
     this.visible(session, tenantId);
-    return this.window(this.db, tenantId, at ?? this.clock.now());
+    const [window] = await this.windowsAt([tenantId], at ?? this.clock.now());
+    return window as BudgetWindowRow;
+  }
+
+  /**
+   * Current windows of a batch of tenants (Tenant.privacyBudget through a per-request loader):
+   * one statement for the whole batch; a tenant outside the caller's scope is FORBIDDEN.
+   */
+  async currentBudgets(session: Session, tenantIds: readonly string[]): Promise<(BudgetWindowRow | DomainError)[]> {
+    const scope = scopeOf(session);
+    const visible = tenantIds.filter((id) => TENANT.test(id) && scope.sees(id));
+    const windows = visible.length ? await this.windowsAt([...new Set(visible)], this.clock.now()) : [];
+    const byTenant = new Map(windows.map((w) => [w.tenantId, w]));
+    return tenantIds.map((id) => {
+      if (!scope.sees(id)) return forbidden("the tenant is outside the caller's tenant scope");
+      return byTenant.get(id) ?? new DomainError('NOT_FOUND', `no budget for tenant ${id}`);
+    });
   }
 
   /** Current windows of every visible tenant that has a policy or a window now. */
   async budgets(session: Session, status: BudgetStatus | null): Promise<BudgetWindowRow[]> {
     const now = this.clock.now();
     const scope = scopeOf(session);
-    for (const p of await budgetRepo.policies(this.db, scope)) await this.window(this.db, p.tenantId, now);
-    const rows = await budgetRepo.currentWindows(this.db, now, scope);
+    const ids = new Set([...(await budgetRepo.policies(this.db, scope)).map((p) => p.tenantId), ...(await budgetRepo.currentWindows(this.db, now, scope)).map((w) => w.tenantId)]);
+    const rows = ids.size ? (await this.windowsAt([...ids], now)).sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : 0)) : [];
     return status ? rows.filter((w) => statusOf(w.limitMicro + w.grantedMicro, w.spentMicro) === status) : rows;
   }
 
   async setPolicy(session: Session, input: { tenantId: string; epsilonLimit: number; window: WindowKind }): Promise<BudgetPolicyRow> {
+    requireRole(session, 'privacy_officer');
     this.visible(session, input.tenantId);
-    const limitMicro = toMicro(input.epsilonLimit, 'epsilonLimit', { allowZero: true });
+    const limitMicro = toMicro(input.epsilonLimit, 'epsilonLimit', { allowZero: true, round: 'down' });
     const now = this.clock.now();
     return this.db.transaction(async (tx) => {
       const policy = await budgetRepo.upsertPolicy(tx, { tenantId: input.tenantId, limitMicro, window: input.window, updatedBy: session.sub, updatedAt: now });
-      const current = await this.window(tx, input.tenantId, now);
-      const updated = await budgetRepo.setWindowLimit(tx, input.tenantId, current.windowStart, limitMicro);
+      // The current window is materialised with the new limit; later ones, computed on read,
+      // take it from the policy (any already materialised are updated too).
+      const current = await this.materialise(tx, input.tenantId, now);
+      const updated = (await budgetRepo.setWindowLimits(tx, input.tenantId, current.windowStart, limitMicro)).find((w) => w.windowStart.getTime() === current.windowStart.getTime());
+      if (!updated) throw new Error(`budget window of ${input.tenantId} vanished during a policy change`);
       await this.ledger.append(tx, {
         kind: 'budget.policy.set',
         actor: session.sub,
@@ -137,13 +176,14 @@ export class BudgetService {
   private async currentWindow(tenantId: string, now: Date): Promise<{ windowStart: Date; windowEnd: Date }> {
     const cached = this.windowBounds.get(tenantId);
     if (cached && cached.windowStart <= now && now < cached.windowEnd) return cached;
-    const w = await this.window(this.db, tenantId, now);
+    const w = await this.materialise(this.db, tenantId, now);
     const bounds = { windowStart: w.windowStart, windowEnd: w.windowEnd };
     this.windowBounds.set(tenantId, bounds);
     return bounds;
   }
 
   async spend(session: Session, input: SpendInput): Promise<SpendOutcome> {
+    requireRole(session, 'dp_engine');
     scopeOf(session).assert(input.tenantId);
     if (!TENANT.test(input.tenantId)) throw badInput('tenantId is not a valid id', { field: 'tenantId' });
     const micro = toMicro(input.epsilon, 'epsilon');
@@ -210,8 +250,9 @@ export class BudgetService {
   }
 
   async requestOverride(session: Session, input: OverrideRequest): Promise<BudgetOverrideRow> {
+    requireRole(session, 'compliance', 'privacy_officer');
     this.visible(session, input.tenantId);
-    const micro = toMicro(input.epsilon, 'epsilon');
+    const micro = toMicro(input.epsilon, 'epsilon', { round: 'down' });
     const now = this.clock.now();
     const warrant = {
       reference: text(input.warrant.reference, 'warrant.reference', 200),
@@ -220,7 +261,7 @@ export class BudgetService {
       expiresAt: input.warrant.expiresAt.toISOString(),
     };
     if (input.warrant.expiresAt <= now) throw badInput('the warrant has already expired', { field: 'warrant.expiresAt' });
-    const window = await this.window(this.db, input.tenantId, now);
+    const window = await this.materialise(this.db, input.tenantId, now);
     return this.db.transaction(async (tx) => {
       const row = await budgetRepo.insertOverride(tx, {
         tenantId: input.tenantId,
@@ -259,6 +300,7 @@ export class BudgetService {
   }
 
   private async decidable(session: Session, id: string): Promise<BudgetOverrideRow> {
+    requireRole(session, 'privacy_officer');
     if (!/^[0-9a-f-]{36}$/.test(id)) throw new DomainError('NOT_FOUND', `no override ${id}`);
     await this.expireOverrides();
     const o = await budgetRepo.override(this.db, id);

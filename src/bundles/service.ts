@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { requireRole } from '../auth/require-role.js';
 import type { Session } from '../auth/session.js';
 import type { Db } from '../db/client.js';
-import { badInput, DomainError, forbidden } from '../errors.js';
+import { badInput, DomainError } from '../errors.js';
 import { GENESIS_HASH, type ChainEntry } from '../ledger/chain.js';
 import { tenantsOfPayload, type LedgerService } from '../ledger/service.js';
 import type { Clock } from '../util/clock.js';
@@ -47,8 +48,7 @@ export class BundleService {
    * into delta_applies and bundle_versions.
    */
   async importSiteLedger(session: Session, site: string, input: unknown): Promise<number> {
-    // The rule already required the role; the service asserts again before changing state.
-    if (!IMPORT_ROLES.some((r) => session.roles.has(r))) throw forbidden(`requires one of the roles: ${IMPORT_ROLES.join(', ')}`);
+    requireRole(session, ...IMPORT_ROLES);
     if (!SITE_PATTERN.test(site)) throw badInput('site must be 1-128 characters of letters, digits and . _ : -', { field: 'site' });
     const parsed = entriesSchema.safeParse(input);
     if (!parsed.success) {

@@ -1,4 +1,5 @@
 import type { Db } from '../db/client.js';
+import { requireRole } from '../auth/require-role.js';
 import { badInput } from '../errors.js';
 import type { LedgerService } from '../ledger/service.js';
 import type { Session } from '../auth/session.js';
@@ -14,6 +15,7 @@ export class CatalogService {
   ) {}
 
   async upsert(session: Session, input: { id: string; name: string; team: string }): Promise<ServiceRow> {
+    requireRole(session, 'compliance', 'ci');
     if (!ID.test(input.id)) throw badInput('id must be 1-128 characters of letters, digits and . _ : -', { field: 'id' });
     const name = input.name.trim();
     const team = input.team.trim();

@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import { requireRole } from '../auth/require-role.js';
 import { scopeOf } from '../auth/scope.js';
 import type { Session } from '../auth/session.js';
 import type { Db } from '../db/client.js';
@@ -43,6 +44,7 @@ export class EvidenceService {
   ) {}
 
   async record(session: Session, input: EvidenceInput): Promise<EvidenceRow> {
+    requireRole(session, 'compliance', 'ci');
     const tenantId = input.tenantId ?? null;
     scopeOf(session).assert(tenantId);
     const source = input.source.trim();

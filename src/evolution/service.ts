@@ -1,9 +1,9 @@
 import type { Sql } from 'postgres';
+import { requireRole } from '../auth/require-role.js';
 import type { TenantScope } from '../auth/scope.js';
 import type { Session } from '../auth/session.js';
 import type { Db } from '../db/client.js';
 import { pgErrorCode, PG } from '../db/errors.js';
-import { forbidden } from '../errors.js';
 import type { LedgerService } from '../ledger/service.js';
 import type { Clock } from '../util/clock.js';
 import { buildPlanIndex, candidateShape, readiness, type BuildEvent, type BuildOptions, type Readiness } from './build.js';
@@ -126,7 +126,7 @@ export class EvolutionService {
 
   /** `setReadPath`: for SREs only (the rule says so, and so does this). */
   setReadPath(session: Session, id: string, path: ReadPath): Promise<DataMigrationModel> {
-    if (!session.roles.has('sre')) throw forbidden('setReadPath requires the sre role');
+    requireRole(session, 'sre');
     return this.flip(id, path, session.sub, 'setReadPath');
   }
 

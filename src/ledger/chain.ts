@@ -32,25 +32,53 @@ export function entryHash(prevHash: string, body: EntryBody): string {
   return sha256Hex(`${prevHash}\n${canonical}`);
 }
 
+/** Why a chain failed verification. */
+export type ChainFault =
+  /** An entry's seq is not the next one (a row is missing, duplicated or out of order). */
+  | 'SEQ_GAP'
+  /** An entry's prevHash is not the previous entry's hash. */
+  | 'BROKEN_LINK'
+  /** An entry's stored hash is not the hash of its contents (a field was edited). */
+  | 'HASH_MISMATCH'
+  /** The head records more entries than the chain has: its tail was deleted. */
+  | 'TRUNCATED'
+  /** The chain has entries beyond the head, or its last hash is not the head's. */
+  | 'HEAD_MISMATCH';
+
 export interface ChainVerification {
   ok: boolean;
   entries: number;
-  /** The first entry whose link or hash does not match, if any. */
+  /** The first entry whose link or hash does not match, or the first missing one, if any. */
   firstBadSeq: number | null;
+  fault: ChainFault | null;
 }
 
-/** Recomputes the chain from genesis; entries must be in seq order starting at 1. Streams. */
-export async function verifyChain(entries: Iterable<ChainEntry> | AsyncIterable<ChainEntry>): Promise<ChainVerification> {
+/** The chain head as recorded apart from the entries (ledger_head): what the chain must end at. */
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+/**
+ * Recomputes the chain from genesis; entries must be in seq order starting at 1. Streams.
+ * With `head`, the chain must also end exactly there: deleting the last entries leaves a
+ * chain that links perfectly, and only the head shows that it was longer.
+ */
+export async function verifyChain(entries: Iterable<ChainEntry> | AsyncIterable<ChainEntry>, head?: ChainHead): Promise<ChainVerification> {
   let prev = GENESIS_HASH;
   let expectedSeq = 1;
   let count = 0;
+  const bad = (seq: number, fault: ChainFault): ChainVerification => ({ ok: false, entries: count, firstBadSeq: seq, fault });
   for await (const e of entries) {
     count++;
-    if (e.seq !== expectedSeq || e.prevHash !== prev || entryHash(prev, e) !== e.hash) {
-      return { ok: false, entries: count, firstBadSeq: e.seq };
-    }
+    if (e.seq !== expectedSeq) return bad(e.seq, 'SEQ_GAP');
+    if (e.prevHash !== prev) return bad(e.seq, 'BROKEN_LINK');
+    if (entryHash(prev, e) !== e.hash) return bad(e.seq, 'HASH_MISMATCH');
+    if (head && e.seq > head.seq) return bad(e.seq, 'HEAD_MISMATCH');
     prev = e.hash;
     expectedSeq++;
   }
-  return { ok: true, entries: count, firstBadSeq: null };
+  if (head && count < head.seq) return bad(count + 1, 'TRUNCATED');
+  if (head && count > 0 && prev !== head.hash) return bad(count, 'HEAD_MISMATCH');
+  return { ok: true, entries: count, firstBadSeq: null, fault: null };
 }

@@ -28,6 +28,9 @@ export function tenantsOfPayload(payload: unknown): string[] {
   return typeof t === 'string' && t !== '' ? [t] : [];
 }
 
+/** The chain and its head read in one consistent snapshot. */
+const SNAPSHOT = { isolationLevel: 'repeatable read', accessMode: 'read only' } as const;
+
 const toChainEntry = (r: LedgerRow): ChainEntry => ({ ...r, at: r.at.toISOString() });
 
 export class LedgerService {
@@ -73,30 +76,62 @@ export class LedgerService {
     return this.proof(seq);
   }
 
-  async verify(): Promise<ChainVerification> {
-    const db = this.db;
-    return verifyChain(
-      (async function* () {
-        for await (const row of ledgerRepo.scan(db)) yield toChainEntry(row);
-      })(),
-    );
+  /**
+   * Recomputes the chain and checks that it ends at ledger_head (so a deleted tail is found),
+   * in one read-only snapshot, so appends running meanwhile cannot make it look short or long.
+   */
+  verify(): Promise<ChainVerification> {
+    return this.db.transaction(async (tx) => (await this.verifiedHashes(tx, false)).verification, SNAPSHOT);
   }
 
-  /** Inclusion proof of entry `seq` against the current tree head. */
+  /**
+   * Inclusion proof of entry `seq` against the current tree head. The leaves come from hashes
+   * recomputed while verifying the whole chain against the head (O(n)), never from stored
+   * hashes alone: a tampered or truncated ledger is reported (LEDGER_TAMPERED), not proved.
+   */
   async proof(seq: number): Promise<LedgerProofResult> {
-    const head = await ledgerRepo.head(this.db);
-    if (!Number.isInteger(seq) || seq < 1 || seq > head.seq) {
-      throw new DomainError('NOT_FOUND', `no ledger entry ${seq} (the ledger has ${head.seq})`);
-    }
-    const leaves = (await ledgerRepo.hashesUpTo(this.db, head.seq)).map(leafHash);
-    const index = seq - 1;
-    return {
-      seq,
-      index,
-      treeSize: leaves.length,
-      leafHash: (leaves[index] as Buffer).toString('hex'),
-      rootHash: rootHash(leaves).toString('hex'),
-      auditPath: inclusionPath(index, leaves).map((b) => b.toString('hex')),
-    };
+    return this.db.transaction(async (tx) => {
+      const head = await ledgerRepo.head(tx);
+      if (!Number.isInteger(seq) || seq < 1 || seq > head.seq) {
+        throw new DomainError('NOT_FOUND', `no ledger entry ${seq} (the ledger has ${head.seq})`);
+      }
+      const { verification, hashes } = await this.verifiedHashes(tx, true);
+      if (!verification.ok) {
+        throw new DomainError(
+          'LEDGER_TAMPERED',
+          `the ledger fails verification (${verification.fault ?? 'unknown'} at seq ${verification.firstBadSeq ?? '?'}): no proof is served from it`,
+          {
+            details: { fault: verification.fault, firstBadSeq: verification.firstBadSeq },
+          },
+        );
+      }
+      const leaves = hashes.map(leafHash);
+      const index = seq - 1;
+      return {
+        seq,
+        index,
+        treeSize: leaves.length,
+        leafHash: (leaves[index] as Buffer).toString('hex'),
+        rootHash: rootHash(leaves).toString('hex'),
+        auditPath: inclusionPath(index, leaves).map((b) => b.toString('hex')),
+      };
+    }, SNAPSHOT);
+  }
+
+  /** Verifies the chain against the head inside `tx`; the hashes are kept only when asked for. */
+  private async verifiedHashes(tx: DbOrTx, keep: boolean): Promise<{ verification: ChainVerification; hashes: string[] }> {
+    const head = await ledgerRepo.head(tx);
+    const hashes: string[] = [];
+    const verification = await verifyChain(
+      (async function* () {
+        for await (const row of ledgerRepo.scan(tx)) {
+          // Verified once verifyChain returns ok: each is then equal to the recomputed hash.
+          if (keep) hashes.push(row.hash);
+          yield toChainEntry(row);
+        }
+      })(),
+      head,
+    );
+    return { verification, hashes };
   }
 }

@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import { requireRole } from '../auth/require-role.js';
 import type { AttestationService } from '../attestations/service.js';
 import type { TenantScope } from '../auth/scope.js';
 import type { Session } from '../auth/session.js';
@@ -113,6 +114,7 @@ export class ScorecardService {
    * Verification Summary Attestation.
    */
   async promote(session: Session, releaseId: string): Promise<PromotionDecisionRow> {
+    requireRole(session, 'ci');
     const [release] = await this.attestations.byIds([releaseId]);
     if (!release) throw new DomainError('NOT_FOUND', `no release ${releaseId}`);
     const [card] = await this.forServices([release.serviceId]);

@@ -62,7 +62,7 @@ describe('#appendSiteLedger', () => {
       expect(e.hash).toBe(entryHash(e.prevHash, e));
       if (i > 0) expect(e.prevHash).toBe(entries[i - 1]?.hash);
     }
-    expect(await verifyChain(entries)).toEqual({ ok: true, entries: 3, firstBadSeq: null });
+    expect(await verifyChain(entries)).toEqual({ ok: true, entries: 3, firstBadSeq: null, fault: null });
     expect(appliedEntryOf(entries, '1'.repeat(64))?.seq).toBe(2);
   });
 

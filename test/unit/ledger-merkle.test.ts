@@ -22,7 +22,13 @@ function chain(n: number): ChainEntry[] {
   const out: ChainEntry[] = [];
   let prev = GENESIS_HASH;
   for (let seq = 1; seq <= n; seq++) {
-    const body = { seq, kind: 'test.event', actor: 'tester', at: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(), payload: { n: seq, nested: { b: 2, a: 1 } } };
+    const body = {
+      seq,
+      kind: 'test.event',
+      actor: 'tester',
+      at: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(),
+      payload: { n: seq, nested: { b: 2, a: 1 } },
+    };
     const hash = entryHash(prev, body);
     out.push({ ...body, prevHash: prev, hash });
     prev = hash;
@@ -62,7 +68,7 @@ describe('#entryHash', () => {
 
 describe('#verifyChain', () => {
   it('accepts an unbroken chain', async () => {
-    expect(await verifyChain(chain(50))).toEqual({ ok: true, entries: 50, firstBadSeq: null });
+    expect(await verifyChain(chain(50))).toEqual({ ok: true, entries: 50, firstBadSeq: null, fault: null });
   });
 
   describe('when any field of any entry is changed', () => {
@@ -92,6 +98,41 @@ describe('#verifyChain', () => {
       expect((await verifyChain(swapped)).firstBadSeq).toBe(4);
     });
   });
+
+  describe('when checked against the recorded head', () => {
+    const entries = chain(10);
+    const last = entries[9] as ChainEntry;
+    it('accepts a chain that ends exactly at the head', async () => {
+      expect(await verifyChain(entries, { seq: 10, hash: last.hash })).toEqual({ ok: true, entries: 10, firstBadSeq: null, fault: null });
+      expect(await verifyChain([], { seq: 0, hash: GENESIS_HASH })).toEqual({ ok: true, entries: 0, firstBadSeq: null, fault: null });
+    });
+
+    it('reports a deleted tail, which links perfectly without the head', async () => {
+      expect((await verifyChain(entries.slice(0, 8))).ok).toBe(true);
+      expect(await verifyChain(entries.slice(0, 8), { seq: 10, hash: last.hash })).toEqual({
+        ok: false,
+        entries: 8,
+        firstBadSeq: 9,
+        fault: 'TRUNCATED',
+      });
+      expect(await verifyChain([], { seq: 10, hash: last.hash })).toEqual({ ok: false, entries: 0, firstBadSeq: 1, fault: 'TRUNCATED' });
+    });
+
+    it('reports entries beyond the head and a head hash that is not the last entry', async () => {
+      expect(await verifyChain(entries, { seq: 9, hash: (entries[8] as ChainEntry).hash })).toEqual({
+        ok: false,
+        entries: 10,
+        firstBadSeq: 10,
+        fault: 'HEAD_MISMATCH',
+      });
+      expect(await verifyChain(entries, { seq: 10, hash: h('forged') })).toEqual({
+        ok: false,
+        entries: 10,
+        firstBadSeq: 10,
+        fault: 'HEAD_MISMATCH',
+      });
+    });
+  });
 });
 
 describe('#rootHash', () => {
@@ -104,7 +145,11 @@ describe('#rootHash', () => {
 
   it('hashes leaves with the 0x00 prefix', () => {
     const e = h('entry');
-    expect(leafHash(e).toString('hex')).toBe(createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(e, 'hex')])).digest('hex'));
+    expect(leafHash(e).toString('hex')).toBe(
+      createHash('sha256')
+        .update(Buffer.concat([Buffer.from([0]), Buffer.from(e, 'hex')]))
+        .digest('hex'),
+    );
   });
 });
 
@@ -130,12 +175,18 @@ describe('#verifyInclusion', () => {
       cases.push([`extended path (${index})`, () => ({ ...p, auditPath: [...p.auditPath, p.rootHash] })]);
       cases.push([`path with leaf prepended (${index})`, () => ({ ...p, auditPath: [p.leafHash, ...p.auditPath] })]);
       cases.push([`negative index (${index})`, () => ({ ...p, index: -1 })]);
-      cases.push([`non-hex element (${index})`, () => ({ ...p, auditPath: p.auditPath.map((x, i) => (i === 0 ? x.toUpperCase().replace(/[0-9]/g, 'z') : x)) })]);
+      cases.push([
+        `non-hex element (${index})`,
+        () => ({ ...p, auditPath: p.auditPath.map((x, i) => (i === 0 ? x.toUpperCase().replace(/[0-9]/g, 'z') : x)) }),
+      ]);
       for (let bit = 0; bit < 256; bit += 37) {
         cases.push([`leaf bit ${bit} (${index})`, () => ({ ...p, leafHash: flipBit(p.leafHash, bit) })]);
         cases.push([`root bit ${bit} (${index})`, () => ({ ...p, rootHash: flipBit(p.rootHash, bit) })]);
         p.auditPath.forEach((_, k) =>
-          cases.push([`path[${k}] bit ${bit} (${index})`, () => ({ ...p, auditPath: p.auditPath.map((x, j) => (j === k ? flipBit(x, bit) : x)) })]),
+          cases.push([
+            `path[${k}] bit ${bit} (${index})`,
+            () => ({ ...p, auditPath: p.auditPath.map((x, j) => (j === k ? flipBit(x, bit) : x)) }),
+          ]),
         );
       }
     }
