@@ -385,6 +385,12 @@ const http: Record<string, HttpCase> = {
   'GET /packs/by-id/:id': (base) => get(`${base}/packs/by-id/${ids.packAll}`, scopedA, 403),
   'GET /packs/by-id/:id (A pack)': (base) => get(`${base}/packs/by-id/${ids.packA}`, scopedA, 200),
   'GET /packs/*': () => get(ids.linkAll, auditorA([ids.engagement]), 403),
+  // The front door and the IDE: static pages, nothing of any tenant.
+  'GET /': (base) => get(`${base}/`, null, 200),
+  'GET /front.css': (base) => get(`${base}/front.css`, null, 200),
+  'GET /ide': (base) => get(`${base}/ide`, null, 200),
+  'GET /ide/:file': (base) => get(`${base}/ide/ide.js`, null, 200),
+  'GET /ide/vendor/:file': (base) => get(`${base}/ide/vendor/graphiql.css`, null, 200),
   'GET /portal': (base) => get(`${base}/portal`, null, 200),
   'GET /portal/': (base) => get(`${base}/portal/`, null, 200),
   'GET /portal/operations.json': (base) => get(`${base}/portal/operations.json`, null, 200),
