@@ -194,9 +194,16 @@ export class AnomalyEngine {
     const P = Math.round(cfg.periodMs / I);
     const c0 = fromMs / I;
     const c1 = toMs / I;
+    // A rule that falls silent is judged, as zeros, for `silence` intervals after its last
+    // decision, so that a deny drop to zero (a policy bundle that stopped evaluating) pages. Past
+    // the recent window its recent median is zero and no drop can page any more, so it is no
+    // longer judged: the cost stays bounded by the rules live lately. Decided per interval, not
+    // per chunk, so that minute-by-minute and batch replays judge the same intervals.
+    const silence = cfg.direction === 'both' ? cfg.recentIntervals : 0;
     return this.db.transaction(async (tx) => {
       const data = collect(await anomalyRepo.aggregate(tx, new Date(fromMs), new Date(toMs), I));
-      const states = new Map((await anomalyRepo.ruleStates(tx, [...data.keys()])).map((s) => [s.ruleId, s]));
+      const liveSince = new Date((c0 - silence) * I);
+      const states = new Map((await anomalyRepo.ruleStates(tx, [...data.keys()], liveSince)).map((s) => [s.ruleId, s]));
       const rules = [...new Set([...data.keys(), ...states.keys()])].sort();
       for (const r of rules) {
         if (states.has(r)) continue;
@@ -229,7 +236,9 @@ export class AnomalyEngine {
         for (const ruleId of rules) {
           const st = states.get(ruleId) as RuleStateRow;
           const obs = data.get(ruleId)?.get(idx);
-          if (!obs && !st.spike.active && !st.mix.active) continue;
+          const lastSeen = st.spike.lastSeen;
+          const live = obs !== undefined || (lastSeen !== undefined && idx - Math.floor(lastSeen / I) <= silence);
+          if (!live && !st.spike.active && !st.mix.active) continue;
           const firstIdx = Math.floor(st.firstInterval.getTime() / I);
           if (idx < firstIdx) continue;
           const known = history.get(ruleId) as Map<number, JudgedInterval>;
@@ -238,7 +247,9 @@ export class AnomalyEngine {
           const surprise = st.spike.surprise ?? initialSurprise();
           const j = judgeInterval(input, idx, lookup, { spike: st.spike, mix: st.mix, surprise }, cfg, windows.get(ruleId));
           known.set(idx, j.stored);
-          if (obs) {
+          // An empty interval is read back as an unflagged zero; one inside an incident is kept,
+          // so that later chunks leave it out of their baselines as this one does.
+          if (obs || j.stored.spikeFlag || j.stored.mixFlag) {
             statsRows.push({
               ruleId,
               intervalStart: new Date(idx * I),
@@ -272,7 +283,7 @@ export class AnomalyEngine {
             return { ...j.state[kind], anomalyId: j.state[kind].active ? prev.anomalyId : null };
           };
           // The score's state rides in the spike column (jsonb): no migration, one row per rule.
-          st.spike = { ...next('spike'), surprise: j.state.surprise };
+          st.spike = { ...next('spike'), surprise: j.state.surprise, lastSeen: obs ? idx * I : lastSeen };
           st.mix = next('mix');
         }
       }

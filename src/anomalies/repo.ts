@@ -107,7 +107,8 @@ export const anomalyRepo = {
       )
       .then((rows) => [...rows]),
 
-  ruleStates: (db: DbOrTx, rules: string[]): Promise<RuleStateRow[]> =>
+  /** States of `rules`, of the rules with an open incident, and of those with decisions since `liveSince`. */
+  ruleStates: (db: DbOrTx, rules: string[], liveSince: Date): Promise<RuleStateRow[]> =>
     db
       .select()
       .from(policyRuleState)
@@ -116,6 +117,7 @@ export const anomalyRepo = {
           inArray(policyRuleState.ruleId, rules.length ? rules : ['']),
           sql`(${policyRuleState.spike}->>'active')::boolean`,
           sql`(${policyRuleState.mix}->>'active')::boolean`,
+          sql`(${policyRuleState.spike}->>'lastSeen')::float8 >= ${liveSince.getTime()}`,
         ),
       ),
 

@@ -81,6 +81,11 @@ export interface IncidentRecord {
   anomalyId: string | null;
   /** The anomaly score's state (spike column only; absent in rows written before it existed). */
   surprise?: SurpriseState;
+  /**
+   * Start (epoch ms) of the rule's last interval with decisions (spike column only): a rule that
+   * falls silent goes on being judged, as zeros, for a while after it (see the engine).
+   */
+  lastSeen?: number;
 }
 
 /** Per rule: when it was first seen (history before that is unknown, after it zero) and its open incidents. */

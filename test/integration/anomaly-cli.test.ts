@@ -105,7 +105,7 @@ describe('ig-anomaly nab', () => {
   it('refuses a detector name NAB cannot read back, writing nothing', { timeout: 60_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ig-anomaly-nab-'));
     const r = await runBin('ig-anomaly', ['nab', 'test/fixtures/nab', '--results', dir, '--name', 'my_detector']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/letters and digits only/);
     expect(await readdir(dir)).toEqual([]);
   });
