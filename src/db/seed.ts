@@ -15,7 +15,9 @@ export const DEMO_ENGAGEMENT = {
 } as const;
 
 /** The command that mints the demo auditor's token (printed by npm start). */
-export const DEMO_AUDITOR_TOKEN_COMMAND = `npm run token -- --role auditor --sub ${DEMO_ENGAGEMENT.auditor} --engagement ${DEMO_ENGAGEMENT.id}`;
+// The demo pack covers every tenant, so the auditor's token must too (a pack is visible only
+// to callers whose tenant scope covers all of its tenants).
+export const DEMO_AUDITOR_TOKEN_COMMAND = `npm run token -- --role auditor --sub ${DEMO_ENGAGEMENT.auditor} --engagement ${DEMO_ENGAGEMENT.id} --tenant '*'`;
 
 const seeder: Session = { sub: 'demo-seed', roles: new Set(['compliance', 'ci']), tenants: '*', engagements: new Set() };
 

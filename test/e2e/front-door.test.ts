@@ -66,7 +66,9 @@ describe('#front door', () => {
   it('sends a browser that opens /graphql to the IDE, and leaves API clients to Apollo', async () => {
     await page.goto(`${base}/graphql`);
     expect(new URL(page.url()).pathname).toBe('/ide');
-    const api = await fetch(`${base}/graphql?query=%7B__typename%7D`, { headers: { 'apollo-require-preflight': '1' } });
+    const api = await fetch(`${base}/graphql?query=%7B__typename%7D`, {
+      headers: { 'apollo-require-preflight': '1', authorization: `Bearer ${await t.token(as.viewer(['acme']))}` },
+    });
     expect(await api.json()).toEqual({ data: { __typename: 'Query' } });
   });
 

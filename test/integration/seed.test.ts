@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_AUDITOR_TOKEN_COMMAND, DEMO_ENGAGEMENT, seedDemo } from '../../src/db/seed.js';
 import { systemClock } from '../../src/util/clock.js';
 import { persisted } from '../helpers/audit.js';
-import { runBin } from '../helpers/cli.js';
+import { ROOT } from '../helpers/cli.js';
 import { startTestServer, TEST_SECRET, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
@@ -19,11 +21,15 @@ describe('#seedDemo', () => {
   describe('when the demo auditor signs in with the token the banner tells it to mint', () => {
     let auditor: string;
     beforeAll(async () => {
-      // The printed command, run as printed (ig-token), against the test server's secret.
-      const args = DEMO_AUDITOR_TOKEN_COMMAND.split(' -- ')[1]?.split(' ') ?? [];
-      const minted = await runBin('ig-token', args, { AUTH_JWT_SECRET: TEST_SECRET });
-      expect(minted.stderr).toBe('');
-      auditor = minted.stdout.trim();
+      // The printed command, run as printed by a shell (npm run -s, so stdout is the token alone),
+      // against the test server's secret.
+      const command = DEMO_AUDITOR_TOKEN_COMMAND.replace('npm run token', 'npm run -s token');
+      const { stdout, stderr } = await promisify(execFile)('bash', ['-c', command], {
+        cwd: ROOT,
+        env: { ...process.env, AUTH_JWT_SECRET: TEST_SECRET, IG_ENV_FILE: 'none' },
+      });
+      expect(stderr).toBe('');
+      auditor = stdout.trim();
     });
 
     it('sees the demo engagement and its generated pack through the portal API', async () => {

@@ -20,7 +20,7 @@ async function npmStart(env: Record<string, string>): Promise<Started> {
   const npm = spawn('npm', ['start'], {
     cwd: ROOT,
     detached: true,
-    env: { ...process.env, PORT: '0', SEED_DEMO: 'false', LOG_LEVEL: 'warn', AUTH_JWT_SECRET: '', ...env },
+    env: { ...process.env, PORT: '0', METRICS_PORT: '0', SEED_DEMO: 'false', LOG_LEVEL: 'warn', AUTH_JWT_SECRET: '', ...env },
   });
   let stdout = '';
   let stderr = '';
@@ -29,7 +29,7 @@ async function npmStart(env: Record<string, string>): Promise<Started> {
   const exited = new Promise<number | null>((res) => npm.once('exit', (code) => res(code)));
   const url = await new Promise<string>((res, rej) => {
     npm.stdout.on('data', () => {
-      const m = /ready at (http:\/\/localhost:\d+)\/graphql/.exec(stdout);
+      const m = /ready at (http:\/\/localhost:\d+)\//.exec(stdout);
       if (m?.[1]) res(m[1]);
     });
     void exited.then((code) => rej(new Error(`npm start exited ${code}:\n${stdout}\n${stderr}`)));

@@ -96,7 +96,7 @@ describe('#privacyBudget', () => {
       expect(await t.server.metrics.registry.metrics()).not.toContain('ghost-');
     });
 
-    it('answers NOT_FOUND for the tenants a scoped caller may not see, with the same one statement', async () => {
+    it('answers FORBIDDEN, without the id, for the tenants a scoped caller may not see, with the same one statement', async () => {
       const queries = t.db.database.queryCount();
       const r = await t.gql<{ _entities: ({ id: string; privacyBudget: Budget } | null)[] }>(
         `{ _entities(representations: [{ __typename: "Tenant", id: "acme" }, { __typename: "Tenant", id: "globex" }]) { ... on Tenant { id privacyBudget { tenantId epsilonLimit } } } }`,
@@ -106,7 +106,8 @@ describe('#privacyBudget', () => {
       expect(t.db.database.queryCount() - queries).toBe(1);
       expect(r.data?._entities[0]).toEqual({ id: 'acme', privacyBudget: { tenantId: 'acme', epsilonLimit: 7 } });
       expect(r.data?._entities[1]).toBeNull();
-      expect(r.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['_entities', 1, 'privacyBudget'], 'NOT_FOUND']]);
+      expect(r.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['_entities', 1, 'privacyBudget'], 'FORBIDDEN']]);
+      expect(JSON.stringify(r.errors)).not.toContain('globex');
     });
   });
 });

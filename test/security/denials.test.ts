@@ -60,7 +60,12 @@ describe('#denials as policy decisions', () => {
     expect(rows.every((r) => !r.allowed && r.rule_id === 'subgraph.FORBIDDEN')).toBe(true);
     expect(rows.filter((r) => r.resource === 'Mutation.spendPrivacyBudget')).toHaveLength(5);
     expect(rows.filter((r) => r.resource === 'Mutation.upsertService')).toHaveLength(1);
-    expect(rows[0]?.reason).toContain('globex');
+    // The reason says why without repeating the other tenant's id (the scope's message).
+    expect(
+      rows
+        .filter((r) => r.resource === 'Mutation.spendPrivacyBudget')
+        .every((r) => r.reason?.includes("outside the caller's tenant scope")),
+    ).toBe(true);
     // The anomaly metrics see them as an ingestion source of their own.
     const ingested = await t.server.metrics.registry.getSingleMetricAsString('policy_decisions_ingested_total');
     expect(ingested).toMatch(/source="subgraph",outcome="new"} 6/);

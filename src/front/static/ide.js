@@ -23,6 +23,10 @@ const hintText = hint.innerHTML;
 async function fetcher(params, opts) {
   const headers = { 'content-type': 'application/json', accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
+  const typed = Object.keys((opts && opts.headers) || {}).some((h) => h.toLowerCase() === 'authorization');
+  // The server answers every anonymous operation but the SDL with 401: say what to do instead.
+  if (!token && !typed)
+    return { errors: [{ message: 'No token yet: paste one into the field above (npm run token -- --role viewer --tenant acme).' }] };
   const res = await fetch('/graphql', {
     method: 'POST',
     headers: { ...headers, ...(opts && opts.headers) },
