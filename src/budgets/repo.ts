@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, inArray, lte, max, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lte, max, or, sql, type SQL } from 'drizzle-orm';
 import type { TenantScope } from '../auth/scope.js';
 import type { DbOrTx } from '../db/client.js';
 import {
@@ -29,6 +29,17 @@ export interface WindowAtRecord {
   policy: { limitMicro: number; window: WindowKind } | null;
   previousEnd: Date | null;
 }
+
+/**
+ * Overrides in `status` as a reader sees them at `now`: a PENDING override whose warrant has
+ * lapsed is EXPIRED even before a write has recorded it (reads never write).
+ */
+const overrideStatusAt = (status: OverrideStatus, now: Date): SQL | undefined => {
+  const lapsed = lte(budgetOverrides.warrantExpiresAt, now);
+  if (status === 'PENDING') return and(eq(budgetOverrides.status, 'PENDING'), gt(budgetOverrides.warrantExpiresAt, now));
+  if (status === 'EXPIRED') return or(eq(budgetOverrides.status, 'EXPIRED'), and(eq(budgetOverrides.status, 'PENDING'), lapsed));
+  return eq(budgetOverrides.status, status);
+};
 
 export const budgetRepo = {
   policy: async (db: DbOrTx, tenantId: string): Promise<BudgetPolicyRow | undefined> =>
@@ -192,21 +203,22 @@ export const budgetRepo = {
         .returning()
     )[0],
 
+  /** Records the expiry of lapsed PENDING overrides, as of when their warrant lapsed (as reads show it). */
   expirePending: (tx: DbOrTx, now: Date): Promise<BudgetOverrideRow[]> =>
     tx
       .update(budgetOverrides)
-      .set({ status: 'EXPIRED', decidedAt: now })
+      .set({ status: 'EXPIRED', decidedAt: sql`${budgetOverrides.warrantExpiresAt}` })
       .where(and(eq(budgetOverrides.status, 'PENDING'), lte(budgetOverrides.warrantExpiresAt, now)))
       .returning(),
 
   setOverrideRecord: async (tx: DbOrTx, id: string, set: { ledgerSeq: number; notice?: string }): Promise<BudgetOverrideRow> =>
     (await tx.update(budgetOverrides).set(set).where(eq(budgetOverrides.id, id)).returning())[0] as BudgetOverrideRow,
 
-  overrides: (db: DbOrTx, opts: { scope: TenantScope; status: OverrideStatus | null }): Promise<BudgetOverrideRow[]> =>
+  overrides: (db: DbOrTx, opts: { scope: TenantScope; status: OverrideStatus | null; now: Date }): Promise<BudgetOverrideRow[]> =>
     db
       .select()
       .from(budgetOverrides)
-      .where(and(opts.scope.owns(budgetOverrides.tenantId), opts.status ? eq(budgetOverrides.status, opts.status) : undefined))
+      .where(and(opts.scope.owns(budgetOverrides.tenantId), opts.status ? overrideStatusAt(opts.status, opts.now) : undefined))
       .orderBy(desc(budgetOverrides.createdAt)),
 
   overridesOfWindows: (db: DbOrTx, keys: readonly { tenantId: string; windowStart: Date }[]): Promise<BudgetOverrideRow[]> =>

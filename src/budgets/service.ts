@@ -55,6 +55,14 @@ export function windowFromJson(j: Record<string, unknown>): BudgetWindowRow {
   };
 }
 
+/**
+ * An override as a reader sees it at `now`: a PENDING one whose warrant has lapsed is EXPIRED,
+ * decided when the warrant lapsed, exactly as the next write touching overrides records it.
+ */
+function asSeenAt(o: BudgetOverrideRow, now: Date): BudgetOverrideRow {
+  return o.status === 'PENDING' && o.warrantExpiresAt <= now ? { ...o, status: 'EXPIRED', decidedAt: o.warrantExpiresAt } : o;
+}
+
 const text = (value: string, field: string, max = 512) => {
   const v = value.trim();
   if (!v || v.length > max) throw badInput(`${field} must be 1-${max} characters`, { field });
@@ -263,6 +271,7 @@ export class BudgetService {
     if (input.warrant.expiresAt <= now) throw badInput('the warrant has already expired', { field: 'warrant.expiresAt' });
     const window = await this.materialise(this.db, input.tenantId, now);
     return this.db.transaction(async (tx) => {
+      await this.recordExpiries(tx, now);
       const row = await budgetRepo.insertOverride(tx, {
         tenantId: input.tenantId,
         windowStart: window.windowStart,
@@ -283,26 +292,28 @@ export class BudgetService {
     });
   }
 
-  /** Pending requests whose warrant lapsed become EXPIRED (ledgered); idempotent across replicas. */
-  async expireOverrides(): Promise<void> {
-    const now = this.clock.now();
-    await this.db.transaction(async (tx) => {
-      for (const o of await budgetRepo.expirePending(tx, now)) {
-        const entry = await this.ledger.append(tx, {
-          kind: 'budget.override.expired',
-          actor: 'system',
-          payload: { overrideId: o.id, tenantId: o.tenantId, warrantReference: o.warrant.reference, warrantExpiresAt: o.warrant.expiresAt },
-          tenants: [o.tenantId],
-        });
-        await budgetRepo.setOverrideRecord(tx, o.id, { ledgerSeq: entry.seq });
-      }
-    });
+  /**
+   * Records the expiry of pending requests whose warrant lapsed (status and ledger entry), on
+   * write paths only: reads present them as EXPIRED already (`asSeenAt`). Idempotent across
+   * replicas: the UPDATE claims each row once.
+   */
+  private async recordExpiries(tx: DbOrTx, now: Date): Promise<void> {
+    for (const o of await budgetRepo.expirePending(tx, now)) {
+      const entry = await this.ledger.append(tx, {
+        kind: 'budget.override.expired',
+        actor: 'system',
+        payload: { overrideId: o.id, tenantId: o.tenantId, warrantReference: o.warrant.reference, warrantExpiresAt: o.warrant.expiresAt },
+        tenants: [o.tenantId],
+      });
+      await budgetRepo.setOverrideRecord(tx, o.id, { ledgerSeq: entry.seq });
+    }
   }
 
   private async decidable(session: Session, id: string): Promise<BudgetOverrideRow> {
     requireRole(session, 'privacy_officer');
     if (!/^[0-9a-f-]{36}$/.test(id)) throw new DomainError('NOT_FOUND', `no override ${id}`);
-    await this.expireOverrides();
+    const now = this.clock.now();
+    await this.db.transaction((tx) => this.recordExpiries(tx, now));
     const o = await budgetRepo.override(this.db, id);
     if (!o) throw new DomainError('NOT_FOUND', `no override ${id}`);
     scopeOf(session).assert(o.tenantId, 'the override');
@@ -372,14 +383,16 @@ export class BudgetService {
     };
   }
 
+  /** Overrides as of now, writing nothing (a lapsed pending one reads as EXPIRED). */
   async overrides(session: Session, status: OverrideStatus | null): Promise<BudgetOverrideRow[]> {
-    await this.expireOverrides();
-    return budgetRepo.overrides(this.db, { scope: scopeOf(session), status });
+    const now = this.clock.now();
+    return (await budgetRepo.overrides(this.db, { scope: scopeOf(session), status, now })).map((o) => asSeenAt(o, now));
   }
 
-  /** Overrides of a batch of windows (for PrivacyBudget.overrides): one query. */
+  /** Overrides of a batch of windows (for PrivacyBudget.overrides): one query, writing nothing. */
   async overridesOfWindows(keys: readonly { tenantId: string; windowStart: Date }[]): Promise<BudgetOverrideRow[][]> {
-    const rows = await budgetRepo.overridesOfWindows(this.db, keys);
+    const now = this.clock.now();
+    const rows = (await budgetRepo.overridesOfWindows(this.db, keys)).map((o) => asSeenAt(o, now));
     return keys.map((k) => rows.filter((r) => r.tenantId === k.tenantId && r.windowStart.getTime() === k.windowStart.getTime()));
   }
 

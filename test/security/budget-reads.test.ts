@@ -3,11 +3,14 @@ import { MutableClock } from '../helpers/clock.js';
 import { startTestServer, type Caller, type TestServer } from '../helpers/server.js';
 
 // Reads never write: a budget window is computed on read from the policy in force and only
-// materialised by a spend, an override request or a policy change.
+// materialised by a spend, an override request or a policy change; a pending override whose
+// warrant lapsed reads as EXPIRED, and only a write (a decision attempt) records the expiry.
 const clock = new MutableClock(new Date('2026-04-08T10:00:00.000Z'));
 let t: TestServer;
 
 const officer: Caller = { sub: 'olivia@privacy', roles: ['privacy_officer'], tenants: ['*'] };
+const officer2: Caller = { sub: 'oscar@privacy', roles: ['privacy_officer'], tenants: ['*'] };
+const compliance: Caller = { sub: 'carol@compliance', roles: ['compliance'], tenants: ['*'] };
 const engine: Caller = { sub: 'dp-engine', roles: ['dp_engine'], tenants: ['*'] };
 const viewer = (tenants = ['*']): Caller => ({ sub: 'vic@viewer', roles: ['viewer'], tenants });
 
@@ -125,5 +128,103 @@ describe('#spendPrivacyBudget', () => {
     const spent = (await budget('dust')).data?.privacyBudget.epsilonSpent as number;
     expect(spent).toBeGreaterThanOrEqual(1.4999e-5);
     expect(spent).toBe(0.00002);
+  });
+});
+
+describe('#budgetOverrides', () => {
+  type Override = { id: string; status: string; decidedAt: string | null };
+  const O = 'id status decidedAt';
+  const lapsesAt = '2026-04-08T10:30:00.000Z';
+  let id: string;
+  const request = async (tenantId: string, expiresAt: string) => {
+    const r = await t.gql<{ requestBudgetOverride: { id: string } }>(
+      `mutation($i: OverrideRequestInput!) { requestBudgetOverride(input: $i) { id } }`,
+      { i: { tenantId, epsilon: 1, warrant: { reference: 'W-LAPSE', authority: 'District Court', justification: 'fraud', expiresAt } } },
+      compliance,
+    );
+    expect(r.errors).toBeUndefined();
+    return r.data?.requestBudgetOverride.id as string;
+  };
+  const overridesTable = async () => t.db.database.sql`select * from budget_overrides order by id`;
+  const ledgerHead = async () => t.db.database.sql`select seq, hash from ledger_head`;
+  const expiryEntries = async (overrideId: string) => {
+    const sql = t.db.database.sql;
+    const [r] = await sql<{ n: number }[]>`select count(*)::int as n from ledger
+      where kind = 'budget.override.expired' and payload->>'overrideId' = ${overrideId}`;
+    return r?.n;
+  };
+  const recorded = async (overrideId: string) => {
+    const sql = t.db.database.sql;
+    const [r] =
+      await sql`select status, decided_at = warrant_expires_at as decided_at_lapse from budget_overrides where id = ${overrideId}`;
+    return r;
+  };
+  const read = async (tenantId: string) => {
+    const r = await t.gql<{ all: Override[]; pending: Override[]; expired: Override[]; privacyBudget: { overrides: Override[] } }>(
+      `query($t: ID!) { privacyBudget(tenantId: $t) { overrides { ${O} } }
+         all: budgetOverrides { ${O} } pending: budgetOverrides(status: PENDING) { ${O} } expired: budgetOverrides(status: EXPIRED) { ${O} } }`,
+      { t: tenantId },
+      viewer(),
+    );
+    expect(r.errors).toBeUndefined();
+    return r.data as NonNullable<typeof r.data>;
+  };
+
+  beforeAll(async () => {
+    id = await request('lapse', lapsesAt);
+    clock.advance(31 * 60_000);
+  });
+  afterAll(() => clock.advance(-31 * 60_000));
+
+  describe('when a viewer reads a pending override whose warrant has lapsed', () => {
+    it('shows it EXPIRED in every read path and status filter, and writes nothing', async () => {
+      const [before, head] = [await overridesTable(), await ledgerHead()];
+      expect(before.find((o) => o.id === id)?.status).toBe('PENDING');
+      const expired = { id, status: 'EXPIRED', decidedAt: lapsesAt };
+
+      const r = await read('lapse');
+      expect(r.privacyBudget.overrides).toEqual([expired]);
+      expect(r.all.find((o) => o.id === id)).toEqual(expired);
+      expect(r.pending.map((o) => o.id)).not.toContain(id);
+      expect(r.expired.find((o) => o.id === id)).toEqual(expired);
+
+      expect(await overridesTable()).toEqual(before);
+      expect(await ledgerHead()).toEqual(head);
+      expect(await expiryEntries(id)).toBe(0);
+    });
+  });
+
+  describe('when a privacy officer then tries to decide it', () => {
+    it('records the expiry in the ledger exactly once and answers CONFLICT, as the reads showed it', async () => {
+      const approve = await t.gql(`mutation($id: ID!) { approveBudgetOverride(id: $id) { id } }`, { id }, officer2);
+      expect(approve.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+      const reject = await t.gql(`mutation($id: ID!) { rejectBudgetOverride(id: $id, reason: "late") { id } }`, { id }, officer);
+      expect(reject.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+      expect(await expiryEntries(id)).toBe(1);
+
+      expect(await recorded(id)).toEqual({ status: 'EXPIRED', decided_at_lapse: true });
+      const r = await read('lapse');
+      expect(r.privacyBudget.overrides).toEqual([{ id, status: 'EXPIRED', decidedAt: lapsesAt }]);
+      expect(r.expired.find((o) => o.id === id)).toEqual({ id, status: 'EXPIRED', decidedAt: lapsesAt });
+    });
+  });
+
+  describe('when another override is requested after a warrant lapsed', () => {
+    it('records that expiry too, once', async () => {
+      const lapsing = await request('lapse-2', '2026-04-08T10:40:00.000Z');
+      clock.advance(10 * 60_000);
+      try {
+        expect((await read('lapse-2')).privacyBudget.overrides).toEqual([
+          { id: lapsing, status: 'EXPIRED', decidedAt: '2026-04-08T10:40:00.000Z' },
+        ]);
+        expect(await recorded(lapsing)).toEqual({ status: 'PENDING', decided_at_lapse: null });
+        await request('lapse-3', '2026-04-09T00:00:00.000Z');
+        await request('lapse-3', '2026-04-09T00:00:00.000Z');
+        expect(await recorded(lapsing)).toEqual({ status: 'EXPIRED', decided_at_lapse: true });
+        expect(await expiryEntries(lapsing)).toBe(1);
+      } finally {
+        clock.advance(-10 * 60_000);
+      }
+    });
   });
 });
