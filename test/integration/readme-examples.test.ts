@@ -189,7 +189,7 @@ describe('README examples', () => {
       port = await freePort();
       // As `npm start` composes it (src/main.ts): embedded PostgreSQL in DATA_DIR, the development
       // token secret and signing key there, demo data; only the log is quiet.
-      const config = parseConfig({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+      const config = parseConfig({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', METRICS_PORT: '0' });
       runtime = await openRuntime(config, () => undefined);
       const jwtSecret = await devSecret(config.DATA_DIR, true);
       server = await createServer({ config, database: runtime.database, applicationName: runtime.applicationName, jwtSecret });
