@@ -15,6 +15,9 @@ interface Started {
   exited: Promise<number | null>;
 }
 
+/** Every `npm start` job of this file, so that one a failed test never saw start is stopped too. */
+const jobs: ChildProcessWithoutNullStreams[] = [];
+
 /** `npm start` as a user runs it, in its own process group (a terminal's job). */
 async function npmStart(env: Record<string, string>): Promise<Started> {
   const npm = spawn('npm', ['start'], {
@@ -22,6 +25,7 @@ async function npmStart(env: Record<string, string>): Promise<Started> {
     detached: true,
     env: { ...process.env, PORT: '0', METRICS_PORT: '0', SEED_DEMO: 'false', LOG_LEVEL: 'warn', AUTH_JWT_SECRET: '', ...env },
   });
+  jobs.push(npm);
   let stdout = '';
   let stderr = '';
   npm.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -55,12 +59,11 @@ const shutdownLines = (stdout: string) => stdout.split('\n').filter((l) => /drai
 
 describe('#npm start', () => {
   let dir: string;
-  const running: Started[] = [];
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ig-lifecycle-'));
   });
   afterAll(async () => {
-    for (const s of running) if (s.npm.pid && alive(s.npm.pid)) process.kill(-s.npm.pid, 'SIGKILL');
+    for (const npm of jobs) if (npm.pid && alive(npm.pid)) process.kill(-npm.pid, 'SIGKILL');
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -68,13 +71,11 @@ describe('#npm start', () => {
     it('serves again; SIGTERM to npm then stops the server, which drains before its PostgreSQL stops, and leaves nothing running', async () => {
       const env = { DATA_DIR: join(dir, 'killed') };
       const first = await npmStart(env);
-      running.push(first);
       process.kill(first.serverPid, 'SIGKILL');
       await first.exited;
       await gone(first.serverPid, first.postmasterPid);
 
       const second = await npmStart(env);
-      running.push(second);
       expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
       process.kill(second.npm.pid as number, 'SIGTERM');
       expect(await second.exited).toBe(0);
@@ -87,7 +88,6 @@ describe('#npm start', () => {
   describe('when Ctrl-C reaches the whole job (SIGINT to the process group)', () => {
     it('drains the server before PostgreSQL stops: no connection of the server is cut by PostgreSQL first', async () => {
       const s = await npmStart({ DATA_DIR: join(dir, 'ctrl-c') });
-      running.push(s);
       // The pool holds open connections, which an early PostgreSQL shutdown would terminate (FATAL).
       expect((await fetch(`${s.url}/readyz`)).status).toBe(200);
       process.kill(-(s.npm.pid as number), 'SIGINT');
@@ -102,7 +102,6 @@ describe('#npm start', () => {
     it("the CLIs use the running server's DATA_DIR and address without being told (IG_ENV_FILE)", async () => {
       const envFile = join(dir, 'ig-env');
       const s = await npmStart({ DATA_DIR: join(dir, 'shared'), IG_ENV_FILE: envFile });
-      running.push(s);
       try {
         expect(s.output().stdout).toContain(`The CLIs of this checkout use this server's DATA_DIR and address (${envFile}).`);
         // What a user's shell has: none of the server's settings.
