@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -17,13 +17,27 @@ interface Started {
 
 /** Every `npm start` job of this file, so that one a failed test never saw start is stopped too. */
 const jobs: ChildProcessWithoutNullStreams[] = [];
+/**
+ * Where, as root, clusters of the private temporary DATA_DIRs are relocated: this file's own
+ * folder, removed at the end (the default, /var/lib/…, would keep them after the test).
+ */
+let runtimeDir: string;
 
 /** `npm start` as a user runs it, in its own process group (a terminal's job). */
 async function npmStart(env: Record<string, string>): Promise<Started> {
   const npm = spawn('npm', ['start'], {
     cwd: ROOT,
     detached: true,
-    env: { ...process.env, PORT: '0', METRICS_PORT: '0', SEED_DEMO: 'false', LOG_LEVEL: 'warn', AUTH_JWT_SECRET: '', ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      METRICS_PORT: '0',
+      EMBEDDED_PG_RUNTIME_DIR: runtimeDir,
+      SEED_DEMO: 'false',
+      LOG_LEVEL: 'warn',
+      AUTH_JWT_SECRET: '',
+      ...env,
+    },
   });
   jobs.push(npm);
   let stdout = '';
@@ -61,10 +75,13 @@ describe('#npm start', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ig-lifecycle-'));
+    runtimeDir = await mkdtemp(join(tmpdir(), 'ig-lifecycle-runtime-'));
+    await chmod(runtimeDir, 0o755);
   });
   afterAll(async () => {
     for (const npm of jobs) if (npm.pid && alive(npm.pid)) process.kill(-npm.pid, 'SIGKILL');
     await rm(dir, { recursive: true, force: true });
+    await rm(runtimeDir, { recursive: true, force: true });
   });
 
   describe('when the server alone is killed (SIGKILL), then started again on the same DATA_DIR', () => {
