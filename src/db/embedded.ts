@@ -176,7 +176,8 @@ async function reachableCluster(base: string, ids: Ids, runtimeDir: string, say:
   return relocated;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process exists (EPERM: it does, and belongs to another user). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.js';
+import { alive, startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const EMBEDDED = join(ROOT, 'src/db/embedded.ts');
@@ -64,15 +64,6 @@ async function query(url: string, text: string): Promise<unknown[]> {
     return [...(await sql.unsafe(text))];
   } finally {
     await sql.end();
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

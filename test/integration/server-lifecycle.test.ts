@@ -3,6 +3,7 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { alive } from '../../src/db/embedded.js';
 import { ROOT, runBin } from '../helpers/cli.js';
 
 interface Started {
@@ -55,15 +56,6 @@ async function npmStart(env: Record<string, string>): Promise<Started> {
   const serverPid = Number((await readFile(`/proc/${npm.pid}/task/${npm.pid}/children`, 'utf8')).trim().split(/\s+/)[0]);
   const postmasterPid = Number((await readFile(join(env.DATA_DIR as string, 'pg', 'postmaster.pid'), 'utf8')).split('\n')[0]);
   return { npm, url, serverPid, postmasterPid, exited, output: () => ({ stdout, stderr }) };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const gone = (...pids: number[]) => vi.waitFor(() => expect(pids.filter(alive)).toEqual([]), { timeout: 60_000, interval: 200 });
