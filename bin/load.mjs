@@ -34,7 +34,7 @@ export async function load(module) {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const module = process.argv[2];
   if (!module) {
-    process.stderr.write('usage: node bin/load.mjs <module of src/, e.g. audit/demo> [args…]\n');
+    process.stderr.write('usage: node bin/load.mjs <module of src/, e.g. cli/audit-demo> [args…]\n');
     process.exit(2);
   }
   // What the module sees is `node <module> [args…]`, as when it is run directly.

@@ -3,7 +3,7 @@ import { devSecret } from './auth/dev-secret.js';
 import { services as servicesTable } from './catalog/tables.js';
 import { config as loadConfig, ConfigError, shareWithClis } from './config.js';
 import { EmbeddedPostgresError } from './db/embedded.js';
-import { DEMO_AUDITOR_TOKEN_COMMAND, DEMO_ENGAGEMENT, hasDemoEngagement, seedDemo } from './db/seed.js';
+import { DEMO_AUDITOR_TOKEN_COMMAND, DEMO_ENGAGEMENT, hasDemoEngagement, seedDemo } from './cli/seed.js';
 import { openRuntime } from './runtime.js';
 import { createServer } from './server.js';
 import { systemClock } from './util/clock.js';

@@ -6,7 +6,7 @@ import { sha256Hex } from '../util/canonical.js';
  * The auditor's persisted operations (authz.md, "Auditor-scoped persisted operations").
  *
  * operations/auditor/*.graphql is compiled by `npm run codegen` into an Apollo persisted query
- * manifest (src/audit/persisted-build.ts). Apollo's own APQ is off in this server, so the id is
+ * manifest (src/cli/persisted-build.ts). Apollo's own APQ is off in this server, so the id is
  * resolved here, by the execution pipeline (src/pipeline.ts) on both transports, before anything
  * parses the request: a known id has its text put in place of whatever query was sent and the
  * extension removed; an auditor's request without a known id is answered

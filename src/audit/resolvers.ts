@@ -1,4 +1,4 @@
-import { rule } from 'graphql-shield';
+import { or, rule } from 'graphql-shield';
 import type { Resolvers } from '../__generated__/resolvers.js';
 import { allow, compliance, hasRole, reader, type RuleTree, type ShieldRule } from '../auth/rules.js';
 import { sessionOf, type Context } from '../context.js';
@@ -40,7 +40,7 @@ const auditReader = hasRole('compliance', 'auditor');
  * ledgerProof for auditors: only for ledger entries that are access receipts of packs in their
  * own engagements, so they can check a receipt's inclusion without reading the ledger at large.
  */
-export const auditorReceiptProof: ShieldRule = rule('auditorReceiptProof', { cache: 'strict' })(async (
+const auditorReceiptProof: ShieldRule = rule('auditorReceiptProof', { cache: 'strict' })(async (
   _p: unknown,
   args: { seq?: unknown },
   ctx: Context,
@@ -68,6 +68,7 @@ export const rules: RuleTree = {
     auditRequests: auditReader,
     accessReceipts: auditReader,
     cmkRotations: reader,
+    ledgerProof: or(compliance, auditorReceiptProof),
   },
   Mutation: {
     createAuditEngagement: compliance,

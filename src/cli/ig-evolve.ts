@@ -4,11 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { drizzle } from 'drizzle-orm/postgres-js';
-import postgres from 'postgres';
 import { cliConfig } from '../config.js';
+import { connect } from '../db/client.js';
 import { expectedMigrations, migrationsApplied } from '../db/migrate.js';
-import * as schema from '../db/schema.js';
 import type { BuildEvent, BuildProgress } from '../evolution/build.js';
 import { EvolutionError } from '../evolution/errors.js';
 import { allPlans, getPlan } from '../evolution/plans/index.js';
@@ -132,11 +130,7 @@ function buildRenicer(url: string, nice: number | undefined, say: (line: string)
  */
 async function open(opts: DbOptions, parallelWorkers = 0) {
   const url = await databaseUrl(opts);
-  const sql = postgres(url, {
-    max: 4,
-    onnotice: () => undefined,
-    connection: { application_name: 'ig-evolve', max_parallel_maintenance_workers: parallelWorkers },
-  });
+  const { sql, db } = connect(url, { max: 4, applicationName: 'ig-evolve', settings: { max_parallel_maintenance_workers: parallelWorkers } });
   try {
     if (!(await migrationsApplied(sql, await expectedMigrations())))
       throw new Error('the database lacks migrations this build ships: run `npm run db:migrate` (or start a replica) first');
@@ -144,7 +138,6 @@ async function open(opts: DbOptions, parallelWorkers = 0) {
     await sql.end({ timeout: 5 });
     throw err;
   }
-  const db = drizzle(sql, { schema });
   const evolution = new EvolutionService(db, sql, new LedgerService(db, systemClock), systemClock);
   return { url, sql, evolution, close: () => sql.end({ timeout: 5 }) };
 }

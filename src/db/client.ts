@@ -1,8 +1,9 @@
 import postgres, { type Sql } from 'postgres';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import * as schema from './schema.js';
 
-export type Db = PostgresJsDatabase<typeof schema>;
+// Repositories build their queries from each domain's tables; nothing here uses drizzle's
+// relational query API, so the client needs no schema (and src/db/ imports no domain).
+export type Db = PostgresJsDatabase;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type DbOrTx = Db | Tx;
 
@@ -16,24 +17,34 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function connect(
-  url: string,
-  opts: { max?: number; applicationName?: string; statementTimeoutMs?: number } = {},
-): Database {
+export interface ConnectOptions {
+  max?: number;
+  applicationName?: string;
+  statementTimeoutMs?: number;
+  /** Seconds before an idle connection is closed (postgres.js default: never). */
+  idleTimeoutSeconds?: number;
+  /** Extra session settings sent at connect (e.g. `max_parallel_maintenance_workers`). */
+  settings?: Record<string, string | number>;
+}
+
+/** The one way this code base opens a PostgreSQL pool: the server's, the shadow lane's, the CLIs'. */
+export function connect(url: string, opts: ConnectOptions = {}): Database {
   let queries = 0;
   const sql = postgres(url, {
     max: opts.max ?? 10,
+    ...(opts.idleTimeoutSeconds ? { idle_timeout: opts.idleTimeoutSeconds } : {}),
     onnotice: () => undefined,
     connection: {
-      application_name: opts.applicationName ?? 'compliance-subgraph',
+      application_name: (opts.applicationName ?? 'compliance-subgraph').slice(0, 63),
       ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
+      ...opts.settings,
     },
     // postgres.js calls `debug` once per query sent; it is the cheapest exact counter.
     debug: () => {
       queries++;
     },
   });
-  const db = drizzle(sql, { schema });
+  const db = drizzle(sql);
   return {
     url,
     sql,

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import postgres from 'postgres';
-import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import type { Sql } from 'postgres';
+import { connect } from './client.js';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
 // Any fixed 64-bit number; every replica takes the same lock so only one migrates at a time.
@@ -14,13 +13,13 @@ const MIGRATION_LOCK = 727_145_001;
  * lock; the migrator itself skips what is already applied.
  */
 export async function runMigrations(url: string): Promise<void> {
-  const sql = postgres(url, { max: 1, onnotice: () => undefined });
+  const { sql, db, close } = connect(url, { max: 1, applicationName: 'compliance-migrate' });
   try {
     await sql`select pg_advisory_lock(${MIGRATION_LOCK})`;
-    await migrate(drizzle(sql), { migrationsFolder: MIGRATIONS_FOLDER });
+    await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
     await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`;
   } finally {
-    await sql.end({ timeout: 5 });
+    await close();
   }
 }
 

@@ -1,8 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { drizzle } from 'drizzle-orm/postgres-js';
-import postgres, { type Sql } from 'postgres';
-import type { Db } from '../db/client.js';
-import * as schema from '../db/schema.js';
+import type { Sql } from 'postgres';
+import { connect, type Db } from '../db/client.js';
 import { pgErrorCode, PG } from '../db/errors.js';
 import type { MigrationPlan, ReadArgs, ReadPath, ReadResult, ResolverName } from './types.js';
 
@@ -50,13 +48,8 @@ export interface ReadOnlyRunner {
  * pool maps rows alike and both paths' answers hash alike.
  */
 export function shadowPool(url: string, applicationName: string, max: number): { sql: Sql; db: Db } {
-  const sql = postgres(url, {
-    max,
-    idle_timeout: 30,
-    onnotice: () => undefined,
-    connection: { application_name: `${applicationName}-shadow`.slice(0, 63) },
-  });
-  return { sql, db: drizzle(sql, { schema }) };
+  const { sql, db } = connect(url, { max, idleTimeoutSeconds: 30, applicationName: `${applicationName}-shadow` });
+  return { sql, db };
 }
 
 export class PgReadOnly implements ReadOnlyRunner {

@@ -1,6 +1,4 @@
 import type { PendingQuery, Sql } from 'postgres';
-import type { EvidencePageQuery, EvidencePageRawRow } from '../evidence/repo.js';
-import type { EvidenceSummaryRow } from '../evidence/tables.js';
 
 export const MIGRATION_PHASES = [
   'PENDING',
@@ -34,13 +32,19 @@ export type AcaVerdict = (typeof VERDICTS)[number];
 export const OUTCOMES = ['MATCH', 'MISMATCH', 'RACE', 'SHADOW_ERROR', 'SHADOW_TIMEOUT', 'SERVED_ERROR'] as const;
 export type ComparisonOutcome = (typeof OUTCOMES)[number];
 
-/**
- * The resolvers a plan may migrate, with the arguments and result of their read. Adding a
- * resolver here is all the typing a new plan needs; the machinery is generic over it.
- */
-export interface ResolverReads {
-  'Service.evidence': { args: EvidencePageQuery; result: Map<string, { total: number; rows: EvidenceSummaryRow[] }>; row: EvidencePageRawRow };
+/** The shape every migratable read declares: its arguments, its answer and its statement's rows. */
+export interface ResolverRead {
+  args: unknown;
+  result: unknown;
+  row: unknown;
 }
+
+/**
+ * The resolvers a plan may migrate. Empty here: the plans that migrate a resolver declare its
+ * read by module augmentation (see plans/evidence-pages.ts), so the machinery knows no domain.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface ResolverReads {}
 export type ResolverName = keyof ResolverReads;
 export type ReadArgs<K extends ResolverName> = ResolverReads[K]['args'];
 export type ReadResult<K extends ResolverName> = ResolverReads[K]['result'];

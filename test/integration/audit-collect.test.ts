@@ -167,7 +167,7 @@ describe('npm run demo:audit', () => {
   it('runs end to end: engagement, evidence, pack, link, download, verify, receipt with its proof; the pack goes to DATA_DIR', async () => {
     const r = await new Promise<CliResult>((resolve, reject) => {
       // What `npm run demo:audit` runs.
-      const child = spawn(process.execPath, [`${ROOT}/bin/load.mjs`, 'audit/demo'], {
+      const child = spawn(process.execPath, [`${ROOT}/bin/load.mjs`, 'cli/audit-demo'], {
         cwd: ROOT,
         env: {
           ...process.env,

@@ -1,3 +1,4 @@
+import { asc, eq } from 'drizzle-orm';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { indexState } from '../../src/db/online.js';
@@ -8,7 +9,7 @@ import { evidenceCoveringPlan, evidenceDrillPlan, registerPlan } from '../../src
 import { evidencePagesCoveringStatement } from '../../src/evolution/plans/evidence-covering.js';
 import { pageArgsDigest, samplePageArgs } from '../../src/evolution/plans/evidence-pages.js';
 import type { EvolutionService } from '../../src/evolution/service.js';
-import type { ComparisonRow } from '../../src/evolution/tables.js';
+import { migrationComparisons, type ComparisonRow } from '../../src/evolution/tables.js';
 import type { MigrationPlan } from '../../src/evolution/types.js';
 import { answers, ledgerKinds, PAGE_QUERY, seedEvidence, serviceId, shapes, sre, TEST_BUILD, type Shape } from '../helpers/evolution.js';
 import { as, startTestServer, type TestServer } from '../helpers/server.js';
@@ -33,10 +34,8 @@ const NO_TIMING = {
 const flush = () => t.server.services.readPaths.recorder.flush();
 const comparisons = async (migrationId: string): Promise<ComparisonRow[]> => {
   await flush();
-  return t.db.database.db.query.migrationComparisons.findMany({
-    where: (c, { eq }) => eq(c.migrationId, migrationId),
-    orderBy: (c, { asc }) => asc(c.id),
-  });
+  const c = migrationComparisons;
+  return t.db.database.db.select().from(c).where(eq(c.migrationId, migrationId)).orderBy(asc(c.id));
 };
 const ledgerCount = async () => Number((await sql`select count(*)::int as n from ledger`)[0]?.n);
 const migrationRow = async (id: string) =>

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devSecret } from '../../src/auth/dev-secret.js';
 import { services as servicesTable } from '../../src/catalog/tables.js';
 import { parseConfig } from '../../src/config.js';
-import { seedDemo } from '../../src/db/seed.js';
+import { seedDemo } from '../../src/cli/seed.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { createServer, type ComplianceServer } from '../../src/server.js';
 import { systemClock } from '../../src/util/clock.js';

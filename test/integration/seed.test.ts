@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_AUDITOR_TOKEN_COMMAND, DEMO_ENGAGEMENT, seedDemo } from '../../src/db/seed.js';
+import { DEMO_AUDITOR_TOKEN_COMMAND, DEMO_ENGAGEMENT, seedDemo } from '../../src/cli/seed.js';
 import { systemClock } from '../../src/util/clock.js';
 import { persisted } from '../helpers/audit.js';
 import { ROOT } from '../helpers/cli.js';

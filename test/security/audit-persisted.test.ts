@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildManifest, serialize } from '../../src/audit/persisted-build.js';
+import { buildManifest, serialize } from '../../src/cli/persisted-build.js';
 import { MANIFEST_FILE } from '../../src/audit/persisted.js';
 import { sha256Hex } from '../../src/util/canonical.js';
 import { createEngagement, ledgerSize, op, persisted } from '../helpers/audit.js';

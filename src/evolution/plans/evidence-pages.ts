@@ -6,6 +6,12 @@ import { digestJson } from '../../util/canonical.js';
 /** What both reads of `Service.evidence` answer for a batch: one page per service. */
 export type EvidencePages = Map<string, { total: number; rows: EvidenceSummaryRow[] }>;
 
+declare module '../types.js' {
+  interface ResolverReads {
+    'Service.evidence': { args: EvidencePageQuery; result: EvidencePages; row: EvidencePageRawRow };
+  }
+}
+
 // Instants as epoch milliseconds, what a JavaScript Date holds of a PostgreSQL timestamp
 // (JSON.stringify writes the NaN of ±infinity as null).
 const ms = (d: Date | null) => (d === null ? null : d.getTime());

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Kind, parse, print, validate, type OperationDefinitionNode } from 'graphql';
 import { buildSchema } from '../schema.js';
 import { sha256Hex } from '../util/canonical.js';
-import { MANIFEST_FILE, type PersistedOperation, type PersistedQueryManifest } from './persisted.js';
+import { MANIFEST_FILE, type PersistedOperation, type PersistedQueryManifest } from '../audit/persisted.js';
 
 /**
  * Builds operations/auditor/persisted-query-manifest.json from operations/auditor/*.graphql

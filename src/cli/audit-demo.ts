@@ -5,11 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { devSecret } from '../auth/dev-secret.js';
 import { mintToken } from '../auth/tokens.js';
-import { collectors } from '../cli/evidence-collect.js';
-import { gql, type GqlTarget } from '../cli/gql-client.js';
+import { collectors } from './evidence-collect.js';
+import { gql, type GqlTarget } from './gql-client.js';
 import { cliConfig, serverUrl } from '../config.js';
 import { verifyInclusionInHead } from '../ledger/merkle.js';
-import { loadManifest } from './persisted.js';
+import { loadManifest } from '../audit/persisted.js';
 
 /**
  * `npm run demo:audit`: the External Audit Pack end to end against a running server (IG_URL,
