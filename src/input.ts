@@ -13,6 +13,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { badInput } from './errors.js';
+import { isUuid } from './util/ids.js';
 
 /**
  * Input validation at the boundary, one mechanism for every field and both transports: each
@@ -39,7 +40,6 @@ export const DEFAULT_INPUT_LIMITS: InputLimits = { maxJsonDepth: 64 };
 /** Accepted DateTime range: [1970-01-01, 2200-01-01). Earlier or later is a client bug, not data. */
 export const DATE_RANGE = { min: Date.UTC(1970, 0, 1), max: Date.UTC(2200, 0, 1) } as const;
 const MAX_JSON_VALUES = 100_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
@@ -58,7 +58,7 @@ function checkString(value: unknown, name: string): void {
 }
 
 function checkUuid(value: unknown, name: string): void {
-  if (typeof value === 'string' && !UUID.test(value)) throw refuse(name, 'is not a UUID');
+  if (typeof value === 'string' && !isUuid(value)) throw refuse(name, 'is not a UUID');
 }
 
 function checkDate(value: unknown, name: string): void {

@@ -1,3 +1,4 @@
+import { PgPubSub } from '../pubsub/pg.js';
 import { sql } from 'drizzle-orm';
 import picomatch from 'picomatch';
 import type { Db, DbOrTx } from '../db/client.js';
@@ -391,7 +392,7 @@ export class AnomalyEngine {
       },
     });
     // Suppressed anomalies are recorded but silent.
-    if (!suppression) await tx.execute(sql`select pg_notify(${ANOMALY_CHANNEL}, ${String(row.seq)})`);
+    if (!suppression) await PgPubSub.publish(tx, ANOMALY_CHANNEL, row.seq);
     return row;
   }
 
@@ -414,7 +415,7 @@ export class AnomalyEngine {
             triageDeadline: a.triageDeadline.toISOString(),
           },
         });
-        await tx.execute(sql`select pg_notify(${ANOMALY_CHANNEL}, ${String(row.seq)})`);
+        await PgPubSub.publish(tx, ANOMALY_CHANNEL, row.seq);
         this.log(`anomaly ${a.id} on ${a.ruleId} escalated to level ${row.escalationLevel}`);
       }
       return due.length;

@@ -1,12 +1,12 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Session } from '../auth/session.js';
 import type { TokenVerifier } from '../auth/tokens.js';
 import { DomainError } from '../errors.js';
+import { sendError } from '../util/http-error.js';
 import { registerAnomalyMetrics } from './metrics.js';
 import type { AnomalyService } from './service.js';
 
-const STATUS: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409 };
 
 async function session(verifier: TokenVerifier, request: FastifyRequest): Promise<Session> {
   let s: Session | null;
@@ -19,15 +19,6 @@ async function session(verifier: TokenVerifier, request: FastifyRequest): Promis
   return s;
 }
 
-function fail(reply: FastifyReply, err: unknown, log: (err: unknown) => void): FastifyReply {
-  if (err instanceof DomainError) {
-    const status = typeof err.details?.status === 'number' ? err.details.status : (STATUS[err.code] ?? 400);
-    const { status: _status, ...details } = err.details ?? {};
-    return reply.code(status).send({ error: err.code, message: err.message, ...(Object.keys(details).length ? { details } : {}) });
-  }
-  log(err);
-  return reply.code(500).send({ error: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
-}
 
 /**
  * Wires policy-anomaly detection into the HTTP server: the OPA decision-log endpoint, the
@@ -59,7 +50,7 @@ export function attachAnomalies(opts: {
         const outcome = await anomalies.ingestDecisionLog(s, body, Array.isArray(encoding) ? encoding.join(',') : encoding);
         return reply.code(200).send({ received: outcome.received, new: outcome.inserted });
       } catch (err) {
-        return fail(reply, err, log);
+        return sendError(reply, err, log);
       }
     });
   });
@@ -75,7 +66,7 @@ export function attachAnomalies(opts: {
         ...comments.flatMap((c) => ['', '---', `_${c.createdAt.toISOString()}_`, '', c.body]),
       ].join('\n');
     } catch (err) {
-      return fail(reply, err, log);
+      return sendError(reply, err, log);
     }
   });
 

@@ -12,8 +12,8 @@ import { ANOMALY_CHANNEL, type AnomalyEngine } from './engine.js';
 import { anomalyRepo } from './repo.js';
 import type { AnomalyIssueRow, AnomalyStatus, PolicyAnomalyRow, SuppressionRow } from './tables.js';
 import { validateDecisions, type DecisionInput } from './validate.js';
+import { isUuid } from '../util/ids.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Decisions per statement: large enough to amortize the round trip, small enough for one bind per column. */
 const INSERT_BATCH = 5000;
 const MAX_SUPPRESSION_MS = 90 * 86_400_000;
@@ -94,7 +94,7 @@ export class AnomalyService {
   }
 
   byIds(ids: readonly string[]): Promise<PolicyAnomalyRow[]> {
-    const valid = ids.filter((id) => UUID.test(id));
+    const valid = ids.filter((id) => isUuid(id));
     return valid.length ? anomalyRepo.anomaliesByIds(this.db, valid) : Promise.resolve([]);
   }
 
@@ -113,7 +113,7 @@ export class AnomalyService {
     payload: (a: PolicyAnomalyRow) => Record<string, unknown>,
   ): Promise<PolicyAnomalyRow> {
     requireRole(session, 'compliance', 'sre');
-    if (!UUID.test(id)) throw new DomainError('NOT_FOUND', `no anomaly ${id}`);
+    if (!isUuid(id)) throw new DomainError('NOT_FOUND', `no anomaly ${id}`);
     const now = this.clock.now();
     return this.db.transaction(async (tx) => {
       const a = await anomalyRepo.anomaly(tx, id, true);

@@ -1,5 +1,5 @@
 import type { SerializedBundle } from '@sigstore/bundle';
-import { INTOTO_PAYLOAD_TYPE } from '../signing/types.js';
+import { signStatement } from '../signing/statement.js';
 import { sha256Hex } from '../util/canonical.js';
 import { writeArchive, type ArchiveEntry, type ArchiveProgress } from './archive.js';
 import {
@@ -314,7 +314,7 @@ export async function buildPack(
   const manifestBytes = serializeManifest(manifest);
   const manifestDigest = sha256Hex(manifestBytes);
   const signature =
-    opts.signature ?? (await signer.sign(Buffer.from(JSON.stringify(packStatement(manifest, manifestDigest))), INTOTO_PAYLOAD_TYPE));
+    opts.signature ?? (await signStatement(signer, packStatement(manifest, manifestDigest)));
 
   const entries: ArchiveEntry[] = [
     ...docs.map((d) => ({ path: d.path, data: d.data })),

@@ -4,7 +4,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import type { Session } from '../auth/session.js';
 import type { TokenVerifier } from '../auth/tokens.js';
-import { DomainError } from '../errors.js';
+import { DomainError, unauthenticated } from '../errors.js';
+import { sendError } from '../util/http-error.js';
 import type { AuditService, Download } from './service.js';
 import { PackAccessDenied } from './service.js';
 import type { FailureLimiter } from '../util/failure-limiter.js';
@@ -43,13 +44,6 @@ function sendArchive(reply: FastifyReply, d: Download): FastifyReply {
     .send(d.archive);
 }
 
-function sendDenied(reply: FastifyReply, err: unknown): FastifyReply {
-  if (err instanceof PackAccessDenied)
-    return reply.code(err.status).header('cache-control', 'no-store').send({ error: err.reason, message: err.message });
-  if (err instanceof DomainError && err.code === 'UNAUTHENTICATED')
-    return reply.code(401).send({ error: 'unauthenticated', message: err.message });
-  throw err;
-}
 
 /**
  * HTTP surface of the audit domain: pack downloads through links (`GET /packs/:token`) and by
@@ -91,17 +85,17 @@ export function registerAuditRoutes(
         // Not ledgered when anonymous (src/audit/service.ts): the log keeps the trace.
         if (!session) request.log.warn({ reason, ip: request.ip }, 'pack link refused to an unauthenticated caller');
       }
-      return sendDenied(reply, err);
+      return sendError(reply, err, (e) => request.log.error({ err: e }, 'pack download failed'));
     }
   });
 
   app.get<{ Params: { id: string } }>('/packs/by-id/:id', async (request, reply) => {
     try {
       const session = await bearer(request.headers.authorization);
-      if (!session) return reply.code(401).send({ error: 'unauthenticated', message: 'a compliance bearer token is required' });
+      if (!session) throw unauthenticated('a compliance bearer token is required');
       return sendArchive(reply, await deps.audit.downloadById(session, request.params.id));
     } catch (err) {
-      return sendDenied(reply, err);
+      return sendError(reply, err, (e) => request.log.error({ err: e }, 'pack download failed'));
     }
   });
 

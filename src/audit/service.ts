@@ -19,12 +19,11 @@ import { PACK_VERSIONS } from './manifest.js';
 import { buildPack, type PackInputs, type PackProgress, type PackSigner } from './pack.js';
 import { auditRepo } from './repo.js';
 import type { AccessReceiptRow, AuditEngagementRow, AuditPackMeta, AuditRequestRow, CmkRotationRow } from './tables.js';
+import { isUuid } from '../util/ids.js';
 
 export const MAX_PACK_EVIDENCE = 5000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EVIDENCE_KINDS = new Set<string>(KINDS);
 
-export const isUuid = (s: string) => UUID.test(s);
 const notFound = (what: string, id: string) => new DomainError('NOT_FOUND', `no ${what} ${id}`);
 /** Ledger tenants of a pack's events: its scope, or none (global) for a pack of every tenant. */
 const packTenants = (p: { tenants: string[] | null }): string[] => p.tenants ?? [];

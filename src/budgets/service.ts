@@ -4,16 +4,16 @@ import { requireRole } from '../auth/require-role.js';
 import type { Db, DbOrTx } from '../db/client.js';
 import { DomainError, badInput, forbidden } from '../errors.js';
 import type { LedgerService } from '../ledger/service.js';
-import { liveEvents, type PgPubSub } from '../pubsub/pg.js';
+import { liveEvents, PgPubSub } from '../pubsub/pg.js';
 import type { Clock } from '../util/clock.js';
 import { sql } from 'drizzle-orm';
 import { alignWindow, fromMicro, LEVEL_STATUS, statusOf, STATUS_LEVEL, toMicro, type BudgetStatus } from './epsilon.js';
 import { notices } from './notices.js';
 import { budgetRepo } from './repo.js';
 import type { BudgetAlertRow, BudgetOverrideRow, BudgetPolicyRow, BudgetWindowRow, OverrideStatus, WindowKind } from './tables.js';
+import { PLAIN_ID } from '../util/ids.js';
 
 export const ALERT_CHANNEL = 'budget_alerts';
-const TENANT = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 export interface DefaultPolicy {
   limitMicro: number;
@@ -83,7 +83,7 @@ export class BudgetService {
 
   private visible(session: Session, tenantId: string): void {
     scopeOf(session).assert(tenantId);
-    if (!TENANT.test(tenantId)) throw new DomainError('NOT_FOUND', `no budget for tenant ${tenantId}`);
+    if (!PLAIN_ID.test(tenantId)) throw new DomainError('NOT_FOUND', `no budget for tenant ${tenantId}`);
   }
 
   async policy(db: DbOrTx, tenantId: string): Promise<DefaultPolicy> {
@@ -139,7 +139,7 @@ export class BudgetService {
    */
   async currentBudgets(session: Session, tenantIds: readonly string[]): Promise<(BudgetWindowRow | DomainError)[]> {
     const scope = scopeOf(session);
-    const visible = tenantIds.filter((id) => TENANT.test(id) && scope.sees(id));
+    const visible = tenantIds.filter((id) => PLAIN_ID.test(id) && scope.sees(id));
     const windows = visible.length ? await this.windowsAt([...new Set(visible)], this.clock.now()) : [];
     const byTenant = new Map(windows.map((w) => [w.tenantId, w]));
     return tenantIds.map((id) => {
@@ -193,7 +193,7 @@ export class BudgetService {
   async spend(session: Session, input: SpendInput): Promise<SpendOutcome> {
     requireRole(session, 'dp_engine');
     scopeOf(session).assert(input.tenantId);
-    if (!TENANT.test(input.tenantId)) throw badInput('tenantId is not a valid id', { field: 'tenantId' });
+    if (!PLAIN_ID.test(input.tenantId)) throw badInput('tenantId is not a valid id', { field: 'tenantId' });
     const micro = toMicro(input.epsilon, 'epsilon');
     const mechanism = text(input.mechanism, 'mechanism', 64);
     const queryRef = text(input.queryRef, 'queryRef');
@@ -253,7 +253,7 @@ export class BudgetService {
         payload: { alertSeq: alert.seq, tenantId: w.tenantId, windowStart: w.windowStart.toISOString(), status: crossed, epsilonSpent: fromMicro(w.spentMicro), epsilonTotal: fromMicro(total) },
         tenants: [w.tenantId],
       });
-      await tx.execute(sql`select pg_notify(${ALERT_CHANNEL}, ${String(alert.seq)})`);
+      await PgPubSub.publish(tx, ALERT_CHANNEL, alert.seq);
     }
   }
 

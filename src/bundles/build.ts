@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
-import { INTOTO_PAYLOAD_TYPE, type Signer } from '../signing/types.js';
+import { signStatement } from '../signing/statement.js';
+import type { Signer } from '../signing/types.js';
 import { DEFAULT_LIMITS, writeArchive, type Limits, type PackFile } from './archive.js';
 import { OfflineError, refuse } from './errors.js';
 import { hashFile, walkTree } from './fsutil.js';
@@ -79,7 +80,7 @@ function checkSequence(sequence: number): void {
 async function sign(signer: Signer | null, manifest: BundleManifest, bytes: Buffer): Promise<Buffer | null> {
   if (!signer) return null;
   const statement = manifestStatement(manifest, bytes);
-  const bundle = await signer.sign(Buffer.from(JSON.stringify(statement), 'utf8'), INTOTO_PAYLOAD_TYPE);
+  const bundle = await signStatement(signer, statement);
   return Buffer.from(JSON.stringify(bundle), 'utf8');
 }
 

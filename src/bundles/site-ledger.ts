@@ -6,6 +6,7 @@ import type { Clock } from '../util/clock.js';
 import { canonicalJson } from '../util/canonical.js';
 import { OfflineError, refuse } from './errors.js';
 import { exists, fsyncPath } from './fsutil.js';
+import { PLAIN_ID } from '../util/ids.js';
 
 /**
  * The site's ledger: an air-gapped site has no database, so its auditable events go to a file of
@@ -19,7 +20,7 @@ export const EXPORT_FORMAT = 'https://intelgraph.dev/black-cell/site-ledger-expo
 /** A site ledger is small (one line per apply); the cap keeps a hostile file from exhausting memory. */
 export const MAX_LEDGER_BYTES = 256 * 1024 * 1024;
 
-export const SITE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+export const SITE_PATTERN = PLAIN_ID;
 /** toISOString's form: the hashed text must round-trip through a timestamp(3) column unchanged. */
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const HEX64 = /^[0-9a-f]{64}$/;

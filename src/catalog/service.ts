@@ -5,8 +5,8 @@ import type { LedgerService } from '../ledger/service.js';
 import type { Session } from '../auth/session.js';
 import { catalogRepo } from './repo.js';
 import type { ServiceRow } from './tables.js';
+import { PLAIN_ID } from '../util/ids.js';
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 export class CatalogService {
   constructor(
@@ -16,7 +16,7 @@ export class CatalogService {
 
   async upsert(session: Session, input: { id: string; name: string; team: string }): Promise<ServiceRow> {
     requireRole(session, 'compliance', 'ci');
-    if (!ID.test(input.id)) throw badInput('id must be 1-128 characters of letters, digits and . _ : -', { field: 'id' });
+    if (!PLAIN_ID.test(input.id)) throw badInput('id must be 1-128 characters of letters, digits and . _ : -', { field: 'id' });
     const name = input.name.trim();
     const team = input.team.trim();
     if (!name || name.length > 200) throw badInput('name must be 1-200 characters', { field: 'name' });

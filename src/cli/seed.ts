@@ -1,7 +1,7 @@
 import { buildProvenance } from '../attestations/provenance.js';
 import type { Session } from '../auth/session.js';
 import type { Services } from '../services.js';
-import { INTOTO_PAYLOAD_TYPE } from '../signing/types.js';
+import { signStatement } from '../signing/statement.js';
 import { sha256Hex } from '../util/canonical.js';
 import type { Clock } from '../util/clock.js';
 
@@ -123,7 +123,7 @@ export async function seedDemo(services: Services, clock: Clock, isEmpty: () => 
       {},
     );
     const bundle = JSON.parse(
-      JSON.stringify(await services.signer.sign(Buffer.from(JSON.stringify(statement)), INTOTO_PAYLOAD_TYPE)),
+      JSON.stringify(await signStatement(services.signer, statement)),
     ) as unknown;
     await services.attestations.submit(seeder, release.id, bundle);
   }

@@ -1,5 +1,6 @@
 import { badInput } from '../errors.js';
 import { inDateRange } from '../input.js';
+import { isUuid } from '../util/ids.js';
 
 /** Opaque keyset cursor: (collectedAt, id) of the last item, base64url JSON. */
 export interface EvidenceCursor {
@@ -7,7 +8,6 @@ export interface EvidenceCursor {
   id: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function encodeCursor(c: EvidenceCursor): string {
   return Buffer.from(JSON.stringify([c.collectedAt.toISOString(), c.id])).toString('base64url');
@@ -16,7 +16,7 @@ export function encodeCursor(c: EvidenceCursor): string {
 export function decodeCursor(s: string): EvidenceCursor {
   try {
     const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && UUID.test(v[1])) {
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && isUuid(v[1])) {
       const at = new Date(v[0]);
       // A forged cursor's date beyond what PostgreSQL or the API accepts is not a cursor of ours.
       if (inDateRange(at)) return { collectedAt: at, id: v[1] };

@@ -1,4 +1,10 @@
+import { sql as q, type SQL } from 'drizzle-orm';
 import type { Sql } from 'postgres';
+
+/** Whatever runs a statement: a drizzle database or transaction. */
+export interface Executor {
+  execute(query: SQL): PromiseLike<unknown>;
+}
 
 /**
  * Fan-out of "something new happened" across replicas through PostgreSQL LISTEN/NOTIFY.
@@ -12,6 +18,14 @@ export class PgPubSub {
   private readonly listening = new Map<string, Promise<{ unlisten(): Promise<void> }>>();
 
   constructor(private readonly sql: Sql) {}
+
+  /**
+   * Announces `payload` (a seq) on `channel`. Inside a transaction NOTIFY is delivered at
+   * commit, so subscribers never read an event that was rolled back.
+   */
+  static async publish(tx: Executor, channel: string, payload: string | number): Promise<void> {
+    await tx.execute(q`select pg_notify(${channel}, ${String(payload)})`);
+  }
 
   /** Registers `wake` for the channel; resolves once LISTEN is in place. Returns an unsubscribe. */
   async subscribe(channel: string, wake: () => void): Promise<() => void> {

@@ -8,7 +8,8 @@ import { DomainError } from '../errors.js';
 import type { LedgerService } from '../ledger/service.js';
 import type { KeyPairSigner } from '../signing/key-signer.js';
 import { STATEMENT_TYPE_V1 } from '../signing/statement.js';
-import { INTOTO_PAYLOAD_TYPE, parseDigest } from '../signing/types.js';
+import { signStatement } from '../signing/statement.js';
+import { parseDigest } from '../signing/types.js';
 import { digestJson } from '../util/canonical.js';
 import type { Clock } from '../util/clock.js';
 import { lookbackDays, round6, scoreService, type ComponentScore } from './compute.js';
@@ -146,7 +147,7 @@ export class ScorecardService {
         slsaVersion: '1.0',
       },
     };
-    const vsa = JSON.parse(JSON.stringify(await this.signer.sign(Buffer.from(JSON.stringify(statement)), INTOTO_PAYLOAD_TYPE))) as unknown;
+    const vsa = JSON.parse(JSON.stringify(await signStatement(this.signer, statement))) as unknown;
     return this.db.transaction(async (tx) => {
       const entry = await this.ledger.append(tx, {
         kind: 'promotion.decided',

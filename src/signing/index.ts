@@ -22,6 +22,7 @@ export {
 export { PUBLIC_GOOD_TRUSTED_ROOT, parseTrustedRoot, TrustRootError } from './trusted-root.js';
 export {
   checkStatement,
+  signStatement,
   builderIdOf,
   STATEMENT_TYPE_V1,
   STATEMENT_TYPE_V01,

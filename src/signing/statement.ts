@@ -1,3 +1,5 @@
+import { INTOTO_PAYLOAD_TYPE, type SerializedBundle, type Signer } from './types.js';
+
 /** in-toto Statement shapes (v1, and v0.1 which is still in the wild, e.g. npm's publish attestations). */
 export const STATEMENT_TYPE_V1 = 'https://in-toto.io/Statement/v1';
 export const STATEMENT_TYPE_V01 = 'https://in-toto.io/Statement/v0.1';
@@ -60,4 +62,12 @@ export function builderIdOf(statement: InTotoStatement): string | undefined {
   if (isRecord(run) && isRecord(run.builder) && typeof run.builder.id === 'string') return run.builder.id;
   if (isRecord(p.builder) && typeof p.builder.id === 'string') return p.builder.id;
   return undefined;
+}
+
+/**
+ * Signs an in-toto Statement as a DSSE envelope (in a Sigstore bundle): the one way this code base
+ * turns a statement into an attestation, so every attestation's payload is serialized alike.
+ */
+export function signStatement(signer: Signer, statement: InTotoStatement): Promise<SerializedBundle> {
+  return signer.sign(Buffer.from(JSON.stringify(statement), 'utf8'), INTOTO_PAYLOAD_TYPE);
 }
