@@ -1,5 +1,4 @@
 import { PgPubSub } from '../pubsub/pg.js';
-import { sql } from 'drizzle-orm';
 import picomatch from 'picomatch';
 import type { Db, DbOrTx } from '../db/client.js';
 import type { LedgerService } from '../ledger/service.js';

@@ -6,7 +6,6 @@ import { DomainError, badInput, forbidden } from '../errors.js';
 import type { LedgerService } from '../ledger/service.js';
 import { liveEvents, PgPubSub } from '../pubsub/pg.js';
 import type { Clock } from '../util/clock.js';
-import { sql } from 'drizzle-orm';
 import { alignWindow, fromMicro, LEVEL_STATUS, statusOf, STATUS_LEVEL, toMicro, type BudgetStatus } from './epsilon.js';
 import { notices } from './notices.js';
 import { budgetRepo } from './repo.js';
