@@ -10,7 +10,9 @@ import { EvidenceService } from './evidence/service.js';
 import { evidencePages } from './evidence/repo.js';
 import type { EvolutionOptions } from './evolution/options.js';
 import { ReadPathRouter } from './evolution/router.js';
+import { MigrationRunner } from './evolution/runner.js';
 import { EvolutionService } from './evolution/service.js';
+import { MigrationMachine } from './evolution/state.js';
 import { LedgerService } from './ledger/service.js';
 import { BudgetService, type DefaultPolicy } from './budgets/service.js';
 import { BundleService } from './bundles/service.js';
@@ -32,6 +34,8 @@ export interface Services {
   pubsub: PgPubSub;
   anomalies: AnomalyService;
   evolution: EvolutionService;
+  /** The steps `ig-evolve` drives, for in-process orchestration (tests, embedders). */
+  migrations: MigrationRunner;
   /** This replica's read paths of migrated resolvers (started and closed by the server). */
   readPaths: ReadPathRouter;
   audit: AuditService;
@@ -56,9 +60,11 @@ export function createServices(database: Database, clock: Clock, opts: ServiceOp
   const budgets = new BudgetService(database.db, ledger, pubsub, clock, opts.budgetDefaults);
   const scorecard = new ScorecardService(database.db, database.sql, ledger, clock, opts.scorecardPolicy, opts.signer, attestations);
   const readPaths = new ReadPathRouter({ sql: database.sql, url: database.url, ...opts.evolution });
+  const machine = new MigrationMachine(database.db, ledger, clock, () => readPaths.refresh());
   return {
     readPaths,
-    evolution: new EvolutionService(database.db, database.sql, ledger, clock, () => readPaths.refresh()),
+    evolution: new EvolutionService(database.db, machine),
+    migrations: new MigrationRunner(database.db, database.sql, ledger, machine),
     pubsub,
     anomalies: createAnomalyService(database, ledger, pubsub, clock, opts.anomalies),
     signer: opts.signer,

@@ -449,7 +449,7 @@ async function main(): Promise<void> {
     `- **p95 before / during / after: ${f1(before.p95)} / ${f1(during.p95)} / ${f1(after.p95)} ms** — during/before ${(during.p95 / before.p95).toFixed(2)}, after/before ${(after.p95 / before.p95).toFixed(2)}.`,
   );
   w(
-    `- **Verdict: ${migration.migration.verdict}** → ${migration.result} (${migration.migration.comparisons} comparisons, **${migration.migration.divergences} divergences**, ${migration.migration.races} races explained away).`,
+    `- **Verdict: ${migration.migration.verdict}** → ${migration.result} (${migration.migration.comparisons} comparisons, **${migration.migration.divergences} divergences**).`,
   );
   w(
     `- **Faulty candidate: verdict ${drillJson.migration.verdict}, cutover refused** (${drillJson.result}, exit ${drill.code}) with ${drillJson.migration.divergences} divergences; a forced \`setReadPath(CANDIDATE)\` was refused with ${forced.errors?.[0]?.extensions?.code ?? 'no error (!)'} ${forced.errors?.[0]?.extensions?.details?.reason ?? ''}.`,
@@ -481,7 +481,6 @@ async function main(): Promise<void> {
   const order: (keyof JudgeFigures)[] = [
     'comparisons',
     'divergences',
-    'races',
     'candidateAttempts',
     'candidateErrors',
     'candidateTimeouts',

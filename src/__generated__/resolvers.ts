@@ -12,7 +12,7 @@ import type { BudgetWindowRow, BudgetPolicyRow, BudgetOverrideRow, BudgetAlertRo
 import type { SpendOutcome } from '../budgets/service.js';
 import type { PolicyAnomalyRow, ExemplarRecord, SuppressionRow } from '../anomalies/tables.js';
 import type { BundleVersionRow, DeltaApplyRow } from '../bundles/tables.js';
-import type { DataMigrationModel } from '../evolution/service.js';
+import type { DataMigrationModel } from '../evolution/state.js';
 import type { JudgeReport } from '../evolution/judge.js';
 import type { ComparisonRow } from '../evolution/tables.js';
 import type { AuditEngagementRow, AuditPackMeta, AuditRequestRow, AccessReceiptRow } from '../audit/tables.js';
@@ -461,8 +461,6 @@ export type DataMigration = {
   planFingerprint?: Maybe<Scalars['String']['output']>;
   /** p95 latency of the primary read (ms) over the latest stage (shadowing, or cut over). */
   primaryP95Ms?: Maybe<Scalars['Float']['output']>;
-  /** First mismatches that a re-read in one snapshot explained away (a write between the two reads): recorded by replicas of builds that read the two paths in separate snapshots; this build's shadow lane reads both in one, so it adds none. */
-  races: Scalars['Int']['output'];
   /** Which read answers clients now (every replica follows within seconds). */
   readPath: ReadPath;
   /** The migrated resolver, e.g. Service.evidence. */
@@ -1893,7 +1891,6 @@ export type DataMigrationResolvers<ContextType = Context, ParentType extends Res
   phase?: Resolver<ResolversTypes['MigrationPhase'], ParentType, ContextType>;
   planFingerprint?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   primaryP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-  races?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   readPath?: Resolver<ResolversTypes['ReadPath'], ParentType, ContextType>;
   resolver?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   shadowSampleRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;

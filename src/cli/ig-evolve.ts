@@ -10,7 +10,9 @@ import { expectedMigrations, migrationsApplied } from '../db/migrate.js';
 import type { BuildEvent, BuildProgress } from '../evolution/build.js';
 import { EvolutionError } from '../evolution/errors.js';
 import { allPlans, getPlan } from '../evolution/plans/index.js';
-import { EvolutionService, type DataMigrationModel, type RunEvent, type RunOutcome, type RunResult } from '../evolution/service.js';
+import { EvolutionService } from '../evolution/service.js';
+import { MigrationRunner, type RunEvent, type RunOutcome, type RunResult } from '../evolution/runner.js';
+import { MigrationMachine, type DataMigrationModel } from '../evolution/state.js';
 import type { JudgeThresholds, MigrationWindows } from '../evolution/types.js';
 import { LedgerService } from '../ledger/service.js';
 import { systemClock } from '../util/clock.js';
@@ -138,8 +140,10 @@ async function open(opts: DbOptions, parallelWorkers = 0) {
     await sql.end({ timeout: 5 });
     throw err;
   }
-  const evolution = new EvolutionService(db, sql, new LedgerService(db, systemClock), systemClock);
-  return { url, sql, evolution, close: () => sql.end({ timeout: 5 }) };
+  const ledger = new LedgerService(db, systemClock);
+  const machine = new MigrationMachine(db, ledger, systemClock);
+  const evolution = new MigrationRunner(db, sql, ledger, machine);
+  return { url, sql, evolution, migrations: new EvolutionService(db, machine), close: () => sql.end({ timeout: 5 }) };
 }
 
 const defaultActor = () => `${userInfo().username}@${hostname()} (ig-evolve)`;
@@ -293,7 +297,7 @@ class ProgressDisplay {
         break;
       case 'window': {
         const s = e.stats;
-        const p95 = (v: number[]) => (v.length ? [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor(v.length * 0.95))] : null);
+        const p95 = (v: readonly number[]) => (v.length ? [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor(v.length * 0.95))] : null);
         this.tick(
           `[${e.stage}] ${secs(e.elapsedMs)}/${secs(e.windowMs)}: ${s.comparisons}/${e.minComparisons} comparisons, ${s.divergences} divergences, ${s.candidateErrors + s.candidateTimeouts} candidate errors, p95 primary ${ms(p95(s.primaryMs))} candidate ${ms(p95(s.candidateMs))}`,
         );
@@ -447,9 +451,9 @@ program
   .option('--json', 'JSON on stdout')
   .action(async (planName: string | undefined, o: DbOptions & { json?: boolean }) => {
     if (planName) getPlan(planName);
-    const { evolution, close } = await open(o);
+    const { migrations, close } = await open(o);
     try {
-      const rows = await evolution.list(planName);
+      const rows = await migrations.list(planName);
       process.stdout.write(o.json ? `${JSON.stringify(rows.map(migrationJson), null, 2)}\n` : statusTable(rows));
     } finally {
       await close();

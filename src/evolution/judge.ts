@@ -141,7 +141,8 @@ export interface PlanCheck {
   usesIndex: boolean;
 }
 
-export interface JudgeInput {
+/** What the judge (or the watch) reads of one stage's window. */
+export interface WindowStats {
   /** Latencies of the primary and of the candidate over the window, in ms. */
   primaryMs: readonly number[];
   candidateMs: readonly number[];
@@ -149,12 +150,13 @@ export interface JudgeInput {
   comparisons: number;
   /** Confirmed mismatches. */
   divergences: number;
-  /** Mismatches that a re-read in one snapshot explained away (recorded by replicas of earlier builds; see OUTCOMES). */
-  races: number;
   /** Candidate reads attempted, and how many errored or timed out. */
   candidateAttempts: number;
   candidateErrors: number;
   candidateTimeouts: number;
+}
+
+export interface JudgeInput extends WindowStats {
   plan: PlanCheck;
 }
 
@@ -167,7 +169,6 @@ export interface CheckResult {
 export interface JudgeFigures {
   comparisons: number;
   divergences: number;
-  races: number;
   candidateAttempts: number;
   candidateErrors: number;
   candidateTimeouts: number;
@@ -227,7 +228,7 @@ export function judge(input: JudgeInput, t: JudgeThresholds, now: Date): JudgeRe
       : {
           name: 'divergence',
           result: 'PASS',
-          detail: `${input.divergences} divergences in ${input.comparisons} comparisons (${input.races} race(s) explained away)`,
+          detail: `${input.divergences} divergences in ${input.comparisons} comparisons`,
         },
   );
   checks.push(
@@ -310,7 +311,6 @@ export function judge(input: JudgeInput, t: JudgeThresholds, now: Date): JudgeRe
     figures: {
       comparisons: input.comparisons,
       divergences: input.divergences,
-      races: input.races,
       candidateAttempts: input.candidateAttempts,
       candidateErrors: input.candidateErrors,
       candidateTimeouts: input.candidateTimeouts,

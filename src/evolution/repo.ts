@@ -1,13 +1,13 @@
 import { and, desc, eq, gte, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../db/client.js';
 import { dataMigrations, migrationComparisons, type ComparisonRow, type DataMigrationRow, type NewComparison } from './tables.js';
+import type { WindowStats } from './judge.js';
 import { ACTIVE_PHASES, ROUTED_PHASES, type AcaVerdict, type MigrationPhase, type ReadPath } from './types.js';
 
 /** Figures of a migration as DataMigration shows them. */
 export interface MigrationStats {
   comparisons: number;
   divergences: number;
-  races: number;
   candidateErrors: number;
   candidateTimeouts: number;
   /** Over the latest stage that has comparisons (shadowing, or cut over). */
@@ -18,24 +18,12 @@ export interface MigrationStats {
 export const EMPTY_STATS: MigrationStats = {
   comparisons: 0,
   divergences: 0,
-  races: 0,
   candidateErrors: 0,
   candidateTimeouts: 0,
   primaryP95Ms: null,
   candidateP95Ms: null,
 };
 
-/** What the judge (or the watch) reads of one stage's window. */
-export interface WindowStats {
-  comparisons: number;
-  divergences: number;
-  races: number;
-  candidateAttempts: number;
-  candidateErrors: number;
-  candidateTimeouts: number;
-  primaryMs: number[];
-  candidateMs: number[];
-}
 
 /** Latency samples the judge considers: the most recent ones, plenty for a rank test. */
 const MAX_SAMPLES = 5000;
@@ -132,20 +120,19 @@ export const evolutionRepo = {
     const [agg] = await db
       .select({
         total: sql<number>`count(*)::int`,
-        comparisons: sql<number>`count(*) filter (where ${c.outcome} in ('MATCH', 'MISMATCH', 'RACE'))::int`,
+        comparisons: sql<number>`count(*) filter (where ${c.outcome} in ('MATCH', 'MISMATCH'))::int`,
         divergences: sql<number>`count(*) filter (where ${c.outcome} = 'MISMATCH')::int`,
-        races: sql<number>`count(*) filter (where ${c.outcome} = 'RACE')::int`,
         shadowErrors: sql<number>`count(*) filter (where ${c.outcome} = 'SHADOW_ERROR')::int`,
         shadowTimeouts: sql<number>`count(*) filter (where ${c.outcome} = 'SHADOW_TIMEOUT')::int`,
         servedErrors: sql<number>`count(*) filter (where ${c.outcome} = 'SERVED_ERROR')::int`,
       })
       .from(c)
       .where(where);
-    const a = agg ?? { total: 0, comparisons: 0, divergences: 0, races: 0, shadowErrors: 0, shadowTimeouts: 0, servedErrors: 0 };
+    const a = agg ?? { total: 0, comparisons: 0, divergences: 0, shadowErrors: 0, shadowTimeouts: 0, servedErrors: 0 };
     const samples = await db
       .select({ p: c.primaryMs, c: c.candidateMs })
       .from(c)
-      .where(and(where, inArray(c.outcome, ['MATCH', 'MISMATCH', 'RACE'])))
+      .where(and(where, inArray(c.outcome, ['MATCH', 'MISMATCH'])))
       .orderBy(desc(c.id))
       .limit(MAX_SAMPLES);
     // Before cutover the candidate is the shadow (its failures are SHADOW_*; a SERVED_ERROR
@@ -157,7 +144,6 @@ export const evolutionRepo = {
     return {
       comparisons: a.comparisons,
       divergences: a.divergences,
-      races: a.races,
       ...candidate,
       primaryMs: samples.flatMap((s) => (s.p === null ? [] : [s.p])),
       candidateMs: samples.flatMap((s) => (s.c === null ? [] : [s.c])),
@@ -172,7 +158,6 @@ export const evolutionRepo = {
       migration_id: string;
       comparisons: number;
       divergences: number;
-      races: number;
       candidate_errors: number;
       candidate_timeouts: number;
       primary_p95: number | null;
@@ -184,9 +169,8 @@ export const evolutionRepo = {
         from data_migrations m where m.id in ${ids}
       )
       select c.migration_id,
-             count(*) filter (where c.outcome in ('MATCH', 'MISMATCH', 'RACE'))::int as comparisons,
+             count(*) filter (where c.outcome in ('MATCH', 'MISMATCH'))::int as comparisons,
              count(*) filter (where c.outcome = 'MISMATCH')::int as divergences,
-             count(*) filter (where c.outcome = 'RACE')::int as races,
              count(*) filter (where (c.served = 'PRIMARY' and c.outcome = 'SHADOW_ERROR') or (c.served = 'CANDIDATE' and c.outcome = 'SERVED_ERROR'))::int as candidate_errors,
              count(*) filter (where c.served = 'PRIMARY' and c.outcome = 'SHADOW_TIMEOUT')::int as candidate_timeouts,
              percentile_cont(0.95) within group (order by c.primary_ms) filter (where c.served = l.served) as primary_p95,
@@ -197,7 +181,6 @@ export const evolutionRepo = {
       out.set(r.migration_id, {
         comparisons: r.comparisons,
         divergences: r.divergences,
-        races: r.races,
         candidateErrors: r.candidate_errors,
         candidateTimeouts: r.candidate_timeouts,
         primaryP95Ms: r.primary_p95 === null ? null : Number(r.primary_p95),

@@ -8,7 +8,6 @@ export const resolvers: Resolvers = {
     name: (m) => m.plan,
     comparisons: (m) => m.stats.comparisons,
     divergences: (m) => m.stats.divergences,
-    races: (m) => m.stats.races,
     candidateErrors: (m) => m.stats.candidateErrors,
     candidateTimeouts: (m) => m.stats.candidateTimeouts,
     primaryP95Ms: (m) => m.stats.primaryP95Ms,

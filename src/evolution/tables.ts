@@ -77,6 +77,7 @@ export const migrationComparisons = pgTable(
   },
   (t) => [
     index('migration_comparisons_window_idx').on(t.migrationId, t.served, t.at),
+    // 'RACE' is a retired outcome that no build writes; the constraint is migration 0008's.
     check(
       'migration_comparisons_outcome',
       sql`${t.outcome} in ('MATCH', 'MISMATCH', 'RACE', 'SHADOW_ERROR', 'SHADOW_TIMEOUT', 'SERVED_ERROR')`,

@@ -23,13 +23,10 @@ export const VERDICTS = ['PASS', 'MARGINAL', 'FAIL'] as const;
 export type AcaVerdict = (typeof VERDICTS)[number];
 
 /**
- * What one sampled dual read came to. MATCH / MISMATCH / RACE are comparisons (both paths
- * answered). The shadow lane reads both paths in one snapshot, so what it finds is MATCH or
- * MISMATCH; RACE is what replicas of earlier builds record for a first mismatch that a re-read
- * in one snapshot explained away (a write between their served read and their shadow read). It
- * stays while such replicas may share the database (a rolling deploy) and in their history.
+ * What one sampled dual read came to. MATCH / MISMATCH are comparisons (both paths answered,
+ * read in one snapshot, so a concurrent write cannot make them differ).
  */
-export const OUTCOMES = ['MATCH', 'MISMATCH', 'RACE', 'SHADOW_ERROR', 'SHADOW_TIMEOUT', 'SERVED_ERROR'] as const;
+export const OUTCOMES = ['MATCH', 'MISMATCH', 'SHADOW_ERROR', 'SHADOW_TIMEOUT', 'SERVED_ERROR'] as const;
 export type ComparisonOutcome = (typeof OUTCOMES)[number];
 
 /** The shape every migratable read declares: its arguments, its answer and its statement's rows. */

@@ -36,7 +36,7 @@ const hasNext = (r: GraphQLResult<{ _entities: { evidence: { pageInfo: { hasNext
  * so `hasNextPage` says which read path a replica served: true from the primary, false from it.
  */
 async function cutOverDrill(): Promise<string> {
-  const evo = a.server.services.evolution;
+  const evo = a.server.services.migrations;
   const { migration } = await evo.start(evidenceDrillPlan.name, { actor, sampleRate: 0, drill: true });
   await evo.build(migration.id, actor, TEST_BUILD);
   await evo.startShadow(migration.id, actor);

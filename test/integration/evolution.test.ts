@@ -8,7 +8,7 @@ import { explainShape } from '../../src/evolution/explain.js';
 import { evidenceCoveringPlan, evidenceDrillPlan, registerPlan } from '../../src/evolution/plans/index.js';
 import { evidencePagesCoveringStatement } from '../../src/evolution/plans/evidence-covering.js';
 import { pageArgsDigest, samplePageArgs } from '../../src/evolution/plans/evidence-pages.js';
-import type { EvolutionService } from '../../src/evolution/service.js';
+import type { MigrationRunner } from '../../src/evolution/runner.js';
 import { migrationComparisons, type ComparisonRow } from '../../src/evolution/tables.js';
 import type { MigrationPlan } from '../../src/evolution/types.js';
 import { answers, ledgerKinds, PAGE_QUERY, seedEvidence, serviceId, shapes, sre, TEST_BUILD, type Shape } from '../helpers/evolution.js';
@@ -16,7 +16,7 @@ import { as, startTestServer, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
 let sql: Sql;
-let evo: EvolutionService;
+let evo: MigrationRunner;
 let baseline: string[];
 let list: Shape[];
 const INDEX = evidenceCoveringPlan.index.name;
@@ -58,7 +58,7 @@ beforeAll(async () => {
   // A lane wide enough for every shadow read these tests start; the bound itself is unit-tested.
   t = await startTestServer({ env: { EVOLUTION_REFRESH_MS: '100', EVOLUTION_SHADOW_POOL_MAX: '8', EVOLUTION_SHADOW_MAX_IN_FLIGHT: '7' } });
   sql = t.db.database.sql;
-  evo = t.server.services.evolution;
+  evo = t.server.services.migrations;
   await seedEvidence(sql, 100, 200);
   const first = await t.gql<{ _entities: { evidence: { pageInfo: { endCursor: string } } }[] }>(PAGE_QUERY, {
     reps: [{ __typename: 'Service', id: serviceId(0) }],

@@ -91,7 +91,6 @@ const healthy = (over: Partial<JudgeInput> = {}): JudgeInput => ({
   candidateMs: samples(300, 8, 4),
   comparisons: 300,
   divergences: 0,
-  races: 1,
   candidateAttempts: 300,
   candidateErrors: 0,
   candidateTimeouts: 0,
