@@ -5,65 +5,7 @@ import gammainc from '@stdlib/math-base-special-gammainc';
 /**
  * The anomaly detector's core: pure functions over per-interval aggregates, shared by the
  * server's continuous detection, the `ig-anomaly backtest` CLI and the evaluation harness, so
- * all three judge a series the same way.
- *
- * Method (and why):
- *
- * - DENY_SPIKE. The baseline of interval t is the larger of two robust medians: the "seasonal"
- *   one, over the same interval-of-day (± `seasonNeighbours` intervals) on each of the previous
- *   `seasonDays` days, and the "recent" one, over the previous `recentIntervals` intervals.
- *   Medians ignore the outliers that a mean would chase; the same interval-of-day carries the
- *   daily pattern (a morning ramp is not a spike); the recent median follows level shifts that
- *   the seasonal history has not seen yet; taking the larger of the two is the conservative
- *   choice (a spike is far above both). The spread is, likewise, the larger of the two windows'
- *   spreads, each measured upwards only: 1.4826 × the median deviation of the values at or above
- *   the window's median (the upper half of a "double MAD"). A spike is a rise, so what matters is
- *   how far above its median a rule's counts normally reach; request and deny counts are skewed
- *   (many quiet intervals, frequent bursts several times the median), and a symmetric MAD, held
- *   down by the tightly packed lower half, calls routine bursts 6σ events. For symmetric noise
- *   the upper spread equals the MAD, so Poisson-like series are judged much as before. The two
- *   windows are not pooled because they are different populations: a steady seasonal slot must
- *   not hide the bursts of the last hours (on NAB's ELB request counts, pooling and the
- *   symmetric MAD together made 3 of 5 alerts false). The spread is floored at √baseline because
- *   the values are counts: with Poisson noise a MAD of a flat series is 0 and every +1 would be
- *   infinite.
- *   Drops (direction 'both', the default: a deny count falling to zero is a policy bundle that
- *   stopped evaluating) are judged the same way against the smaller of the two medians, with the
- *   spread of the lower halves. The surprise of an interval is the larger of the two z-scores.
- * - The anomaly score (`scoreSurprise`) is a calibrated measure of how unusual the interval is
- *   given the rule's own history: the smaller of two tail probabilities, Q(surprise) and NAB's
- *   likelihood of the short-term average surprise against its long-term distribution (which
- *   catches level shifts and variance changes, many moderate surprises in a row), on a log scale
- *   where 0.5 is the tail of a zOpen-sigma event. It is there from the first rows.
- * - The page is a decision on that score: it opens when the score reaches 0.5 and the change is
- *   worth a page: a rise to at least `minCount` and `minRatio` × baseline (on a busy rule a
- *   statistically significant +7% is not a spike worth a page; quiet rules do not page), or a fall
- *   from a baseline of at least `minCount` to at most 1/`minRatio` of it. Intervals judged to be
- *   inside an incident are left out of later baselines, so a long incident does not become its
- *   own baseline.
- * - UNUSUAL_MIX. The interval's decisions over actor × resource pairs are tested against the
- *   pooled distribution of the previous `recentIntervals` intervals (each kept as its top
- *   `topPairs` pairs, the rest pooled as one "other" bucket, which bounds state and keeps
- *   high-cardinality resources from looking new every minute). Two tests, both required:
- *   significance and effect size. A sample of n decisions diverges from its own source by
- *   chance, by more when n is small, so a divergence alone cannot be compared across intervals
- *   (judged against the divergences of busier minutes, quiet minutes raised false alerts).
- *   Significance is a G-test (2n·KL(p̂‖q), asymptotically χ²(k − 1) under the null whatever n is)
- *   over categories fixed by the baseline: the pairs expected at least `minExpected` times in
- *   this interval, and one "rest" category for the others, pairs the baseline never saw
- *   included (a newcomer taking a large share shows up there); collapsing keeps the χ²
- *   approximation usable. Its p-value is put on the z scale (z = Φ⁻¹(1 − p), so zOpen 6 means
- *   p ≤ 1e-9: nominally one chance alert in two years for a thousand rules judged every minute).
- *   The effect size is the Jensen-Shannon divergence of the top pairs (base 2, so in [0, 1];
- *   additive smoothing `alpha`), which must reach `minJsd`: at thousands of decisions a minute a
- *   shift of a few percent is significant but not worth a page. The smoothing inflates the
- *   divergence of small samples, so at low n the G-test is the binding test.
- * - Hysteresis: an incident opens when an interval passes the open test; it stays open while
- *   intervals reach the score of a `zClose` event (spike) or a z of `zClose` (mix) and closes after
- *   `cooldownIntervals` quiet ones, so one incident raises one anomaly, however many intervals it
- *   spans.
- * - UNUSUAL_MIX score in [0, 1]: min(z / (z + zOpen), effect-size term), so score ≥ 0.5 exactly
- *   when both the z-score and the effect-size test pass; the warm-up is separate.
+ * all three judge a series the same way. The method and why it is so: docs/anomalies.md.
  */
 
 export interface SpikeConfig {
