@@ -11,7 +11,8 @@ import { createContext, type Context } from './context.js';
 import type { Database } from './db/client.js';
 import { expectedMigrations, migrationsApplied } from './db/migrate.js';
 import { Metrics } from './metrics.js';
-import { buildSchema } from './schema.js';
+import { buildSchema, type Authorize } from './schema.js';
+import { jitGateway } from './executor.js';
 import { attachSubscriptions } from './subscriptions.js';
 import { registerBudgetMetrics } from './budgets/metrics.js';
 import { toMicro } from './budgets/epsilon.js';
@@ -30,7 +31,7 @@ import { registerFrontDoor } from './front/routes.js';
 import { attachAnomalies } from './anomalies/http.js';
 import { anomalyOptions } from './anomalies/options.js';
 import { registerEvolutionMetrics } from './evolution/metrics.js';
-import { evolutionOptions } from './evolution/options.js';
+import { evolutionOptions, type RouteSource } from './evolution/options.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { FailureLimiter } from './util/failure-limiter.js';
 
@@ -42,6 +43,13 @@ export interface ServerDeps {
   /** Secret for HS256 tokens when AUTH_JWT_SECRET is not configured (development). */
   jwtSecret?: string;
   clock?: Clock;
+  /**
+   * Seams for measuring the server without one layer (bench/serve-candidate.ts): how the rule
+   * tree is applied to the schema (default: src/auth/authorize.ts), and where the read-path
+   * router reads its routes (default: data_migrations).
+   */
+  authorize?: Authorize;
+  routes?: RouteSource;
 }
 
 export interface ComplianceServer {
@@ -97,7 +105,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     scorecardPolicy: loadScorecardPolicy(config.SCORECARD_POLICY_FILE),
     signer,
     anomalies: anomalyOptions(config, () => publicUrl),
-    evolution: evolutionOptions(config, deps.applicationName),
+    evolution: evolutionOptions(config, deps.applicationName, deps.routes),
   });
   const metrics = new Metrics(database, deps.applicationName, config.DB_POOL_MAX);
   registerBudgetMetrics(metrics.registry, services.budgets);
@@ -123,7 +131,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     logController: new LogController({ disableRequestLogging: true }),
   });
 
-  const { schema } = buildSchema({ maxJsonDepth: config.INPUT_JSON_MAX_DEPTH });
+  const { schema } = buildSchema({ maxJsonDepth: config.INPUT_JSON_MAX_DEPTH }, deps.authorize);
   let manifest: Map<string, PersistedOperation>;
   try {
     manifest = loadManifest();
@@ -159,7 +167,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     log: (err) => app.log.error({ err }, 'unexpected error'),
   });
   const apollo = new ApolloServer<Context>({
-    schema,
+    ...(config.GRAPHQL_EXECUTOR === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
     introspection: !production,
     // The pipeline's masking keeps message, path and code only, on both transports.
     includeStacktraceInErrorResponses: false,
