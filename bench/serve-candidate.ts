@@ -1,7 +1,11 @@
 // The real server (src/server.ts createServer, production config) as a process of its own, for
 // bench/run.sh to pin and measure.
 //
-//   DATABASE_URL=… BENCH_READY=<file> node --import tsx bench/serve-candidate.ts [--no-auth | --shadow]
+//   DATABASE_URL=… BENCH_READY=<file> [GRAPHQL_EXECUTOR=jit] node --import tsx bench/serve-candidate.ts [--no-auth | --shadow | --as-deployed]
+//
+// GRAPHQL_EXECUTOR=jit: the compiled executor (src/executor.ts); named candidate-jit.
+// --as-deployed: background work left at its defaults (the anomaly detection tick), for the idle
+// figures of bench/shapes.ts; it serves no load.
 //
 // --no-auth: the same server with ServerDeps.authorize a no-op (bench/no-authorize.ts), so the
 // difference to the default is exactly the authorization layer. Tokens are still verified.
@@ -21,6 +25,7 @@ import { BENCH_SECRET, installProfiler, onStop, traceStatements, trackInflight, 
 
 const noAuth = process.argv.includes('--no-auth');
 const shadow = process.argv.includes('--shadow');
+const asDeployed = process.argv.includes('--as-deployed');
 const readyFile = process.env.BENCH_READY;
 if (!readyFile || !process.env.DATABASE_URL) throw new Error('DATABASE_URL and BENCH_READY are required');
 if (noAuth && shadow) throw new Error('--no-auth and --shadow are separate variants');
@@ -49,7 +54,7 @@ const config = parseConfig({
   SIGNING_KEY_FILE: join(dataDir, 'signing.key'),
   // Periodic background work (anomaly detection rounds run SQL every 10 s by default) is not part
   // of a request; left on, it would land in random slices' CPU and query counts.
-  ANOMALY_TICK_MS: '0',
+  ...(asDeployed ? {} : { ANOMALY_TICK_MS: '0' }),
   ...(process.env.GRAPHQL_EXECUTOR ? { GRAPHQL_EXECUTOR: process.env.GRAPHQL_EXECUTOR } : {}),
   ...(process.env.DB_POOL_MAX ? { DB_POOL_MAX: process.env.DB_POOL_MAX } : {}),
 });
@@ -117,7 +122,8 @@ onStop(async () => {
   await runtime.stop();
 });
 
-const name = noAuth ? 'noauth' : shadow ? 'shadow' : 'candidate';
+const plain = config.GRAPHQL_EXECUTOR === 'jit' ? 'candidate-jit' : 'candidate';
+const name = noAuth ? 'noauth' : shadow ? 'shadow' : asDeployed ? 'deployed' : plain;
 installProfiler(name);
 writeJsonAtomic(readyFile, {
   name,

@@ -69,7 +69,9 @@ export function jitExecutor(schema: GraphQLSchema): GatewayExecutor {
       // No data at all: the variables were refused before execution began; graphql-js says why
       // in its own words (and Apollo answers 400 for those).
       if ('data' in result && result.data !== undefined) {
-        return result.errors?.length ? { ...result, errors: (result.errors as readonly (GraphQLError | JitError)[]).map(toGraphQLError) } : result;
+        return result.errors?.length
+          ? { ...result, errors: (result.errors as readonly (GraphQLError | JitError)[]).map(toGraphQLError) }
+          : result;
       }
     }
     return execute({

@@ -3,7 +3,7 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { TokenVerifier } from './auth/tokens.js';
 import type { Session } from './auth/session.js';
 import type { Config } from './config.js';
@@ -12,7 +12,6 @@ import type { Database } from './db/client.js';
 import { expectedMigrations, migrationsApplied } from './db/migrate.js';
 import { Metrics } from './metrics.js';
 import { buildSchema, type Authorize } from './schema.js';
-import { jitGateway } from './executor.js';
 import { attachSubscriptions } from './subscriptions.js';
 import { registerBudgetMetrics } from './budgets/metrics.js';
 import { toMicro } from './budgets/epsilon.js';
@@ -121,6 +120,17 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     audience: config.AUTH_AUDIENCE,
     maxLifetimeSeconds: config.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
   });
+  new Counter({
+    name: 'auth_token_cache_total',
+    help: 'Bearer tokens verified, by whether the verified-session cache answered (hit) or jose ran (miss)',
+    labelNames: ['result'] as const,
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      this.inc({ result: 'hit' }, verifier.hits);
+      this.inc({ result: 'miss' }, verifier.misses);
+    },
+  });
   const expected = await expectedMigrations();
 
   const app = Fastify({
@@ -166,8 +176,10 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     denials,
     log: (err) => app.log.error({ err }, 'unexpected error'),
   });
+  // graphql-jit is loaded only by servers that run it.
+  const executor = config.GRAPHQL_EXECUTOR === 'jit' ? { gateway: (await import('./executor.js')).jitGateway(schema) } : { schema };
   const apollo = new ApolloServer<Context>({
-    ...(config.GRAPHQL_EXECUTOR === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
+    ...executor,
     introspection: !production,
     // The pipeline's masking keeps message, path and code only, on both transports.
     includeStacktraceInErrorResponses: false,
