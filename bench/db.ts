@@ -19,7 +19,9 @@ import { EVIDENCE_KINDS } from '../src/evidence/formats.js';
 import { evidence } from '../src/evidence/tables.js';
 import { evidenceCoveringPlan } from '../src/evolution/plans/index.js';
 import { dataMigrations } from '../src/evolution/tables.js';
+import { LedgerService } from '../src/ledger/service.js';
 import { digestJson } from '../src/util/canonical.js';
+import { systemClock } from '../src/util/clock.js';
 import {
   EVIDENCE_PER_SERVICE,
   SERVICES,
@@ -33,6 +35,7 @@ import {
 
 const KINDS = EVIDENCE_KINDS;
 const TENANTS = [null, 'acme', 'globex', 'initech'];
+const LEDGER_ENTRIES = 150;
 
 const infoPath = process.argv[2];
 if (!infoPath) throw new Error('usage: bench/db.ts <info.json>');
@@ -106,6 +109,17 @@ for (let i = 0; i < SERVICES; i++) {
 for (let k = 0; k < rows.length; k += 2000) await database.db.insert(evidence).values(rows.slice(k, k + 2000));
 // The shadow server's candidate reads the shipped plan's index, as it would once ig-evolve has
 // built it. The primary statement cannot use it (see the plan), so no other server's plan moves.
+// Ledger entries for the shapes phase's ledger(first: 100) (bench/shapes.ts), chained as the
+// service appends them.
+const ledgerService = new LedgerService(database.db, systemClock);
+for (let k = 0; k < LEDGER_ENTRIES; k++) {
+  await ledgerService.appendNow({
+    kind: 'evidence.recorded',
+    actor: 'bench@seed',
+    payload: { serviceId: serviceId(k % SERVICES), seq: k },
+    tenants: [TENANTS[(k % 3) + 1] as string],
+  });
+}
 await database.sql.unsafe(evidenceCoveringPlan.index.createSql);
 await database.sql`analyze`;
 // The migration the shadow server's comparisons are recorded under (a foreign key). READY is no

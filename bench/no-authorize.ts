@@ -1,12 +1,6 @@
-// Stand-in for src/auth/authorize.ts in the bench's --no-auth server (see bench/swap-hooks.mjs):
-// everything as in the real module except applyAuthorization, which leaves the schema untouched.
-import type { GraphQLSchema } from 'graphql';
-import type { AuthorizationReport } from '../src/auth/authorize.js';
+// The bench's --no-auth server (bench/serve-candidate.ts) passes this as ServerDeps.authorize:
+// the rule tree is left unapplied, so the difference to the default server is exactly the
+// authorization layer. Tokens are still verified.
+import type { Authorize } from '../src/schema.js';
 
-export * from '../src/auth/authorize.js';
-
-(globalThis as { __benchNoAuth?: boolean }).__benchNoAuth = true;
-
-export function applyAuthorization(_schema: GraphQLSchema, _tree: unknown): AuthorizationReport {
-  return { unruled: [] };
-}
+export const noAuthorization: Authorize = () => ({ unruled: [] });

@@ -10,6 +10,10 @@
 # on one hot tenant and over 100 tenants, real server against the bare one; non-zero if a budget
 # window's counter disagrees with its spend rows. package.json's `bench` then runs the decision-log
 # ingest phase (bench/decisions.ts, its own server and database).
+# Then the shapes phase (bench/shapes.ts): what a gateway mostly sends ({ __typename }, small
+# _entities batches, ledger(first: 100), 20 x evidence(first: 10) with cursors), each against the
+# bare server, with graphql-jit on both sides (bare-jit, candidate-jit); 1,000 callers' tokens in
+# rotation; the idle CPU and RSS of a server as deployed (deployed).
 #
 # Settings (env): DATABASE_URL (else an embedded PostgreSQL in a temp folder), BENCH_ROUNDS (8;
 # fewer if BENCH_ROUNDS_BUDGET_SECONDS, 180, runs out first on a busy machine),
@@ -17,7 +21,9 @@
 # BENCH_PROFILE=1 (after the slices, profile one more slice of each server: V8 CPU profiles in
 # bench/results/profiles/, summarised by bench/profile-summary.ts), BENCH_LIGHT_ROUNDS (8),
 # BENCH_LIGHT_SLICE_SECONDS (8), BENCH_LIGHT_THINK_MS (the p50 of a back-to-back slice),
-# BENCH_SPEND_ROUNDS (3), BENCH_SPEND_SLICE_SECONDS (5).
+# BENCH_SPEND_ROUNDS (3), BENCH_SPEND_SLICE_SECONDS (5), BENCH_SHAPE_ROUNDS (BENCH_ROUNDS, else 4),
+# BENCH_SHAPE_SLICE_SECONDS (3), BENCH_IDLE_SECONDS (10),
+# BENCH_PHASES ("entities spends shapes": which of this script's phases run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -105,21 +111,29 @@ start_server() { # name, entry, args…
     taskset -c "$SERVER_CORE" node --import tsx "$entry" "$@" >"$RUN/$name.log" 2>&1 &
   SERVER_PIDS+=($!)
 }
+PHASES=" ${BENCH_PHASES:-entities spends shapes} "
+phase() { [[ "$PHASES" == *" $1 "* ]]; }
+NAMES=(bare candidate noauth shadow)
 start_server bare bench/serve-bare.ts
-start_server candidate bench/serve-candidate.ts
-start_server noauth bench/serve-candidate.ts --no-auth
+GRAPHQL_EXECUTOR=graphql-js start_server candidate bench/serve-candidate.ts
+GRAPHQL_EXECUTOR=graphql-js start_server noauth bench/serve-candidate.ts --no-auth
 # The dual-read budget: the same server shadowing the seeded migration (bench/shadow-routes.ts).
-BENCH_SHADOW_MIGRATION_ID=$(json "$RUN/db.json" shadowMigrationId) start_server shadow bench/serve-candidate.ts --shadow
-for i in 0 1 2 3; do
-  name=$(echo bare candidate noauth shadow | cut -d' ' -f$((i + 1)))
-  wait_for "$RUN/$name.json" "${SERVER_PIDS[$i]}" "$name server" 120
+GRAPHQL_EXECUTOR=graphql-js BENCH_SHADOW_MIGRATION_ID=$(json "$RUN/db.json" shadowMigrationId) start_server shadow bench/serve-candidate.ts --shadow
+if phase shapes; then
+  NAMES+=(bare-jit candidate-jit deployed)
+  start_server bare-jit bench/serve-bare.ts --jit
+  GRAPHQL_EXECUTOR=jit start_server candidate-jit bench/serve-candidate.ts
+  start_server deployed bench/serve-candidate.ts --as-deployed
+fi
+for i in "${!NAMES[@]}"; do
+  wait_for "$RUN/${NAMES[$i]}.json" "${SERVER_PIDS[$i]}" "${NAMES[$i]} server" 180
 done
-echo "bench: servers up (bare, candidate, noauth, shadow) on core $SERVER_CORE"
+echo "bench: servers up (${NAMES[*]}) on core $SERVER_CORE"
 
 # In the background and waited for, so that a signal reaches the trap at once.
-taskset -c "$LOAD_CORE" node --import tsx bench/measure.ts "$RUN" &
-MEASURE_PID=$!
-wait "$MEASURE_PID"
-taskset -c "$LOAD_CORE" node --import tsx bench/spends.ts "$RUN" &
-MEASURE_PID=$!
-wait "$MEASURE_PID"
+for p in entities:measure spends:spends shapes:shapes; do
+  phase "${p%%:*}" || continue
+  taskset -c "$LOAD_CORE" node --import tsx "bench/${p#*:}.ts" "$RUN" &
+  MEASURE_PID=$!
+  wait "$MEASURE_PID"
+done

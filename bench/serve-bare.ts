@@ -7,12 +7,20 @@
 // authorization, no input checks beyond epsilon's conversion, no alerts (the bench's budgets
 // never reach a threshold).
 //
-//   DATABASE_URL=… BENCH_READY=<file> node --import tsx bench/serve-bare.ts
+// It also answers `ledger(first: …)` with the real repository's one statement (no tenant scope:
+// the bench's callers hold every tenant), for the shapes phase (bench/shapes.ts).
+// --jit: the same server executing through graphql-jit's compiled plans (the limit of what a
+// compiled executor can save; bench/shapes.ts).
+//
+//   DATABASE_URL=… BENCH_READY=<file> node --import tsx bench/serve-bare.ts [--jit]
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import { execute, parse, validate, type DocumentNode, type GraphQLError } from 'graphql';
+import { execute, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLError } from 'graphql';
+import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { TenantScope } from '../src/auth/scope.js';
+import { ledgerRepo } from '../src/ledger/repo.js';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { toMicro } from '../src/budgets/epsilon.js';
 import { budgetRepo } from '../src/budgets/repo.js';
@@ -26,6 +34,8 @@ import { loadTypeDefs } from '../src/schema.js';
 import { groupedLoader } from '../src/util/loader.js';
 import { installProfiler, onStop, traceStatements, trackInflight, writeJsonAtomic, type ReadyInfo } from './common.js';
 
+const jit = process.argv.includes('--jit');
+const name = jit ? 'bare-jit' : 'bare';
 const url = process.env.DATABASE_URL;
 const readyFile = process.env.BENCH_READY;
 if (!url || !readyFile) throw new Error('DATABASE_URL and BENCH_READY are required');
@@ -107,6 +117,10 @@ const resolvers = {
     evidence: (svc: { id: string }, args: { kind?: string | null; first?: number | null; after?: string | null }, ctx: BareContext) =>
       ctx.evidence.load({ id: svc.id, args: { kind: args.kind ?? null, first: args.first ?? 50, after: args.after ?? null } }),
   },
+  Query: {
+    ledger: (_p: unknown, args: { kind?: string | null; after?: number | null; first?: number | null }) =>
+      ledgerRepo.list(database.db, TenantScope.of('*'), { kind: args.kind ?? null, after: args.after ?? null, first: args.first ?? 100 }),
+  },
   Mutation: { spendPrivacyBudget: (_p: unknown, args: { input: SpendInput }) => spend(args.input) },
   // The real server's field resolvers: they only convert the window row.
   SpendResult: budgetResolvers.SpendResult,
@@ -114,12 +128,14 @@ const resolvers = {
 };
 const schema = buildSubgraphSchema([{ typeDefs: parse(loadTypeDefs()), resolvers: resolvers as unknown as GraphQLResolverMap<unknown> }]);
 
-const documents = new Map<string, { document: DocumentNode; errors: readonly GraphQLError[] }>();
+const documents = new Map<string, { document: DocumentNode; errors: readonly GraphQLError[]; compiled: CompiledQuery | null }>();
 function documentFor(query: string) {
   let d = documents.get(query);
   if (!d) {
     const document = parse(query);
-    d = { document, errors: validate(schema, document) };
+    const errors = validate(schema, document);
+    const c = jit && errors.length === 0 ? compileQuery(schema, document) : null;
+    d = { document, errors, compiled: c && isCompiledQuery(c) ? c : null };
     if (documents.size < 100) documents.set(query, d);
   }
   return d;
@@ -131,7 +147,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-installProfiler('bare');
+installProfiler(name);
 let requests = 0;
 const http = createServer((req, res) => {
   const send = (status: number, body: string) => {
@@ -152,8 +168,12 @@ const http = createServer((req, res) => {
         variables?: Record<string, unknown>;
         operationName?: string;
       };
-      const { document, errors } = documentFor(query);
+      const { document, errors, compiled } = documentFor(query);
       if (errors.length > 0) return send(400, JSON.stringify({ errors }));
+      if (compiled) {
+        const result = (await compiled.query(undefined, newContext(), variables ?? {})) as ExecutionResult;
+        return send(200, compiled.stringify(result));
+      }
       const result = await execute({
         schema,
         document,
@@ -175,7 +195,7 @@ http.listen(0, '127.0.0.1', () => {
   const { port } = http.address() as AddressInfo;
   const base = `http://127.0.0.1:${port}`;
   writeJsonAtomic(readyFile, {
-    name: 'bare',
+    name,
     pid: process.pid,
     url: `${base}/graphql`,
     poolApplicationName: applicationName,
@@ -183,7 +203,7 @@ http.listen(0, '127.0.0.1', () => {
     metricsUrl: null,
     requestsUrl: `${base}/stats`,
   } satisfies ReadyInfo);
-  process.stdout.write(`[bare] pid ${process.pid} listening on ${base}\n`);
+  process.stdout.write(`[${name}] pid ${process.pid} listening on ${base}\n`);
 });
 onStop(async () => {
   await new Promise<void>((r) => http.close(() => r()));

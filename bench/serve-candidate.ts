@@ -1,41 +1,38 @@
 // The real server (src/server.ts createServer, production config) as a process of its own, for
 // bench/run.sh to pin and measure.
 //
-//   DATABASE_URL=… BENCH_READY=<file> node --import tsx bench/serve-candidate.ts [--no-auth | --shadow]
+//   DATABASE_URL=… BENCH_READY=<file> [GRAPHQL_EXECUTOR=jit] node --import tsx bench/serve-candidate.ts [--no-auth | --shadow | --as-deployed]
 //
-// --no-auth: the same server with src/auth/authorize.ts's applyAuthorization replaced by a no-op
-// (a module resolution hook, bench/swap-hooks.mjs, swaps in bench/no-authorize.ts), so the
+// GRAPHQL_EXECUTOR=jit: the compiled executor (src/executor.ts); named candidate-jit.
+// --as-deployed: background work left at its defaults (the anomaly detection tick), for the idle
+// figures of bench/shapes.ts; it serves no load.
+//
+// --no-auth: the same server with ServerDeps.authorize a no-op (bench/no-authorize.ts), so the
 // difference to the default is exactly the authorization layer. Tokens are still verified.
 // --shadow: the same server with Service.evidence in the shadowing phase of the shipped evidence
-// plan (bench/shadow-routes.ts), so the difference to the default is exactly the dual read.
+// plan (ServerDeps.routes, bench/shadow-routes.ts), so the difference to the default is exactly
+// the dual read.
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { register } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ShadowMode } from './shadow-routes.js';
+import { parseConfig } from '../src/config.js';
+import { openRuntime } from '../src/runtime.js';
+import { createServer } from '../src/server.js';
+import { noAuthorization } from './no-authorize.js';
+import { shadowRoutes, type ShadowMode } from './shadow-routes.js';
 import { BENCH_SECRET, installProfiler, onStop, traceStatements, trackInflight, writeJsonAtomic, type ReadyInfo } from './common.js';
 
 const noAuth = process.argv.includes('--no-auth');
 const shadow = process.argv.includes('--shadow');
+const asDeployed = process.argv.includes('--as-deployed');
 const readyFile = process.env.BENCH_READY;
 if (!readyFile || !process.env.DATABASE_URL) throw new Error('DATABASE_URL and BENCH_READY are required');
 if (noAuth && shadow) throw new Error('--no-auth and --shadow are separate variants');
 
-const swap = noAuth
-  ? { real: '../src/auth/authorize.ts', stub: './no-authorize.ts' }
-  : shadow
-    ? { real: '../src/evolution/repo.ts', stub: './shadow-routes.ts' }
-    : null;
-if (swap) {
-  register('./swap-hooks.mjs', import.meta.url, {
-    data: { real: new URL(swap.real, import.meta.url).href, stub: new URL(swap.stub, import.meta.url).href },
-  });
-}
-// Imported only now, so that the hook (when registered) sees the swapped module's first import.
-const { parseConfig } = await import('../src/config.js');
-const { openRuntime } = await import('../src/runtime.js');
-const { createServer } = await import('../src/server.js');
+const shadowMigrationId = process.env.BENCH_SHADOW_MIGRATION_ID;
+if (shadow && !shadowMigrationId) throw new Error('BENCH_SHADOW_MIGRATION_ID is required with --shadow');
+const shadowing = shadow ? shadowRoutes(shadowMigrationId as string) : null;
 
 // A folder of its own for whatever the server keeps on disk, with a throwaway signing key
 // (production requires SIGNING_KEY_FILE).
@@ -57,14 +54,18 @@ const config = parseConfig({
   SIGNING_KEY_FILE: join(dataDir, 'signing.key'),
   // Periodic background work (anomaly detection rounds run SQL every 10 s by default) is not part
   // of a request; left on, it would land in random slices' CPU and query counts.
-  ANOMALY_TICK_MS: '0',
+  ...(asDeployed ? {} : { ANOMALY_TICK_MS: '0' }),
+  ...(process.env.GRAPHQL_EXECUTOR ? { GRAPHQL_EXECUTOR: process.env.GRAPHQL_EXECUTOR } : {}),
   ...(process.env.DB_POOL_MAX ? { DB_POOL_MAX: process.env.DB_POOL_MAX } : {}),
 });
 const runtime = await openRuntime(config, (l) => process.stderr.write(`[postgres] ${l}\n`));
-const server = await createServer({ config, database: runtime.database, applicationName: runtime.applicationName });
-if (noAuth !== ((globalThis as { __benchNoAuth?: boolean }).__benchNoAuth === true)) {
-  throw new Error(`authorization stub ${noAuth ? 'not loaded with' : 'loaded without'} --no-auth`);
-}
+const server = await createServer({
+  config,
+  database: runtime.database,
+  applicationName: runtime.applicationName,
+  ...(noAuth ? { authorize: noAuthorization } : {}),
+  ...(shadowing ? { routes: shadowing.routes } : {}),
+});
 await server.services.readPaths.refresh();
 if (shadow !== (server.services.readPaths.current('Service.evidence')?.phase === 'SHADOWING')) {
   throw new Error(`Service.evidence ${shadow ? 'not shadowing with' : 'shadowing without'} --shadow`);
@@ -78,10 +79,10 @@ server.app.get('/bench/queries', async () => ({
   statements: Object.fromEntries(statements),
   inflight: inflight(),
 }));
-if (shadow) {
+if (shadowing) {
   // Bench-only switch of the shadowing (see bench/shadow-routes.ts), taking effect at once.
   server.app.post<{ Querystring: { mode: ShadowMode } }>('/bench/shadow', async (req) => {
-    (globalThis as { __benchShadowMode?: ShadowMode }).__benchShadowMode = req.query.mode;
+    shadowing.setMode(req.query.mode);
     await server.services.readPaths.refresh();
     const route = server.services.readPaths.current('Service.evidence');
     return { phase: route?.phase ?? null, plan: route?.plan.name ?? null };
@@ -121,7 +122,8 @@ onStop(async () => {
   await runtime.stop();
 });
 
-const name = noAuth ? 'noauth' : shadow ? 'shadow' : 'candidate';
+const plain = config.GRAPHQL_EXECUTOR === 'jit' ? 'candidate-jit' : 'candidate';
+const name = noAuth ? 'noauth' : shadow ? 'shadow' : asDeployed ? 'deployed' : plain;
 installProfiler(name);
 writeJsonAtomic(readyFile, {
   name,

@@ -15,8 +15,27 @@ if token and #token > 0 then wrk.headers["Authorization"] = "Bearer " .. token e
 local requests = {}
 local n = 0
 
+-- $BENCH_TOKENS (one token a line): every request carries the next token in rotation instead
+-- (many callers behind one gateway); bodies rotate alongside.
+local tokens = {}
+local tokensFile = os.getenv("BENCH_TOKENS")
+if tokensFile and #tokensFile > 0 then
+  for line in io.lines(tokensFile) do
+    if #line > 0 then tokens[#tokens + 1] = line end
+  end
+end
+
 function init(args)
-  for i, body in ipairs(bodies) do requests[i] = wrk.format(nil, nil, nil, body) end
+  if #tokens > 0 then
+    for i, t in ipairs(tokens) do
+      local h = {}
+      for k, v in pairs(wrk.headers) do h[k] = v end
+      h["Authorization"] = "Bearer " .. t
+      requests[i] = wrk.format(nil, nil, h, bodies[(i - 1) % #bodies + 1])
+    end
+  else
+    for i, body in ipairs(bodies) do requests[i] = wrk.format(nil, nil, nil, body) end
+  end
 end
 
 -- $BENCH_THINK_MS: each connection waits this long after a response before its next request (the

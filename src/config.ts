@@ -31,6 +31,9 @@ const schema = z
     EVOLUTION_SHADOW_POOL_MAX: z.coerce.number().int().min(2).max(20).default(3),
     EVOLUTION_SHADOW_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(19).default(2),
     SEED_DEMO: bool.default(true),
+    // Who executes a validated operation: graphql-jit's compiled plans (src/executor.ts), or
+    // graphql-js. Authorization and tenant scope are the same resolvers either way.
+    GRAPHQL_EXECUTOR: z.enum(['jit', 'graphql-js']).default('graphql-js'),
     AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     AUTH_JWKS_URL: z.url().optional(),
     AUTH_ISSUER: z.string().optional(),

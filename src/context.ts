@@ -37,31 +37,60 @@ export interface Context {
   _shield: { cache: Record<string, RuleResult | Promise<RuleResult>> };
 }
 
-function createLoaders(services: Services, session: Session | null): Loaders {
-  const s = (): Session => {
-    if (!session) throw unauthenticated();
-    return session;
-  };
-  return {
-    evidenceById: byIdLoader((ids) => services.evidence.byIds(s(), ids)),
-    evidencePage: groupedLoader(
-      (ids: string[], args: EvidencePageArgs) => services.evidence.pages(s(), ids, args),
+/**
+ * Each loader is built on first use: a request touches one or two of them (an `_entities`
+ * batch only evidencePage), and building all nine per request was measurable on small batches.
+ */
+class RequestLoaders implements Loaders {
+  private loaders: Partial<Loaders> = {};
+  constructor(
+    private readonly services: Services,
+    private readonly session: Session | null,
+  ) {}
+
+  private s(): Session {
+    if (!this.session) throw unauthenticated();
+    return this.session;
+  }
+
+  get evidenceById(): Loaders['evidenceById'] {
+    return (this.loaders.evidenceById ??= byIdLoader((ids) => this.services.evidence.byIds(this.s(), ids)));
+  }
+  get evidencePage(): Loaders['evidencePage'] {
+    return (this.loaders.evidencePage ??= groupedLoader(
+      (ids: string[], args: EvidencePageArgs) => this.services.evidence.pages(this.s(), ids, args),
       (a) => `${a.kind ?? ''}|${a.first}|${a.after ?? ''}`,
-    ),
-    evidenceContent: new DataLoader((ids) => services.evidence.contents(ids)),
-    releaseById: byIdLoader((ids) => services.attestations.byIds(ids)),
-    attestationById: byIdLoader((ids) => services.attestations.attestationsByIds(ids)),
-    scorecardByService: new DataLoader((ids) => services.scorecard.forServices(ids)),
-    promotionByRelease: new DataLoader((ids) => services.scorecard.latestDecisions(ids)),
-    overridesOfWindow: new DataLoader((keys) => services.budgets.overridesOfWindows(keys), {
+    ));
+  }
+  get evidenceContent(): Loaders['evidenceContent'] {
+    return (this.loaders.evidenceContent ??= new DataLoader((ids) => this.services.evidence.contents(ids)));
+  }
+  get releaseById(): Loaders['releaseById'] {
+    return (this.loaders.releaseById ??= byIdLoader((ids) => this.services.attestations.byIds(ids)));
+  }
+  get attestationById(): Loaders['attestationById'] {
+    return (this.loaders.attestationById ??= byIdLoader((ids) => this.services.attestations.attestationsByIds(ids)));
+  }
+  get scorecardByService(): Loaders['scorecardByService'] {
+    return (this.loaders.scorecardByService ??= new DataLoader((ids) => this.services.scorecard.forServices(ids)));
+  }
+  get promotionByRelease(): Loaders['promotionByRelease'] {
+    return (this.loaders.promotionByRelease ??= new DataLoader((ids) => this.services.scorecard.latestDecisions(ids)));
+  }
+  get overridesOfWindow(): Loaders['overridesOfWindow'] {
+    return (this.loaders.overridesOfWindow ??= new DataLoader((keys) => this.services.budgets.overridesOfWindows(keys), {
       cacheKeyFn: (k) => `${k.tenantId}@${k.windowStart.toISOString()}`,
-    }),
-    currentBudgetOfTenant: new DataLoader<string, BudgetWindowRow>((ids) => services.budgets.currentBudgets(s(), ids)),
-  };
+    }));
+  }
+  get currentBudgetOfTenant(): Loaders['currentBudgetOfTenant'] {
+    return (this.loaders.currentBudgetOfTenant ??= new DataLoader<string, BudgetWindowRow>((ids) =>
+      this.services.budgets.currentBudgets(this.s(), ids),
+    ));
+  }
 }
 
 export function createContext(services: Services, session: Session | null): Context {
-  return { session, services, loaders: createLoaders(services, session), auth: new Map(), _shield: { cache: {} } };
+  return { session, services, loaders: new RequestLoaders(services, session), auth: new Map(), _shield: { cache: {} } };
 }
 
 /** The caller's session; rules have already required one, this narrows the type. */

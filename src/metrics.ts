@@ -29,7 +29,9 @@ export class Metrics {
   });
 
   constructor(database: Database, applicationName: string, poolMax: number) {
-    collectDefaultMetrics({ register: this.registry });
+    // The event-loop lag histogram samples once a second: at prom-client's default (every 10 ms)
+    // the sampling timer alone cost an idle replica ~8 ms of CPU per second.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
     new Gauge({
       name: 'db_pool_max_connections',
       help: 'Configured size of the database connection pool',

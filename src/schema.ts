@@ -79,7 +79,10 @@ export interface BuiltSchema {
   authorization: AuthorizationReport;
 }
 
-export function buildSchema(limits: InputLimits = DEFAULT_INPUT_LIMITS): BuiltSchema {
+/** Applies a rule tree to the schema's resolvers (src/auth/authorize.ts unless a caller measures without it). */
+export type Authorize = (schema: GraphQLSchema, rules: RuleTree) => AuthorizationReport;
+
+export function buildSchema(limits: InputLimits = DEFAULT_INPUT_LIMITS, authorize: Authorize = applyAuthorization): BuiltSchema {
   const entityRules = Object.assign({}, ...modules.map((m) => m.entities ?? {})) as Record<string, ShieldRule>;
   const rules = merge<RuleTree>([
     ...modules.map((m) => m.rules),
@@ -95,6 +98,6 @@ export function buildSchema(limits: InputLimits = DEFAULT_INPUT_LIMITS): BuiltSc
   // Inside the rules: a caller without the right is refused (and recorded) whatever it sends;
   // arguments are checked before any resolver reads them (the rules read roles, not arguments).
   applyInputValidation(schema, limits);
-  const authorization = applyAuthorization(schema, rules);
+  const authorization = authorize(schema, rules);
   return { schema, rules, entityRules, authorization };
 }

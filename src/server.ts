@@ -3,7 +3,7 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { TokenVerifier } from './auth/tokens.js';
 import type { Session } from './auth/session.js';
 import type { Config } from './config.js';
@@ -11,7 +11,7 @@ import { createContext, type Context } from './context.js';
 import type { Database } from './db/client.js';
 import { expectedMigrations, migrationsApplied } from './db/migrate.js';
 import { Metrics } from './metrics.js';
-import { buildSchema } from './schema.js';
+import { buildSchema, type Authorize } from './schema.js';
 import { attachSubscriptions } from './subscriptions.js';
 import { registerBudgetMetrics } from './budgets/metrics.js';
 import { toMicro } from './budgets/epsilon.js';
@@ -30,7 +30,7 @@ import { registerFrontDoor } from './front/routes.js';
 import { attachAnomalies } from './anomalies/http.js';
 import { anomalyOptions } from './anomalies/options.js';
 import { registerEvolutionMetrics } from './evolution/metrics.js';
-import { evolutionOptions } from './evolution/options.js';
+import { evolutionOptions, type RouteSource } from './evolution/options.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { FailureLimiter } from './util/failure-limiter.js';
 
@@ -42,6 +42,13 @@ export interface ServerDeps {
   /** Secret for HS256 tokens when AUTH_JWT_SECRET is not configured (development). */
   jwtSecret?: string;
   clock?: Clock;
+  /**
+   * Seams for measuring the server without one layer (bench/serve-candidate.ts): how the rule
+   * tree is applied to the schema (default: src/auth/authorize.ts), and where the read-path
+   * router reads its routes (default: data_migrations).
+   */
+  authorize?: Authorize;
+  routes?: RouteSource;
 }
 
 export interface ComplianceServer {
@@ -97,7 +104,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     scorecardPolicy: loadScorecardPolicy(config.SCORECARD_POLICY_FILE),
     signer,
     anomalies: anomalyOptions(config, () => publicUrl),
-    evolution: evolutionOptions(config, deps.applicationName),
+    evolution: evolutionOptions(config, deps.applicationName, deps.routes),
   });
   const metrics = new Metrics(database, deps.applicationName, config.DB_POOL_MAX);
   registerBudgetMetrics(metrics.registry, services.budgets);
@@ -113,6 +120,17 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     audience: config.AUTH_AUDIENCE,
     maxLifetimeSeconds: config.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
   });
+  new Counter({
+    name: 'auth_token_cache_total',
+    help: 'Bearer tokens verified, by whether the verified-session cache answered (hit) or jose ran (miss)',
+    labelNames: ['result'] as const,
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      this.inc({ result: 'hit' }, verifier.hits);
+      this.inc({ result: 'miss' }, verifier.misses);
+    },
+  });
   const expected = await expectedMigrations();
 
   const app = Fastify({
@@ -123,7 +141,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     logController: new LogController({ disableRequestLogging: true }),
   });
 
-  const { schema } = buildSchema({ maxJsonDepth: config.INPUT_JSON_MAX_DEPTH });
+  const { schema } = buildSchema({ maxJsonDepth: config.INPUT_JSON_MAX_DEPTH }, deps.authorize);
   let manifest: Map<string, PersistedOperation>;
   try {
     manifest = loadManifest();
@@ -158,8 +176,10 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     denials,
     log: (err) => app.log.error({ err }, 'unexpected error'),
   });
+  // graphql-jit is loaded only by servers that run it.
+  const executor = config.GRAPHQL_EXECUTOR === 'jit' ? { gateway: (await import('./executor.js')).jitGateway(schema) } : { schema };
   const apollo = new ApolloServer<Context>({
-    schema,
+    ...executor,
     introspection: !production,
     // The pipeline's masking keeps message, path and code only, on both transports.
     includeStacktraceInErrorResponses: false,

@@ -1,5 +1,3 @@
-import PDFDocument from 'pdfkit';
-
 /**
  * The cover summary.pdf of an audit pack. Deterministic: the document dates are the pack's
  * generation time (PDFKit derives the file /ID from the info dictionary, so no random id), only
@@ -87,7 +85,9 @@ function table(doc: PDFKit.PDFDocument, columns: { title: string; width: number;
   for (const r of rows) row(r, false);
 }
 
-export function renderSummaryPdf(input: PdfSummaryInput): Promise<Buffer> {
+export async function renderSummaryPdf(input: PdfSummaryInput): Promise<Buffer> {
+  // pdfkit (~28 MiB with its fonts) is loaded with the first pack, not when a server starts.
+  const { default: PDFDocument } = await import('pdfkit');
   const doc = new PDFDocument({
     size: 'A4',
     margins: { top: MARGIN, bottom: MARGIN + 10, left: MARGIN, right: MARGIN },

@@ -46,6 +46,9 @@ export class TokenVerifier {
   private readonly key: Uint8Array | JWTVerifyGetKey;
   private readonly algorithms: string[];
   private readonly cache = new Map<string, { session: Session; until: number }>();
+  /** Verifications answered from the cache, and those that ran jose (auth_token_cache_total). */
+  hits = 0;
+  misses = 0;
 
   constructor(private readonly opts: TokenVerifierOptions) {
     if (opts.jwksUrl) {
@@ -69,7 +72,11 @@ export class TokenVerifier {
 
   async verify(token: string): Promise<Session> {
     const hit = this.cache.get(token);
-    if (hit && hit.until > Date.now()) return hit.session;
+    if (hit && hit.until > Date.now()) {
+      this.hits++;
+      return hit.session;
+    }
+    this.misses++;
     if (hit) this.cache.delete(token);
     const session = await this.verifyUncached(token);
     if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string);
@@ -88,8 +95,7 @@ export class TokenVerifier {
         ...(this.opts.audience ? { audience: this.opts.audience } : {}),
       };
       // jose's overloads split on the key type; both branches verify the same way.
-      const result =
-        typeof this.key === 'function' ? await jwtVerify(token, this.key, options) : await jwtVerify(token, this.key, options);
+      const result = typeof this.key === 'function' ? await jwtVerify(token, this.key, options) : await jwtVerify(token, this.key, options);
       payload = result.payload;
     } catch {
       throw unauthenticated('invalid or expired token');

@@ -33,6 +33,27 @@ export interface EvidencePageArgs {
   after: string | null;
 }
 
+/**
+ * Cursors are encoded only when a caller selects them (most gateway batches do not): the
+ * default resolver reads these getters, so an unselected cursor costs nothing.
+ */
+class Edge {
+  constructor(readonly node: EvidenceSummaryRow) {}
+  get cursor(): string {
+    return encodeCursor(this.node);
+  }
+}
+
+class PageInfo {
+  constructor(
+    readonly hasNextPage: boolean,
+    private readonly last: EvidenceSummaryRow | null,
+  ) {}
+  get endCursor(): string | null {
+    return this.last ? encodeCursor(this.last) : null;
+  }
+}
+
 export class EvidenceService {
   constructor(
     private readonly db: Db,
@@ -40,7 +61,8 @@ export class EvidenceService {
     private readonly ledger: LedgerService,
     private readonly clock: Clock,
     /** The batch read of Service.evidence; src/evolution routes it through a migration's dual read. */
-    private readonly readPages: (q: EvidencePageQuery) => Promise<Map<string, { total: number; rows: EvidenceSummaryRow[] }>> = (q) => evidencePages(sql, q),
+    private readonly readPages: (q: EvidencePageQuery) => Promise<Map<string, { total: number; rows: EvidenceSummaryRow[] }>> = (q) =>
+      evidencePages(sql, q),
   ) {}
 
   async record(session: Session, input: EvidenceInput): Promise<EvidenceRow> {
@@ -126,10 +148,9 @@ export class EvidenceService {
     for (const id of serviceIds) {
       const page = pages.get(id) ?? { total: 0, rows: [] };
       const rows = page.rows.slice(0, args.first);
-      const edges = rows.map((node) => ({ cursor: encodeCursor(node), node }));
       out.set(id, {
-        edges,
-        pageInfo: { hasNextPage: page.rows.length > args.first, endCursor: edges.at(-1)?.cursor ?? null },
+        edges: rows.map((node) => new Edge(node)),
+        pageInfo: new PageInfo(page.rows.length > args.first, rows.at(-1) ?? null),
         totalCount: page.total,
       });
     }

@@ -1,4 +1,9 @@
 import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
+import type { evolutionRepo } from './repo.js';
+
+/** The migrations that route a resolver, as the router reads them on each refresh. */
+export type RouteSource = (db: Db) => ReturnType<typeof evolutionRepo.routed>;
 
 /** How a replica runs its dual reads (see ReadPathRouter). */
 export interface EvolutionOptions {
@@ -7,11 +12,14 @@ export interface EvolutionOptions {
   refreshMs: number;
   poolMax: number;
   maxInFlight: number;
+  /** Where routes come from (default: data_migrations); the bench routes one process on its own. */
+  routes?: RouteSource;
 }
 
-export function evolutionOptions(config: Config, applicationName: string): EvolutionOptions {
+export function evolutionOptions(config: Config, applicationName: string, routes?: RouteSource): EvolutionOptions {
   return {
     applicationName,
+    ...(routes ? { routes } : {}),
     refreshMs: config.EVOLUTION_REFRESH_MS,
     poolMax: config.EVOLUTION_SHADOW_POOL_MAX,
     // At least one lane connection stays free of comparisons for the refresh and the recorder,

@@ -22,11 +22,25 @@ export class ComparisonRecorder {
   private buffer: NewComparison[] = [];
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | undefined;
+  private started = false;
 
   constructor(private readonly opts: RecorderOptions) {}
 
+  /**
+   * From now on, a buffered outcome is written at most flushMs later. The timer runs only while
+   * something waits: an idle replica (no shadowing, the usual case) wakes up for nothing.
+   */
   start(): void {
-    this.timer ??= setInterval(() => void this.flush(), this.opts.flushMs);
+    this.started = true;
+    if (this.buffer.length > 0) this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer || !this.started) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.opts.flushMs);
     this.timer.unref();
   }
 
@@ -37,6 +51,7 @@ export class ComparisonRecorder {
     }
     this.buffer.push(row);
     if (this.buffer.length >= this.opts.batchSize) void this.flush();
+    else this.schedule();
   }
 
   get buffered(): number {
@@ -63,7 +78,8 @@ export class ComparisonRecorder {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.timer);
+    this.started = false;
+    clearTimeout(this.timer);
     this.timer = undefined;
     await this.flush();
   }

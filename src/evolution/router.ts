@@ -2,6 +2,7 @@ import type { Sql } from 'postgres';
 import { Counter, Gauge } from 'prom-client';
 import type { Db } from '../db/client.js';
 import { dualRead, type DualReadRecord } from './dual-read.js';
+import type { RouteSource } from './options.js';
 import { findPlan } from './plans/index.js';
 import { ComparisonRecorder } from './recorder.js';
 import { evolutionRepo } from './repo.js';
@@ -35,6 +36,8 @@ export interface RouterOptions {
   /** How often the read paths are re-read from the database. */
   refreshMs: number;
   flushMs?: number;
+  /** Where routes are read from on each refresh (default: data_migrations). */
+  routes?: RouteSource;
   log?: (message: string, err?: unknown) => void;
 }
 
@@ -140,7 +143,7 @@ export class ReadPathRouter {
     if (this.closed) return;
     let rows: Awaited<ReturnType<typeof evolutionRepo.routed>>;
     try {
-      rows = await evolutionRepo.routed(this.laneDb);
+      rows = await (this.opts.routes ?? evolutionRepo.routed)(this.laneDb);
     } catch (err) {
       // Keep the last known routes: every route answers correctly, and the next refresh retries.
       this.opts.log?.('read-path refresh failed', err);

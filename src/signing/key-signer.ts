@@ -1,7 +1,6 @@
 import { createPublicKey, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { bundleToJSON } from '@sigstore/bundle';
-import { DSSEBundleBuilder, type Signature, type Signer as SigstoreSigner } from '@sigstore/sign';
+import type { DSSEBundleBuilder, Signature, Signer as SigstoreSigner } from '@sigstore/sign';
 import { keyAlgorithmOf, keyIdOf, parsePrivateKeyPem } from './keys.js';
 import type { SerializedBundle, Signer } from './types.js';
 
@@ -13,7 +12,9 @@ import type { SerializedBundle, Signer } from './types.js';
 export class KeyPairSigner implements Signer {
   readonly keyId: string;
   readonly publicKeyPem: string;
-  private readonly builder: DSSEBundleBuilder;
+  private readonly signer: SigstoreSigner;
+  // @sigstore/sign (~20 MiB) is loaded on the first signature, not when a server starts.
+  private builder: Promise<{ builder: DSSEBundleBuilder; bundleToJSON: typeof import('@sigstore/bundle').bundleToJSON }> | null = null;
 
   constructor(private readonly privateKey: KeyObject) {
     const algorithm = keyAlgorithmOf(privateKey);
@@ -24,14 +25,12 @@ export class KeyPairSigner implements Signer {
     // ECDSA signs SHA-256 of the data (DER signature, what Sigstore verifiers expect); Ed25519 takes
     // no separate digest.
     const digest = algorithm === 'ed25519' ? null : 'sha256';
-    const signer: SigstoreSigner = {
+    this.signer = {
       sign: async (data: Buffer): Promise<Signature> => ({
         signature: nodeSign(digest, data, this.privateKey),
         key: { $case: 'publicKey', publicKey: this.publicKeyPem, hint: this.keyId },
       }),
     };
-    // No witnesses: no Rekor and no TSA for the offline signer.
-    this.builder = new DSSEBundleBuilder({ signer, witnesses: [] });
   }
 
   static fromPem(pem: string | Buffer): KeyPairSigner {
@@ -43,7 +42,12 @@ export class KeyPairSigner implements Signer {
   }
 
   async sign(payload: Buffer, payloadType: string): Promise<SerializedBundle> {
-    const bundle = await this.builder.create({ data: payload, type: payloadType });
-    return bundleToJSON(bundle);
+    this.builder ??= Promise.all([import('@sigstore/sign'), import('@sigstore/bundle')]).then(([sign, bundle]) => ({
+      // No witnesses: no Rekor and no TSA for the offline signer.
+      builder: new sign.DSSEBundleBuilder({ signer: this.signer, witnesses: [] }),
+      bundleToJSON: bundle.bundleToJSON,
+    }));
+    const { builder, bundleToJSON } = await this.builder;
+    return bundleToJSON(await builder.create({ data: payload, type: payloadType }));
   }
 }
