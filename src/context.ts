@@ -1,5 +1,8 @@
 import DataLoader from 'dataloader';
+import type { PolicyAnomalyRow } from './anomalies/tables.js';
+import type { CoverageModel } from './attestations/service.js';
 import type { AttestationRow, ReleaseRow } from './attestations/tables.js';
+import type { AccessReceiptRow, AuditPackMeta } from './audit/tables.js';
 import type { BudgetOverrideRow, BudgetWindowRow } from './budgets/tables.js';
 import type { Session } from './auth/session.js';
 import { unauthenticated } from './errors.js';
@@ -25,6 +28,10 @@ export interface Loaders {
   promotionByRelease: DataLoader<string, PromotionDecisionRow | null>;
   overridesOfWindow: DataLoader<{ tenantId: string; windowStart: Date }, BudgetOverrideRow[], string>;
   currentBudgetOfTenant: DataLoader<string, BudgetWindowRow>;
+  coverageOfRelease: DataLoader<ReleaseRow, CoverageModel, string>;
+  anomalyById: DataLoader<string, PolicyAnomalyRow | null>;
+  auditPackById: DataLoader<string, AuditPackMeta | null>;
+  receiptsOfPack: DataLoader<string, AccessReceiptRow[]>;
 }
 
 export interface Context {
@@ -57,6 +64,10 @@ function createLoaders(services: Services, session: Session | null): Loaders {
       cacheKeyFn: (k) => `${k.tenantId}@${k.windowStart.toISOString()}`,
     }),
     currentBudgetOfTenant: new DataLoader<string, BudgetWindowRow>((ids) => services.budgets.currentBudgets(s(), ids)),
+    coverageOfRelease: new DataLoader((releases) => services.attestations.coverages(releases), { cacheKeyFn: (r) => r.id }),
+    anomalyById: byIdLoader((ids) => services.anomalies.byIds(ids)),
+    auditPackById: new DataLoader<string, AuditPackMeta | null>((ids) => services.audit.packsByIds(s(), ids)),
+    receiptsOfPack: new DataLoader((ids) => services.audit.receiptsOfPacks(ids)),
   };
 }
 
