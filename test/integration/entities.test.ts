@@ -1,5 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { getNamedType, isEnumType, isNonNullType, isObjectType, isScalarType, isUnionType, type GraphQLField, type GraphQLObjectType } from 'graphql';
+import {
+  getNamedType,
+  isEnumType,
+  isNonNullType,
+  isObjectType,
+  isScalarType,
+  isUnionType,
+  type GraphQLField,
+  type GraphQLObjectType,
+} from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyAnomalies } from '../../src/anomalies/tables.js';
 import { buildSchema } from '../../src/schema.js';
@@ -54,7 +63,10 @@ const fieldStatements: Record<string, number> = {
 const entityTypes = (() => {
   const union = schema.getType('_Entity');
   if (!isUnionType(union)) throw new Error('the subgraph schema has no _Entity union');
-  return union.getTypes().map((t) => t.name).sort();
+  return union
+    .getTypes()
+    .map((t) => t.name)
+    .sort();
 })();
 
 /** Leaf fields of a type; object fields with their leaves down to `depth` levels. */
@@ -102,26 +114,48 @@ beforeAll(async () => {
     if (r.errors) throw new Error(JSON.stringify(r.errors));
     return r.data as T;
   };
-  for (const id of ['gateway', 'ingest']) await ok(`mutation { upsertService(input: { id: "${id}", name: "${id}", team: "platform" }) { id } }`);
+  for (const id of ['gateway', 'ingest'])
+    await ok(`mutation { upsertService(input: { id: "${id}", name: "${id}", team: "platform" }) { id } }`);
   for (const [i, tenant] of ['acme', 'globex'].entries()) {
     const r = await ok<{ recordEvidence: { id: string } }>(`mutation($i: EvidenceInput!) { recordEvidence(input: $i) { id } }`, {
-      i: { kind: 'RESIDENCY_PROOF', serviceId: i ? 'ingest' : 'gateway', tenantId: tenant, source: 'ci', collectedAt: new Date().toISOString(), content: { tenant, region: `eu-${i}` } },
+      i: {
+        kind: 'RESIDENCY_PROOF',
+        serviceId: i ? 'ingest' : 'gateway',
+        tenantId: tenant,
+        source: 'ci',
+        collectedAt: new Date().toISOString(),
+        content: { tenant, region: `eu-${i}` },
+      },
     });
     seeded.evidence.push(r.recordEvidence.id);
-    await ok(`mutation { setBudgetPolicy(input: { tenantId: "${tenant}", epsilonLimit: 2, window: DAY }) { tenantId } }`, {}, { sub: 'po', roles: ['privacy_officer'], tenants: ['*'] });
+    await ok(
+      `mutation { setBudgetPolicy(input: { tenantId: "${tenant}", epsilonLimit: 2, window: DAY }) { tenantId } }`,
+      {},
+      { sub: 'po', roles: ['privacy_officer'], tenants: ['*'] },
+    );
     await ok(
       `mutation { requestBudgetOverride(input: { tenantId: "${tenant}", epsilon: 0.5, warrant: { reference: "w-${tenant}", authority: "court", justification: "why", expiresAt: "${new Date(Date.now() + 86_400_000).toISOString()}" } }) { id } }`,
     );
   }
   const ci: Caller = { sub: 'ci@pipeline', roles: ['ci'], tenants: ['*'] };
   for (const [i, id] of ['gw-1', 'gw-2'].entries()) {
-    await ok(`mutation($i: ReleaseInput!) { registerRelease(input: $i) { id } }`, { i: { id, serviceId: 'gateway', version: `1.${i}.0`, subjects: [{ name: 'img', digest: sha(id) }] } }, ci);
-    const a = await ok<{ submitAttestation: { id: string } }>(`mutation($r: ID!, $b: JSON!) { submitAttestation(releaseId: $r, bundle: $b) { id } }`, { r: id, b: { not: 'a bundle' } }, ci);
+    await ok(
+      `mutation($i: ReleaseInput!) { registerRelease(input: $i) { id } }`,
+      { i: { id, serviceId: 'gateway', version: `1.${i}.0`, subjects: [{ name: 'img', digest: sha(id) }] } },
+      ci,
+    );
+    const a = await ok<{ submitAttestation: { id: string } }>(
+      `mutation($r: ID!, $b: JSON!) { submitAttestation(releaseId: $r, bundle: $b) { id } }`,
+      { r: id, b: { not: 'a bundle' } },
+      ci,
+    );
     seeded.attestations.push(a.submitAttestation.id);
   }
   const engagement = await createEngagement(t, 'alice@audit-firm', ['RESIDENCY_PROOF']);
   for (const v of ['v1.5', 'v1.5']) {
-    const p = await ok<{ generateAuditPack: { id: string } }>(`mutation { generateAuditPack(engagementId: "${engagement}", version: "${v}") { id } }`);
+    const p = await ok<{ generateAuditPack: { id: string } }>(
+      `mutation { generateAuditPack(engagementId: "${engagement}", version: "${v}") { id } }`,
+    );
     seeded.packs.push(p.generateAuditPack.id);
   }
   await ok(`mutation { issuePackLink(packId: "${seeded.packs[0]}") { url } }`);
@@ -140,7 +174,7 @@ beforeAll(async () => {
         zScore: 5,
         severity: 'HIGH',
         figures: {},
-        exemplars: [{ at: now.toISOString(), actor: 'u', resource: 'r', traceId: '4bf92f3577b34da6a3ce929d0e0e4736' }],
+        exemplars: [{ decisionId: 'd-1', at: now.toISOString(), actor: 'u', resource: 'r', traceId: '4bf92f3577b34da6a3ce929d0e0e4736' }],
         status: 'OPEN',
         detectedAt: now,
         triageDeadline: new Date(now.getTime() + 3_600_000),
@@ -171,7 +205,9 @@ describe('#_entities batching', () => {
       const known = (cases[type] as EntityCase).known();
       expect(known.length).toBeGreaterThan(0);
       // Seeded rows resolve; ids that exist nowhere resolve to null (reference-only types echo them).
-      r.data?._entities.forEach((e, i) => expect(e?.id ?? null).toBe(i < known.length || (cases[type] as EntityCase).statements === 0 ? r.reps[i]?.id : null));
+      r.data?._entities.forEach((e, i) =>
+        expect(e?.id ?? null).toBe(i < known.length || (cases[type] as EntityCase).statements === 0 ? r.reps[i]?.id : null),
+      );
       expect(r.statements).toBe((cases[type] as EntityCase).statements);
     });
 
@@ -185,7 +221,8 @@ describe('#_entities batching', () => {
         const r = await batch(type, size, `id ${fieldSelection(object, field)}`);
         expect(r.errors, `${type}.${name} x${size}`).toBeUndefined();
         const known = (cases[type] as EntityCase).known();
-        for (const e of r.data?._entities.slice(0, Math.min(size, known.length)) ?? []) expect(e?.[name], `${type}.${name} of a seeded row`).toBeDefined();
+        for (const e of r.data?._entities.slice(0, Math.min(size, known.length)) ?? [])
+          expect(e?.[name], `${type}.${name} of a seeded row`).toBeDefined();
         expect(r.statements, `${type}.${name} x${size}`).toBe(expected);
       }
     });
@@ -197,7 +234,7 @@ describe('#_entities batching', () => {
         expect(r.errors).toBeUndefined();
         counts.push(r.statements);
       }
-      expect(new Set(counts).size, `${type}: ${counts.join(",")}`).toBe(1);
+      expect(new Set(counts).size, `${type}: ${counts.join(',')}`).toBe(1);
     });
   });
 
