@@ -100,7 +100,8 @@ export async function startTracing(settings: TracingSettings | null, exporterOve
     api,
     tracer,
     shutdown: async () => {
-      await provider.shutdown();
+      // The last export may fail (collector gone): shutting down goes on regardless.
+      await provider.shutdown().catch(() => undefined);
       api.trace.disable();
       api.propagation.disable();
       api.context.disable();
