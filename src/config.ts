@@ -89,6 +89,15 @@ const schema = z
     IG_ENV_FILE: z.string().optional(),
     // `npm run demo:audit` writes its pack here (default DATA_DIR/audit-demo).
     DEMO_OUT_DIR: z.string().optional(),
+    // OpenTelemetry tracing (src/tracing.ts), the standard OTEL_* variables: off unless an
+    // exporter or an OTLP endpoint is named. Only traces; the SDK is loaded only when on.
+    OTEL_SDK_DISABLED: bool.default(false),
+    OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none']).optional(),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+    OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
+    OTEL_EXPORTER_OTLP_TRACES_HEADERS: z.string().optional(),
+    OTEL_SERVICE_NAME: z.string().min(1).default('compliance-subgraph'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((c) => c.NODE_ENV !== 'production' || c.SIGNING_KEY_FILE !== undefined, {

@@ -1,5 +1,8 @@
 import DataLoader from 'dataloader';
+import type { PolicyAnomalyRow } from './anomalies/tables.js';
+import type { CoverageModel } from './attestations/service.js';
 import type { AttestationRow, ReleaseRow } from './attestations/tables.js';
+import type { AccessReceiptRow, AuditPackMeta } from './audit/tables.js';
 import type { BudgetOverrideRow, BudgetWindowRow } from './budgets/tables.js';
 import type { Session } from './auth/session.js';
 import { unauthenticated } from './errors.js';
@@ -25,6 +28,10 @@ export interface Loaders {
   promotionByRelease: DataLoader<string, PromotionDecisionRow | null>;
   overridesOfWindow: DataLoader<{ tenantId: string; windowStart: Date }, BudgetOverrideRow[], string>;
   currentBudgetOfTenant: DataLoader<string, BudgetWindowRow>;
+  coverageOfRelease: DataLoader<ReleaseRow, CoverageModel, string>;
+  anomalyById: DataLoader<string, PolicyAnomalyRow | null>;
+  auditPackById: DataLoader<string, AuditPackMeta | null>;
+  receiptsOfPack: DataLoader<string, AccessReceiptRow[]>;
 }
 
 export interface Context {
@@ -39,7 +46,7 @@ export interface Context {
 
 /**
  * Each loader is built on first use: a request touches one or two of them (an `_entities`
- * batch only evidencePage), and building all nine per request was measurable on small batches.
+ * batch only evidencePage), and building all of them per request was measurable on small batches.
  */
 class RequestLoaders implements Loaders {
   private loaders: Partial<Loaders> = {};
@@ -86,6 +93,18 @@ class RequestLoaders implements Loaders {
     return (this.loaders.currentBudgetOfTenant ??= new DataLoader<string, BudgetWindowRow>((ids) =>
       this.services.budgets.currentBudgets(this.s(), ids),
     ));
+  }
+  get coverageOfRelease(): Loaders['coverageOfRelease'] {
+    return (this.loaders.coverageOfRelease ??= new DataLoader((releases) => this.services.attestations.coverages(releases), { cacheKeyFn: (r) => r.id }));
+  }
+  get anomalyById(): Loaders['anomalyById'] {
+    return (this.loaders.anomalyById ??= byIdLoader((ids) => this.services.anomalies.byIds(ids)));
+  }
+  get auditPackById(): Loaders['auditPackById'] {
+    return (this.loaders.auditPackById ??= new DataLoader<string, AuditPackMeta | null>((ids) => this.services.audit.packsByIds(this.s(), ids)));
+  }
+  get receiptsOfPack(): Loaders['receiptsOfPack'] {
+    return (this.loaders.receiptsOfPack ??= new DataLoader((ids) => this.services.audit.receiptsOfPacks(ids)));
   }
 }
 

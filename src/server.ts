@@ -8,7 +8,7 @@ import { TokenVerifier } from './auth/tokens.js';
 import type { Session } from './auth/session.js';
 import type { Config } from './config.js';
 import { createContext, type Context } from './context.js';
-import type { Database } from './db/client.js';
+import { withClient, type Database } from './db/client.js';
 import { expectedMigrations, migrationsApplied } from './db/migrate.js';
 import { Metrics } from './metrics.js';
 import { buildSchema, type Authorize } from './schema.js';
@@ -33,6 +33,8 @@ import { registerEvolutionMetrics } from './evolution/metrics.js';
 import { evolutionOptions, type RouteSource } from './evolution/options.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { FailureLimiter } from './util/failure-limiter.js';
+import { startTracing, traceLogFields, tracingSettings } from './tracing.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 export interface ServerDeps {
   config: Config;
@@ -49,6 +51,8 @@ export interface ServerDeps {
    */
   authorize?: Authorize;
   routes?: RouteSource;
+  /** Turns tracing on with this exporter whatever OTEL_* say (tests: an in-memory exporter). */
+  spanExporter?: SpanExporter;
 }
 
 export interface ComplianceServer {
@@ -84,7 +88,10 @@ function pipelinePlugin(metrics: Metrics, pipeline: Pipeline): ApolloServerPlugi
 }
 
 export async function createServer(deps: ServerDeps): Promise<ComplianceServer> {
-  const { config, database } = deps;
+  const { config } = deps;
+  // Off (null, nothing loaded) unless OTEL_* or a test's exporter turn it on.
+  const tracing = await startTracing(tracingSettings(config), deps.spanExporter);
+  const database = tracing ? withClient(deps.database, tracing.traceSql(deps.database.sql)) : deps.database;
   const production = config.NODE_ENV === 'production';
   const signer = await loadServerSigner({ keyFile: config.SIGNING_KEY_FILE, dataDir: config.DATA_DIR, create: true });
   const attestationPolicy = loadAttestationPolicy(config.ATTESTATION_POLICY_FILE);
@@ -113,6 +120,8 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
   registerAttestationMetrics(metrics.registry, database);
   registerScorecardMetrics(metrics.registry, services.scorecard);
   registerBundleMetrics(metrics.registry, database);
+  // After the metrics took theirs: a scrape is not a request and opens no span.
+  tracing?.traceServices(services, ['ledger', 'catalog', 'evidence', 'attestations', 'scorecard', 'budgets', 'bundles', 'anomalies', 'evolution', 'audit']);
   const verifier = new TokenVerifier({
     secret: config.AUTH_JWT_SECRET ?? deps.jwtSecret,
     jwksUrl: config.AUTH_JWKS_URL,
@@ -135,11 +144,12 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
 
   const app = Fastify({
     // Logs go to stderr: stdout carries what a person reads (npm start's banner), undisturbed by JSON lines.
-    logger: config.LOG_LEVEL === 'silent' ? false : { level: config.LOG_LEVEL, stream: process.stderr },
+    logger: config.LOG_LEVEL === 'silent' ? false : { level: config.LOG_LEVEL, stream: process.stderr, ...(tracing ? { mixin: traceLogFields } : {}) },
     bodyLimit: config.BODY_LIMIT_BYTES,
     // Per-request access logs cost CPU on the hot path; metrics cover requests instead.
     logController: new LogController({ disableRequestLogging: true }),
   });
+  tracing?.instrument(app);
 
   const { schema } = buildSchema({ maxJsonDepth: config.INPUT_JSON_MAX_DEPTH }, deps.authorize);
   let manifest: Map<string, PersistedOperation>;
@@ -279,6 +289,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
       await app.close();
       await metricsApp?.close();
       await services.pubsub.close();
+      await tracing?.shutdown();
     },
   };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { currentTraceId } from '../tracing.js';
 import type { Clock } from '../util/clock.js';
 import type { DecisionInput } from './validate.js';
 
@@ -61,7 +62,7 @@ export class DenialRecorder {
       resource: clip(d.resource, 512) || '(none)',
       allowed: false,
       reason: d.reason ? d.reason.slice(0, 1000) : null,
-      traceId: null,
+      traceId: currentTraceId(),
       at: this.clock.now(),
     });
     if (this.buffer.length >= this.opts.batch) void this.flush();

@@ -4,7 +4,7 @@ import { sessionOf } from '../context.js';
 
 export const resolvers: Resolvers = {
   PolicyAnomaly: {
-    __resolveReference: async (ref, ctx) => (await ctx.services.anomalies.byIds([ref.id]))[0] ?? null,
+    __resolveReference: (ref, ctx) => ctx.loaders.anomalyById.load(ref.id),
     seq: (a) => a.seq,
   },
   TraceExemplar: {

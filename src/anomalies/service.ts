@@ -11,6 +11,7 @@ import type { DecisionLogParser } from './decision-log.js';
 import { ANOMALY_CHANNEL, type AnomalyEngine } from './engine.js';
 import { anomalyRepo } from './repo.js';
 import type { AnomalyIssueRow, AnomalyStatus, PolicyAnomalyRow, SuppressionRow } from './tables.js';
+import { currentTraceId } from '../tracing.js';
 import { validateDecisions, type DecisionInput } from './validate.js';
 import { isUuid } from '../util/ids.js';
 
@@ -52,7 +53,9 @@ export class AnomalyService {
   /** Stores a batch whole or not at all; returns how many decisions were new. */
   async record(session: Session, items: readonly DecisionInput[], source: 'graphql' | 'decision_log' = 'graphql'): Promise<IngestOutcome> {
     requireRole(session, 'policy_engine');
-    return this.store(items, source);
+    // Decisions that name no trace carry the one of the request that recorded them (tracing on).
+    const traceId = currentTraceId();
+    return this.store(traceId ? items.map((d) => (d.traceId ? d : { ...d, traceId })) : items, source);
   }
 
   /** The subgraph's own denials (src/anomalies/denials.ts): no caller to check, the server is the source. */

@@ -5,7 +5,7 @@ import { sessionOf } from '../context.js';
 export const resolvers: Resolvers = {
   Release: {
     __resolveReference: (ref, ctx) => ctx.loaders.releaseById.load(ref.id),
-    attestationCoverage: (release, _a, ctx) => ctx.services.attestations.coverage(release),
+    attestationCoverage: (release, _a, ctx) => ctx.loaders.coverageOfRelease.load(release),
   },
   Attestation: {
     __resolveReference: (ref, ctx) => ctx.loaders.attestationById.load(ref.id),

@@ -182,17 +182,30 @@ export class AttestationService {
   }
 
   async coverage(release: ReleaseRow): Promise<CoverageModel> {
-    const rows = await releaseRepo.bySubjects(this.db, release.subjects.map((s) => s.digest));
-    const attested = new Set(rows.filter((r) => r.verified).map((r) => r.subjectDigest));
-    const missing = release.subjects.filter((s) => !attested.has(s.digest));
-    const n = release.subjects.length;
-    return {
-      releaseId: release.id,
-      subjects: n,
-      attested: n - missing.length,
-      ratio: n === 0 ? 1 : (n - missing.length) / n,
-      missing,
-      invalid: rows.filter((r) => !r.verified && r.releaseId === release.id),
-    };
+    return coverageOf(release, await releaseRepo.bySubjects(this.db, release.subjects.map((s) => s.digest)));
   }
+
+  /** Coverage of a batch of releases (Release.attestationCoverage through _entities): one statement. */
+  async coverages(releases: readonly ReleaseRow[]): Promise<CoverageModel[]> {
+    const digests = [...new Set(releases.flatMap((r) => r.subjects.map((s) => s.digest)))];
+    const rows = digests.length ? await releaseRepo.bySubjects(this.db, digests) : [];
+    return releases.map((release) => {
+      const mine = new Set(release.subjects.map((s) => s.digest));
+      return coverageOf(release, rows.filter((r) => mine.has(r.subjectDigest)));
+    });
+  }
+}
+
+function coverageOf(release: ReleaseRow, rows: AttestationRow[]): CoverageModel {
+  const attested = new Set(rows.filter((r) => r.verified).map((r) => r.subjectDigest));
+  const missing = release.subjects.filter((s) => !attested.has(s.digest));
+  const n = release.subjects.length;
+  return {
+    releaseId: release.id,
+    subjects: n,
+    attested: n - missing.length,
+    ratio: n === 0 ? 1 : (n - missing.length) / n,
+    missing,
+    invalid: rows.filter((r) => !r.verified && r.releaseId === release.id),
+  };
 }

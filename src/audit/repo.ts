@@ -116,6 +116,15 @@ export const auditRepo = {
     return (await db.select(packMetaColumns).from(auditPacks).where(eq(auditPacks.id, id)))[0] ?? null;
   },
 
+  /** Packs by id with their engagements, in one statement (the _entities batch). */
+  packsWithEngagements(db: DbOrTx, ids: readonly string[]): Promise<{ pack: AuditPackMeta; engagement: AuditEngagementRow }[]> {
+    return db
+      .select({ pack: packMetaColumns, engagement: getTableColumns(auditEngagements) })
+      .from(auditPacks)
+      .innerJoin(auditEngagements, eq(auditEngagements.id, auditPacks.engagementId))
+      .where(inArray(auditPacks.id, [...ids]));
+  },
+
   async archive(db: DbOrTx, id: string): Promise<Buffer | null> {
     return (await db.select({ archive: auditPacks.archive }).from(auditPacks).where(eq(auditPacks.id, id)))[0]?.archive ?? null;
   },

@@ -6,8 +6,8 @@ import { forbidden, unauthenticated } from '../errors.js';
 
 export const resolvers: Resolvers = {
   AuditPack: {
-    __resolveReference: (ref, ctx) => ctx.services.audit.pack(sessionOf(ctx), ref.id),
-    receipts: async (pack, _a, ctx) => (await ctx.services.audit.receiptsOfPacks([pack.id]))[0] ?? [],
+    __resolveReference: (ref, ctx) => ctx.loaders.auditPackById.load(ref.id),
+    receipts: (pack, _a, ctx) => ctx.loaders.receiptsOfPack.load(pack.id),
     signature: (pack) => pack.signature,
     manifest: (pack) => pack.manifest,
   },

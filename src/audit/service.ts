@@ -335,6 +335,22 @@ export class AuditService {
     return p;
   }
 
+  /**
+   * `pack` for a batch (AuditPack through _entities), in one statement: per id, the pack, null,
+   * or the FORBIDDEN error `pack` would throw.
+   */
+  async packsByIds(session: Session, ids: readonly string[]): Promise<(AuditPackMeta | null | DomainError)[]> {
+    const valid = [...new Set(ids.filter(isUuid))];
+    const rows = valid.length ? await auditRepo.packsWithEngagements(this.db, valid) : [];
+    const byId = new Map(rows.map((r) => [r.pack.id, r]));
+    const scope = scopeOf(session);
+    return ids.map((id) => {
+      const r = byId.get(id);
+      if (!r || !this.canSee(session, r.engagement)) return null;
+      return scope.seesAll(r.pack.tenants) ? r.pack : forbidden("the pack holds data outside the caller's tenant scope");
+    });
+  }
+
   private async packOfEngagement(session: Session, id: string): Promise<AuditPackMeta | null> {
     const p = isUuid(id) ? await auditRepo.pack(this.db, id) : null;
     if (!p) return null;

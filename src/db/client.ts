@@ -53,3 +53,8 @@ export function connect(url: string, opts: ConnectOptions = {}): Database {
     close: () => sql.end({ timeout: 5 }),
   };
 }
+
+/** The same database through another client of the same pool (a traced one: src/tracing.ts). */
+export function withClient(database: Database, sql: Sql): Database {
+  return { ...database, sql, db: drizzle(sql) };
+}

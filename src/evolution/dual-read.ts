@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Sql } from 'postgres';
+import { currentTraceId } from '../tracing.js';
 import { errorText, type LaneResult, type ShadowLane, type ShadowSlots } from './shadow.js';
 import type { ComparisonOutcome, ReadPath } from './types.js';
 
@@ -71,7 +72,8 @@ export async function dualRead<A, R>(o: DualReadOptions<A, R>): Promise<R> {
   if (!sampled) return served(o.sql, o.args);
 
   const now = o.now ?? (() => performance.now());
-  const traceId = o.traceId ?? randomBytes(16).toString('hex');
+  // The request's trace when tracing is on, so a divergence leads back to the call's spans.
+  const traceId = o.traceId ?? currentTraceId() ?? randomBytes(16).toString('hex');
   const t0 = now();
   let answer: R;
   try {

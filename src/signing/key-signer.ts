@@ -1,5 +1,6 @@
 import { createPublicKey, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { bundleToJSON } from '@sigstore/bundle';
 import type { DSSEBundleBuilder, Signature, Signer as SigstoreSigner } from '@sigstore/sign';
 import { keyAlgorithmOf, keyIdOf, parsePrivateKeyPem } from './keys.js';
 import type { SerializedBundle, Signer } from './types.js';
@@ -14,7 +15,7 @@ export class KeyPairSigner implements Signer {
   readonly publicKeyPem: string;
   private readonly signer: SigstoreSigner;
   // @sigstore/sign (~20 MiB) is loaded on the first signature, not when a server starts.
-  private builder: Promise<{ builder: DSSEBundleBuilder; bundleToJSON: typeof import('@sigstore/bundle').bundleToJSON }> | null = null;
+  private builder: Promise<{ builder: DSSEBundleBuilder; bundleToJSON: typeof bundleToJSON }> | null = null;
 
   constructor(private readonly privateKey: KeyObject) {
     const algorithm = keyAlgorithmOf(privateKey);

@@ -1,6 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Role } from '../../src/auth/session.js';
 import { generateKeyPair } from '../../src/signing/keys.js';
 import { mintToken } from '../../src/auth/tokens.js';
@@ -45,7 +46,7 @@ export const as = {
 };
 
 /** A real server on a fresh database, listening on a free loopback port. */
-export async function startTestServer(opts: { env?: Record<string, string>; clock?: Clock } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { env?: Record<string, string>; clock?: Clock; spanExporter?: SpanExporter } = {}): Promise<TestServer> {
   const db = await createTestDatabase();
   // Each server gets its own DATA_DIR (development signing key) and, in production mode, a key file.
   const dataDir = await mkdtemp(join(tmpdir(), 'ig-data-'));
@@ -69,7 +70,7 @@ export async function startTestServer(opts: { env?: Record<string, string>; cloc
     ...(process.env.GRAPHQL_EXECUTOR ? { GRAPHQL_EXECUTOR: process.env.GRAPHQL_EXECUTOR } : {}),
     ...opts.env,
   });
-  const server = await createServer({ config, database: db.database, applicationName: db.applicationName, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const server = await createServer({ config, database: db.database, applicationName: db.applicationName, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.spanExporter ? { spanExporter: opts.spanExporter } : {}) });
   const address = await server.listen();
   const url = `${address}/graphql`;
   const token = (c: Caller) =>

@@ -1,3 +1,5 @@
+import { trace } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Sql } from 'postgres';
 import { describe, expect, it, vi } from 'vitest';
 import { dualRead, type DualReadOptions, type DualReadRecord } from '../../src/evolution/dual-read.js';
@@ -5,6 +7,7 @@ import { ComparisonRecorder } from '../../src/evolution/recorder.js';
 import { shadowLane, ShadowSlots, type Isolate, type LanePlan, type ReadOnlyRunner } from '../../src/evolution/shadow.js';
 import type { NewComparison } from '../../src/evolution/tables.js';
 import type { ReadPath } from '../../src/evolution/types.js';
+import { startTracing } from '../../src/tracing.js';
 import { digestJson } from '../../src/util/canonical.js';
 
 /** Stands for a postgres.js client: the reads under test never touch it. */
@@ -156,7 +159,8 @@ describe('#dualRead', () => {
     it('drops the sample when the served path fails in the lane: that says nothing of the other path', async () => {
       const reasons: string[] = [];
       const { opts, records } = setup({
-        primary: async (sql) => (on(sql) === 'lane' ? Promise.reject(new Error('canceling statement due to statement timeout')) : { rows: ['a'] }),
+        primary: async (sql) =>
+          on(sql) === 'lane' ? Promise.reject(new Error('canceling statement due to statement timeout')) : { rows: ['a'] },
         onDrop: (reason) => reasons.push(reason),
       });
       await expect(dualRead(opts)).resolves.toEqual({ rows: ['a'] });
@@ -332,5 +336,24 @@ describe('#ComparisonRecorder', () => {
     rec.push(row(2));
     await rec.flush();
     expect(dropped).toEqual(['2 write_failed']);
+  });
+});
+
+describe('#dualRead with tracing on', () => {
+  it('records a divergence with the trace id of the request it came from', async () => {
+    const tracing = await startTracing(null, new InMemorySpanExporter());
+    try {
+      const { opts, records } = setup({ candidate: async () => ({ rows: ['a'] }) });
+      const traceId = await trace.getTracer('test').startActiveSpan('request', async (span) => {
+        await dualRead(opts);
+        span.end();
+        return span.spanContext().traceId;
+      });
+      await vi.waitFor(() => expect(records).toHaveLength(1));
+      expect(records[0]?.outcome).toBe('MISMATCH');
+      expect(records[0]?.traceId).toBe(traceId);
+    } finally {
+      await tracing?.shutdown();
+    }
   });
 });
