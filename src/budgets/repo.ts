@@ -194,7 +194,7 @@ export const budgetRepo = {
                case when coalesce(eps.micro <= w.total, false) then null
                     when eps.micro is null then 'insufficient budget: no Rényi order bounds ε after this spend'
                     else format('insufficient budget: this spend would bring ε to %s at δ %s, over the window''s %s ε',
-                                trim_scale(eps.micro::numeric / 1000000), ${String(p.params.delta)}, trim_scale(w.total::numeric / 1000000)) end,
+                                trim_scale(eps.micro::numeric / 1000000), ${String(p.params.delta)}::text, trim_scale(w.total::numeric / 1000000)) end,
                ${p.actor}, ${p.at.toISOString()}::timestamptz,
                case when coalesce(eps.micro <= w.total, false) then eps.micro - w.spent_micro else 0 end,
                ${JSON.stringify(p.params)}::jsonb

@@ -5,6 +5,7 @@ import type { Db, DbOrTx } from '../db/client.js';
 import { DomainError, badInput, forbidden } from '../errors.js';
 import type { LedgerService } from '../ledger/service.js';
 import { liveEvents, type PgPubSub } from '../pubsub/pg.js';
+import { canonicalJson } from '../util/canonical.js';
 import type { Clock } from '../util/clock.js';
 import { sql } from 'drizzle-orm';
 import {
@@ -394,7 +395,7 @@ export class BudgetService {
     if (!r.spend) {
       const first = await budgetRepo.spendByKey(this.db, input.tenantId, key);
       if (!first) throw new Error(`spend for ${input.tenantId} recorded nothing and has no earlier answer`);
-      if (JSON.stringify(first.params) !== JSON.stringify(params) || first.mechanism !== mechanism || first.queryRef !== queryRef) {
+      if (canonicalJson(first.params) !== canonicalJson(params) || first.mechanism !== mechanism || first.queryRef !== queryRef) {
         throw new DomainError('CONFLICT', 'idempotencyKey was already used for a different spend');
       }
       const window = await budgetRepo.windowByStart(this.db, input.tenantId, first.windowStart);

@@ -103,8 +103,11 @@ describe('#spendPrivacyBudget under RDP and ZCDP', () => {
     await setPolicy({ tenantId: 'rdp-deny', epsilonLimit: 1, composition: 'RDP', delta: 1e-6 });
     const r = await spend({ tenantId: 'rdp-deny', idempotencyKey: 'big', mechanism: 'gaussian', noiseMultiplier: 0.5 });
     expect(r.data?.spendPrivacyBudget.granted).toBe(false);
-    expect(r.data?.spendPrivacyBudget.denialReason).toMatch(/^insufficient budget: this spend would bring ε to [\d.]+ at δ 1e-6, over the window's 1 ε$/);
+    expect(r.data?.spendPrivacyBudget.denialReason).toMatch(/^insufficient budget: this spend would bring ε to [\d.]+ at δ 0.000001, over the window's 1 ε$/);
     expect(r.data?.spendPrivacyBudget.budget.epsilonSpent).toBe(0);
+    const sql = t.db.database.sql;
+    await expect(sql`update budget_windows set spent_micro = limit_micro + 1 where tenant_id = 'rdp-deny'`).rejects.toThrow(/budget_windows_no_overage/);
+    await expect(sql`update budget_windows set rdp_curve = null where tenant_id = 'rdp-deny'`).rejects.toThrow(/budget_windows_composition/);
   });
 });
 
