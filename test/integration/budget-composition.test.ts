@@ -197,6 +197,12 @@ describe('#PrivacyBudget.forecast and EXHAUSTION_FORECAST', () => {
     clock.set('2026-04-09T04:40:00.000Z');
     await spend({ tenantId: 'fc', idempotencyKey: 'late', mechanism: 'laplace', epsilon: 1 });
     expect((await alertsOf('fc')).filter((a) => a.kind === 'EXHAUSTION_FORECAST')).toHaveLength(1);
+    // The same forecast on the metrics listener, for the Prometheus rule and the Grafana panel.
+    const metrics = await (await fetch(t.metricsUrl)).text();
+    const projected = Date.parse((await forecast('fc'))?.projectedExhaustionAt ?? '') / 1000;
+    expect(metrics).toContain(`dp_epsilon_projected_exhaustion_timestamp_seconds{tenant="fc",window="DAY"} ${projected}`);
+    expect(metrics).toContain(`dp_budget_window_end_timestamp_seconds{tenant="fc",window="DAY"} ${Date.parse('2026-04-10T00:00:00.000Z') / 1000}`);
+    expect(metrics).toMatch(/dp_epsilon_spend_rate_per_hour\{tenant="fc",window="DAY",period="recent"\} [\d.]+/);
   });
 });
 
