@@ -8,7 +8,8 @@
 # bench/results/latest.json. Exits 0 whether targets pass or not; non-zero only if something broke.
 # Then the spends phase (bench/spends.ts) on the same database: spendPrivacyBudget at 32 clients,
 # on one hot tenant and over 100 tenants, real server against the bare one; non-zero if a budget
-# window's counter disagrees with its spend rows. package.json's `bench` then runs the decision-log
+# window's counter disagrees with its spend rows. Then the RDP phase (bench/spends-rdp.ts): RDP
+# spends on one hot tenant against BASIC ones, on the real server. package.json's `bench` then runs the decision-log
 # ingest phase (bench/decisions.ts, its own server and database).
 #
 # Settings (env): DATABASE_URL (else an embedded PostgreSQL in a temp folder), BENCH_ROUNDS (8;
@@ -17,7 +18,7 @@
 # BENCH_PROFILE=1 (after the slices, profile one more slice of each server: V8 CPU profiles in
 # bench/results/profiles/, summarised by bench/profile-summary.ts), BENCH_LIGHT_ROUNDS (8),
 # BENCH_LIGHT_SLICE_SECONDS (8), BENCH_LIGHT_THINK_MS (the p50 of a back-to-back slice),
-# BENCH_SPEND_ROUNDS (3), BENCH_SPEND_SLICE_SECONDS (5).
+# BENCH_SPEND_ROUNDS (3), BENCH_SPEND_SLICE_SECONDS (5), BENCH_ONLY_RDP=1 (only the RDP spends phase).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -89,7 +90,8 @@ EMBEDDED=$(json "$RUN/db.json" embedded)
 PM_PID=$(json "$RUN/db.json" postmasterPid)
 if [ -n "$PM_PID" ] && [ -d "/proc/$PM_PID" ]; then
   PM_AFFINITY=$(taskset -pc "$PM_PID" | sed 's/.*: //')
-  for p in "$PM_PID" $(pgrep -P "$PM_PID" || true); do taskset -pc "$LOAD_CORE" "$p" >/dev/null; done
+  # A backend may exit between pgrep and taskset (a shared PostgreSQL): not an error.
+  for p in "$PM_PID" $(pgrep -P "$PM_PID" || true); do taskset -pc "$LOAD_CORE" "$p" >/dev/null 2>&1 || true; done
   echo "bench: PostgreSQL (postmaster $PM_PID) pinned to core $LOAD_CORE"
 else
   echo "bench: PostgreSQL does not run on this machine; not pinned" >&2
@@ -105,6 +107,15 @@ start_server() { # name, entry, args…
     taskset -c "$SERVER_CORE" node --import tsx "$entry" "$@" >"$RUN/$name.log" 2>&1 &
   SERVER_PIDS+=($!)
 }
+if [ "${BENCH_ONLY_RDP:-}" = 1 ]; then
+  # Only the RDP spends phase (bench/spends-rdp.ts), on the real server.
+  start_server candidate bench/serve-candidate.ts
+  wait_for "$RUN/candidate.json" "${SERVER_PIDS[0]}" "candidate server" 120
+  taskset -c "$LOAD_CORE" node --import tsx bench/spends-rdp.ts "$RUN" &
+  MEASURE_PID=$!
+  wait "$MEASURE_PID"
+  exit 0
+fi
 start_server bare bench/serve-bare.ts
 start_server candidate bench/serve-candidate.ts
 start_server noauth bench/serve-candidate.ts --no-auth
@@ -121,5 +132,8 @@ taskset -c "$LOAD_CORE" node --import tsx bench/measure.ts "$RUN" &
 MEASURE_PID=$!
 wait "$MEASURE_PID"
 taskset -c "$LOAD_CORE" node --import tsx bench/spends.ts "$RUN" &
+MEASURE_PID=$!
+wait "$MEASURE_PID"
+taskset -c "$LOAD_CORE" node --import tsx bench/spends-rdp.ts "$RUN" &
 MEASURE_PID=$!
 wait "$MEASURE_PID"
