@@ -49,7 +49,9 @@ async function freshTenant(kind: Kind, label: string): Promise<string> {
     headers: { 'content-type': 'application/json', authorization: `Bearer ${officerToken}` },
     body: JSON.stringify({
       query: 'mutation($input: BudgetPolicyInput!) { setBudgetPolicy(input: $input) { tenantId } }',
-      variables: { input: { tenantId, epsilonLimit: LIMIT, window: 'MONTH', ...(kind === 'rdp' ? { composition: 'RDP', delta: DELTA } : {}) } },
+      variables: {
+        input: { tenantId, epsilonLimit: LIMIT, window: 'MONTH', ...(kind === 'rdp' ? { composition: 'RDP', delta: DELTA } : {}) },
+      },
     }),
   });
   const body = (await res.json()) as { errors?: unknown };
@@ -74,20 +76,37 @@ async function slice(kind: Kind, label: string, seconds: number) {
     seconds,
     connections: CLIENTS,
     script: 'bench/spends.lua',
-    env: { BENCH_TOKEN: engineToken, BENCH_SPEND_TENANTS: tenant, BENCH_SPEND_KEY_PREFIX: tenant, BENCH_SPEND_DECLARATION: DECLARATION[kind] },
+    env: {
+      BENCH_TOKEN: engineToken,
+      BENCH_SPEND_TENANTS: tenant,
+      BENCH_SPEND_KEY_PREFIX: tenant,
+      BENCH_SPEND_DECLARATION: DECLARATION[kind],
+    },
   });
-  return { kind, tenant, grantedPerSecond: w.granted / (w.duration_us / 1e6), granted: w.granted, errors: w.failed + w.denied, p50Ms: w.latency_us.p50 / 1000, p95Ms: w.latency_us.p95 / 1000 };
+  return {
+    kind,
+    tenant,
+    grantedPerSecond: w.granted / (w.duration_us / 1e6),
+    granted: w.granted,
+    errors: w.failed + w.denied,
+    p50Ms: w.latency_us.p50 / 1000,
+    p95Ms: w.latency_us.p95 / 1000,
+  };
 }
 
 say();
-say(`rdp spends: one hot tenant at ${CLIENTS} clients; BASIC (laplace 0.01 ε) against RDP (gaussian, noise multiplier ${NOISE_MULTIPLIER}, δ ${DELTA}, ${SERVER_ORDERS.length} orders)`);
+say(
+  `rdp spends: one hot tenant at ${CLIENTS} clients; BASIC (laplace 0.01 ε) against RDP (gaussian, noise multiplier ${NOISE_MULTIPLIER}, δ ${DELTA}, ${SERVER_ORDERS.length} orders)`,
+);
 for (const kind of KINDS) await slice(kind, 'warm', WARMUP_S);
 const slices: Awaited<ReturnType<typeof slice>>[] = [];
 for (let r = 0; r < ROUNDS; r++) {
   for (const kind of r % 2 ? [...KINDS].reverse() : KINDS) {
     const s = await slice(kind, `r${r}`, SLICE_S);
     slices.push(s);
-    say(`  round ${r + 1}/${ROUNDS} ${kind.padEnd(5)} ${s.grantedPerSecond.toFixed(1).padStart(8)} granted/s  p50 ${s.p50Ms.toFixed(2)} ms  p95 ${s.p95Ms.toFixed(2)} ms${s.errors ? `  ERRORS ${s.errors}` : ''}`);
+    say(
+      `  round ${r + 1}/${ROUNDS} ${kind.padEnd(5)} ${s.grantedPerSecond.toFixed(1).padStart(8)} granted/s  p50 ${s.p50Ms.toFixed(2)} ms  p95 ${s.p95Ms.toFixed(2)} ms${s.errors ? `  ERRORS ${s.errors}` : ''}`,
+    );
   }
 }
 
@@ -111,14 +130,25 @@ const perRound = Array.from({ length: ROUNDS }, (_, r) => {
 const ratio = median(perRound);
 const med = (k: Kind) => median(slices.filter((s) => s.kind === k).map((s) => s.grantedPerSecond));
 say();
-say(`RDP/BASIC granted spends/s on one hot tenant: ${ratio.toFixed(3)} (median of per-round ratios; BASIC ${med('basic').toFixed(1)}/s, RDP ${med('rdp').toFixed(1)}/s) — target ≥ 0.8: ${ratio >= 0.8 ? 'met' : 'NOT met'}`);
-say(`${bad.length ? 'FAIL' : 'PASS'}  ${windows.length} RDP windows: ε == the accountant's ε of their granted spends, counter == Σ charges`);
+say(
+  `RDP/BASIC granted spends/s on one hot tenant: ${ratio.toFixed(3)} (median of per-round ratios; BASIC ${med('basic').toFixed(1)}/s, RDP ${med('rdp').toFixed(1)}/s) — target ≥ 0.8: ${ratio >= 0.8 ? 'met' : 'NOT met'}`,
+);
+say(
+  `${bad.length ? 'FAIL' : 'PASS'}  ${windows.length} RDP windows: ε == the accountant's ε of their granted spends, counter == Σ charges`,
+);
 for (const w of bad.slice(0, 10)) say(`      ${JSON.stringify(w)}`);
 const latest = existsSync(RESULTS) ? readJson<Record<string, unknown>>(RESULTS.pathname) : {};
 writeJsonAtomic(RESULTS.pathname, {
   ...latest,
   rdpSpends: {
-    settings: { clients: CLIENTS, rounds: ROUNDS, sliceSeconds: SLICE_S, delta: DELTA, noiseMultiplier: NOISE_MULTIPLIER, orders: SERVER_ORDERS.length },
+    settings: {
+      clients: CLIENTS,
+      rounds: ROUNDS,
+      sliceSeconds: SLICE_S,
+      delta: DELTA,
+      noiseMultiplier: NOISE_MULTIPLIER,
+      orders: SERVER_ORDERS.length,
+    },
     ratio,
     perRound,
     basicGrantedPerSecond: med('basic'),

@@ -180,7 +180,8 @@ export function eventRho(e: MechanismEvent): number {
 }
 
 /** The increment an event adds to an RDP curve, in units (per event rounded up, times count). */
-export const rdpIncrement = (e: MechanismEvent, orders: readonly number[]): bigint[] => orders.map((a) => unitsUp(eventRdp(e, a)) * BigInt(e.count));
+export const rdpIncrement = (e: MechanismEvent, orders: readonly number[]): bigint[] =>
+  orders.map((a) => unitsUp(eventRdp(e, a)) * BigInt(e.count));
 
 /** The increment an event adds to a zCDP ρ, in units. */
 export const rhoIncrement = (e: MechanismEvent): bigint => unitsUp(eventRho(e)) * BigInt(e.count);
@@ -231,7 +232,8 @@ export function account(composition: Composition, delta: number, orders: readonl
 }
 
 const positive = (v: unknown, field: string, max = 1e9): number => {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > max) throw badInput(`${field} must be a number greater than 0 and at most ${max}`, { field });
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > max)
+    throw badInput(`${field} must be a number greater than 0 and at most ${max}`, { field });
   return v;
 };
 
@@ -256,24 +258,32 @@ export interface DeclaredMechanism {
 export function toEvent(d: DeclaredMechanism, prefix = ''): MechanismEvent {
   const f = (name: string) => `${prefix}${name}`;
   const count = d.count ?? 1;
-  if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw badInput(`${f('count')} must be a whole number from 1 to 1000000`, { field: f('count') });
+  if (!Number.isInteger(count) || count < 1 || count > 1_000_000)
+    throw badInput(`${f('count')} must be a whole number from 1 to 1000000`, { field: f('count') });
   const sampleRate = d.sampleRate ?? 1;
-  if (typeof sampleRate !== 'number' || !(sampleRate > 0 && sampleRate <= 1)) throw badInput(`${f('sampleRate')} must be greater than 0 and at most 1`, { field: f('sampleRate') });
+  if (typeof sampleRate !== 'number' || !(sampleRate > 0 && sampleRate <= 1))
+    throw badInput(`${f('sampleRate')} must be greater than 0 and at most 1`, { field: f('sampleRate') });
   const sensitivity = d.sensitivity == null ? 1 : positive(d.sensitivity, f('sensitivity'));
   const mechanism = d.mechanism.trim().toLowerCase();
   if (mechanism === 'laplace') {
-    if ((d.epsilon == null) === (d.scale == null)) throw badInput(`a laplace mechanism needs exactly one of ${f('epsilon')} and ${f('scale')}`, { field: f('epsilon') });
+    if ((d.epsilon == null) === (d.scale == null))
+      throw badInput(`a laplace mechanism needs exactly one of ${f('epsilon')} and ${f('scale')}`, { field: f('epsilon') });
     const epsilon = d.epsilon != null ? positive(d.epsilon, f('epsilon'), 1e6) : sensitivity / positive(d.scale, f('scale'));
     return { mechanism: 'laplace', epsilon, sampleRate, count };
   }
   if (mechanism === 'gaussian') {
     const given = [d.noiseMultiplier, d.sigma, d.rho].filter((v) => v != null).length;
-    if (given !== 1) throw badInput(`a gaussian mechanism needs exactly one of ${f('noiseMultiplier')}, ${f('sigma')} and ${f('rho')}`, { field: f('noiseMultiplier') });
+    if (given !== 1)
+      throw badInput(`a gaussian mechanism needs exactly one of ${f('noiseMultiplier')}, ${f('sigma')} and ${f('rho')}`, {
+        field: f('noiseMultiplier'),
+      });
     if (d.rho != null) {
-      if (sampleRate !== 1) throw badInput(`a gaussian declared by ${f('rho')} cannot be subsampled: give its noise multiplier`, { field: f('sampleRate') });
+      if (sampleRate !== 1)
+        throw badInput(`a gaussian declared by ${f('rho')} cannot be subsampled: give its noise multiplier`, { field: f('sampleRate') });
       return { mechanism: 'zcdp', rho: positive(d.rho, f('rho')), count };
     }
-    const noiseMultiplier = d.noiseMultiplier != null ? positive(d.noiseMultiplier, f('noiseMultiplier')) : positive(d.sigma, f('sigma')) / sensitivity;
+    const noiseMultiplier =
+      d.noiseMultiplier != null ? positive(d.noiseMultiplier, f('noiseMultiplier')) : positive(d.sigma, f('sigma')) / sensitivity;
     return { mechanism: 'gaussian', noiseMultiplier, sampleRate, count };
   }
   if (d.epsilon == null) throw badInput(`mechanism ${d.mechanism} is accounted as ε-DP and needs ${f('epsilon')}`, { field: f('epsilon') });
@@ -282,13 +292,16 @@ export function toEvent(d: DeclaredMechanism, prefix = ''): MechanismEvent {
 
 /** Parses a δ: 0 < δ < 1. */
 export function parseDelta(v: unknown, field = 'delta'): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0 && v < 1)) throw badInput(`${field} must be greater than 0 and less than 1`, { field });
+  if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0 && v < 1))
+    throw badInput(`${field} must be greater than 0 and less than 1`, { field });
   return v;
 }
 
 /** Parses Rényi orders: each finite and > 1, at most 10000 of them, sorted and de-duplicated. */
 export function parseOrders(list: readonly number[], field = 'orders'): number[] {
   if (list.length === 0 || list.length > 10_000) throw badInput(`${field} must list 1 to 10000 orders`, { field });
-  for (const a of list) if (typeof a !== 'number' || !Number.isFinite(a) || a <= 1 || a > 1e6) throw badInput(`${field}: every order must be a number greater than 1 and at most 1000000 (got ${a})`, { field });
+  for (const a of list)
+    if (typeof a !== 'number' || !Number.isFinite(a) || a <= 1 || a > 1e6)
+      throw badInput(`${field}: every order must be a number greater than 1 and at most 1000000 (got ${a})`, { field });
   return [...new Set(list)].sort((x, y) => x - y);
 }

@@ -19,17 +19,28 @@ const engine: Caller = { sub: 'dp-engine', roles: ['dp_engine'], tenants: ['*'] 
 const viewer: Caller = { sub: 'vic@viewer', roles: ['viewer'], tenants: ['*'] };
 
 const POLICY = 'mutation($i: BudgetPolicyInput!) { setBudgetPolicy(input: $i) { tenantId epsilonLimit window composition delta } }';
-const SPEND = 'mutation($i: SpendInput!) { spendPrivacyBudget(input: $i) { granted spendId denialReason budget { epsilonSpent epsilonRemaining composition delta status } } }';
-type Spend = { granted: boolean; spendId: string | null; denialReason: string | null; budget: { epsilonSpent: number; epsilonRemaining: number; composition: string; delta: number | null; status: string } };
+const SPEND =
+  'mutation($i: SpendInput!) { spendPrivacyBudget(input: $i) { granted spendId denialReason budget { epsilonSpent epsilonRemaining composition delta status } } }';
+type Spend = {
+  granted: boolean;
+  spendId: string | null;
+  denialReason: string | null;
+  budget: { epsilonSpent: number; epsilonRemaining: number; composition: string; delta: number | null; status: string };
+};
 
-const setPolicy = (i: Record<string, unknown>) => t.gql<{ setBudgetPolicy: Record<string, unknown> }>(POLICY, { i: { window: 'DAY', ...i } }, officer);
+const setPolicy = (i: Record<string, unknown>) =>
+  t.gql<{ setBudgetPolicy: Record<string, unknown> }>(POLICY, { i: { window: 'DAY', ...i } }, officer);
 const spend = (i: Record<string, unknown>) => t.gql<{ spendPrivacyBudget: Spend }>(SPEND, { i: { queryRef: 'q', ...i } }, engine);
 
 /** The ε (micro) the accountant gives n runs of `e`, as the server must report it. */
-const micro = (composition: Composition, delta: number, e: MechanismEvent, n: number) => microOfUnits(account(composition, delta, SERVER_ORDERS, [{ ...e, count: n }]).units ?? 0n);
+const micro = (composition: Composition, delta: number, e: MechanismEvent, n: number) =>
+  microOfUnits(account(composition, delta, SERVER_ORDERS, [{ ...e, count: n }]).units ?? 0n);
 
 beforeAll(async () => {
-  t = await startTestServer({ clock, env: { BUDGET_FORECAST_CHECK_SECONDS: '0', BUDGET_FORECAST_MARGIN_MINUTES: '60', BUDGET_FORECAST_RECENT_MINUTES: '60' } });
+  t = await startTestServer({
+    clock,
+    env: { BUDGET_FORECAST_CHECK_SECONDS: '0', BUDGET_FORECAST_MARGIN_MINUTES: '60', BUDGET_FORECAST_RECENT_MINUTES: '60' },
+  });
   dir = await mkdtemp(join(tmpdir(), 'ig-account-'));
 });
 afterAll(() => t.close());
@@ -39,10 +50,18 @@ describe('#setBudgetPolicy with a composition', () => {
     const r = await setPolicy({ tenantId: 'rdp-policy', epsilonLimit: 3, composition: 'RDP', delta: 1e-6 });
     expect(r.errors).toBeUndefined();
     expect(r.data?.setBudgetPolicy).toEqual({ tenantId: 'rdp-policy', epsilonLimit: 3, window: 'DAY', composition: 'RDP', delta: 1e-6 });
-    expect((await setPolicy({ tenantId: 'x1', epsilonLimit: 3, composition: 'BASIC', delta: 1e-6 })).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await setPolicy({ tenantId: 'x1', epsilonLimit: 3, composition: 'BASIC', delta: 1e-6 })).errors?.[0]?.extensions?.code).toBe(
+      'BAD_USER_INPUT',
+    );
     expect((await setPolicy({ tenantId: 'x2', epsilonLimit: 3, composition: 'RDP' })).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect((await setPolicy({ tenantId: 'x3', epsilonLimit: 3, composition: 'ZCDP', delta: 1 })).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    const b = await t.gql<{ privacyBudget: { composition: string; delta: number } }>('{ privacyBudget(tenantId: "rdp-policy") { composition delta } }', {}, viewer);
+    expect((await setPolicy({ tenantId: 'x3', epsilonLimit: 3, composition: 'ZCDP', delta: 1 })).errors?.[0]?.extensions?.code).toBe(
+      'BAD_USER_INPUT',
+    );
+    const b = await t.gql<{ privacyBudget: { composition: string; delta: number } }>(
+      '{ privacyBudget(tenantId: "rdp-policy") { composition delta } }',
+      {},
+      viewer,
+    );
     expect(b.data?.privacyBudget).toEqual({ composition: 'RDP', delta: 1e-6 });
   });
 });
@@ -51,10 +70,22 @@ describe('#spendPrivacyBudget under RDP and ZCDP', () => {
   it('reports the converted ε of the composed spends, exactly as the accountant computes it', async () => {
     await setPolicy({ tenantId: 'rdp-mix', epsilonLimit: 10, composition: 'RDP', delta: 1e-5 });
     const events: [Record<string, unknown>, MechanismEvent][] = [
-      [{ mechanism: 'laplace', epsilon: 0.1 }, { mechanism: 'laplace', epsilon: 0.1, sampleRate: 1, count: 1 }],
-      [{ mechanism: 'gaussian', sigma: 8, sensitivity: 2 }, { mechanism: 'gaussian', noiseMultiplier: 4, sampleRate: 1, count: 1 }],
-      [{ mechanism: 'gaussian', noiseMultiplier: 1.1, sampleRate: 0.01, count: 100 }, { mechanism: 'gaussian', noiseMultiplier: 1.1, sampleRate: 0.01, count: 100 }],
-      [{ mechanism: 'laplace', scale: 20, sensitivity: 1, sampleRate: 0.1 }, { mechanism: 'laplace', epsilon: 0.05, sampleRate: 0.1, count: 1 }],
+      [
+        { mechanism: 'laplace', epsilon: 0.1 },
+        { mechanism: 'laplace', epsilon: 0.1, sampleRate: 1, count: 1 },
+      ],
+      [
+        { mechanism: 'gaussian', sigma: 8, sensitivity: 2 },
+        { mechanism: 'gaussian', noiseMultiplier: 4, sampleRate: 1, count: 1 },
+      ],
+      [
+        { mechanism: 'gaussian', noiseMultiplier: 1.1, sampleRate: 0.01, count: 100 },
+        { mechanism: 'gaussian', noiseMultiplier: 1.1, sampleRate: 0.01, count: 100 },
+      ],
+      [
+        { mechanism: 'laplace', scale: 20, sensitivity: 1, sampleRate: 0.1 },
+        { mechanism: 'laplace', epsilon: 0.05, sampleRate: 0.1, count: 1 },
+      ],
     ];
     const so: MechanismEvent[] = [];
     for (const [i, [input, event]] of events.entries()) {
@@ -67,7 +98,8 @@ describe('#spendPrivacyBudget under RDP and ZCDP', () => {
     }
     // Far less than BASIC would have charged for the same declarations.
     const basic = account('BASIC', 1e-5, SERVER_ORDERS, so).epsilon;
-    const spent = (await spend({ tenantId: 'rdp-mix', idempotencyKey: 'mix-0', mechanism: 'laplace', epsilon: 0.1 })).data?.spendPrivacyBudget.budget.epsilonSpent as number;
+    const spent = (await spend({ tenantId: 'rdp-mix', idempotencyKey: 'mix-0', mechanism: 'laplace', epsilon: 0.1 })).data
+      ?.spendPrivacyBudget.budget.epsilonSpent as number;
     expect(spent).toBeLessThan(basic);
   });
 
@@ -103,19 +135,40 @@ describe('#spendPrivacyBudget under RDP and ZCDP', () => {
     await setPolicy({ tenantId: 'rdp-deny', epsilonLimit: 1, composition: 'RDP', delta: 1e-6 });
     const r = await spend({ tenantId: 'rdp-deny', idempotencyKey: 'big', mechanism: 'gaussian', noiseMultiplier: 0.5 });
     expect(r.data?.spendPrivacyBudget.granted).toBe(false);
-    expect(r.data?.spendPrivacyBudget.denialReason).toMatch(/^insufficient budget: this spend would bring ε to [\d.]+ at δ 0.000001, over the window's 1 ε$/);
+    expect(r.data?.spendPrivacyBudget.denialReason).toMatch(
+      /^insufficient budget: this spend would bring ε to [\d.]+ at δ 0.000001, over the window's 1 ε$/,
+    );
     expect(r.data?.spendPrivacyBudget.budget.epsilonSpent).toBe(0);
     const sql = t.db.database.sql;
-    await expect(sql`update budget_windows set spent_micro = limit_micro + 1 where tenant_id = 'rdp-deny'`).rejects.toThrow(/budget_windows_no_overage/);
-    await expect(sql`update budget_windows set rdp_curve = null where tenant_id = 'rdp-deny'`).rejects.toThrow(/budget_windows_composition/);
+    await expect(sql`update budget_windows set spent_micro = limit_micro + 1 where tenant_id = 'rdp-deny'`).rejects.toThrow(
+      /budget_windows_no_overage/,
+    );
+    await expect(sql`update budget_windows set rdp_curve = null where tenant_id = 'rdp-deny'`).rejects.toThrow(
+      /budget_windows_composition/,
+    );
   });
 });
 
 describe('when 64 clients race one tenant', () => {
   const cases: { composition: Composition; limit: number; input: Record<string, unknown>; event: MechanismEvent }[] = [
-    { composition: 'BASIC', limit: 5, input: { mechanism: 'laplace', epsilon: 0.3 }, event: { mechanism: 'laplace', epsilon: 0.3, sampleRate: 1, count: 1 } },
-    { composition: 'RDP', limit: 2, input: { mechanism: 'gaussian', noiseMultiplier: 6 }, event: { mechanism: 'gaussian', noiseMultiplier: 6, sampleRate: 1, count: 1 } },
-    { composition: 'ZCDP', limit: 2, input: { mechanism: 'laplace', epsilon: 0.08 }, event: { mechanism: 'laplace', epsilon: 0.08, sampleRate: 1, count: 1 } },
+    {
+      composition: 'BASIC',
+      limit: 5,
+      input: { mechanism: 'laplace', epsilon: 0.3 },
+      event: { mechanism: 'laplace', epsilon: 0.3, sampleRate: 1, count: 1 },
+    },
+    {
+      composition: 'RDP',
+      limit: 2,
+      input: { mechanism: 'gaussian', noiseMultiplier: 6 },
+      event: { mechanism: 'gaussian', noiseMultiplier: 6, sampleRate: 1, count: 1 },
+    },
+    {
+      composition: 'ZCDP',
+      limit: 2,
+      input: { mechanism: 'laplace', epsilon: 0.08 },
+      event: { mechanism: 'laplace', epsilon: 0.08, sampleRate: 1, count: 1 },
+    },
   ];
   for (const c of cases) {
     it(`${c.composition}: grants exactly as many spends as the accounting allows, never more`, { timeout: 120_000 }, async () => {
@@ -137,7 +190,10 @@ describe('when 64 clients race one tenant', () => {
             const res = await fetch(t.url, {
               method: 'POST',
               headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-              body: JSON.stringify({ query: SPEND, variables: { i: { tenantId, queryRef: `q${i}`, idempotencyKey: `r${i}`, ...c.input } } }),
+              body: JSON.stringify({
+                query: SPEND,
+                variables: { i: { tenantId, queryRef: `q${i}`, idempotencyKey: `r${i}`, ...c.input } },
+              }),
             });
             const r = (await res.json()) as { data?: { spendPrivacyBudget: Spend }; errors?: unknown };
             if (r.errors) throw new Error(JSON.stringify(r.errors));
@@ -152,33 +208,62 @@ describe('when 64 clients race one tenant', () => {
                (select sum(coalesce(s.charged_micro, s.epsilon_micro))::text from budget_spends s where s.tenant_id = w.tenant_id and s.granted) as charged
         from budget_windows w where w.tenant_id = ${tenantId}`;
       const expectedSpent = c.composition === 'BASIC' ? allowed * 300_000 : micro(c.composition, delta, c.event, allowed);
-      expect(w).toEqual({ spent: String(expectedSpent), limit: String(c.limit * 1e6), granted_rows: allowed, charged: String(expectedSpent) });
+      expect(w).toEqual({
+        spent: String(expectedSpent),
+        limit: String(c.limit * 1e6),
+        granted_rows: allowed,
+        charged: String(expectedSpent),
+      });
     });
   }
 });
 
 describe('#PrivacyBudget.forecast and EXHAUSTION_FORECAST', () => {
-  const FORECAST = 'query($t: ID!) { privacyBudget(tenantId: $t) { forecast { windowToDateRate recentRate recentMinutes projectedExhaustionAt exhaustsBeforeWindowEnd } } }';
-  type Forecast = { windowToDateRate: number; recentRate: number; recentMinutes: number; projectedExhaustionAt: string | null; exhaustsBeforeWindowEnd: boolean };
-  const forecast = async (tenantId: string) => (await t.gql<{ privacyBudget: { forecast: Forecast } }>(FORECAST, { t: tenantId }, viewer)).data?.privacyBudget.forecast;
+  const FORECAST =
+    'query($t: ID!) { privacyBudget(tenantId: $t) { forecast { windowToDateRate recentRate recentMinutes projectedExhaustionAt exhaustsBeforeWindowEnd } } }';
+  type Forecast = {
+    windowToDateRate: number;
+    recentRate: number;
+    recentMinutes: number;
+    projectedExhaustionAt: string | null;
+    exhaustsBeforeWindowEnd: boolean;
+  };
+  const forecast = async (tenantId: string) =>
+    (await t.gql<{ privacyBudget: { forecast: Forecast } }>(FORECAST, { t: tenantId }, viewer)).data?.privacyBudget.forecast;
   const alertsOf = async (tenantId: string) =>
-    (await t.gql<{ budgetAlertLog: { kind: string; status: string; projectedExhaustionAt: string | null; notice: string }[] }>(
-      'query($t: ID) { budgetAlertLog(tenantId: $t) { kind status projectedExhaustionAt notice } }',
-      { t: tenantId },
-      viewer,
-    )).data?.budgetAlertLog ?? [];
+    (
+      await t.gql<{ budgetAlertLog: { kind: string; status: string; projectedExhaustionAt: string | null; notice: string }[] }>(
+        'query($t: ID) { budgetAlertLog(tenantId: $t) { kind status projectedExhaustionAt notice } }',
+        { t: tenantId },
+        viewer,
+      )
+    ).data?.budgetAlertLog ?? [];
 
   it('projects the exhaustion from the rates, and alerts once per window when it comes early', async () => {
     clock.set('2026-04-09T00:00:00.000Z');
     await setPolicy({ tenantId: 'fc', epsilonLimit: 24 });
-    expect(await forecast('fc')).toEqual({ windowToDateRate: 0, recentRate: 0, recentMinutes: 60, projectedExhaustionAt: null, exhaustsBeforeWindowEnd: false });
+    expect(await forecast('fc')).toEqual({
+      windowToDateRate: 0,
+      recentRate: 0,
+      recentMinutes: 60,
+      projectedExhaustionAt: null,
+      exhaustsBeforeWindowEnd: false,
+    });
     // 1 ε on each hour for 4 hours: on pace to end exactly at the window's end (no alert).
     for (let h = 0; h < 4; h++) {
       clock.set(new Date(Date.parse('2026-04-09T01:00:00.000Z') + h * 3_600_000));
-      expect((await spend({ tenantId: 'fc', idempotencyKey: `h${h}`, mechanism: 'laplace', epsilon: 1 })).data?.spendPrivacyBudget.granted).toBe(true);
+      expect(
+        (await spend({ tenantId: 'fc', idempotencyKey: `h${h}`, mechanism: 'laplace', epsilon: 1 })).data?.spendPrivacyBudget.granted,
+      ).toBe(true);
     }
     clock.set('2026-04-09T04:00:00.000Z');
-    expect(await forecast('fc')).toEqual({ windowToDateRate: 1, recentRate: 1, recentMinutes: 60, projectedExhaustionAt: '2026-04-10T00:00:00.000Z', exhaustsBeforeWindowEnd: false });
+    expect(await forecast('fc')).toEqual({
+      windowToDateRate: 1,
+      recentRate: 1,
+      recentMinutes: 60,
+      projectedExhaustionAt: '2026-04-10T00:00:00.000Z',
+      exhaustsBeforeWindowEnd: false,
+    });
     expect((await alertsOf('fc')).filter((a) => a.kind === 'EXHAUSTION_FORECAST')).toHaveLength(0);
     // Then 4 ε in the next half hour: 5 ε in the last hour, 16 left → out at 07:42, long before midnight.
     for (let i = 0; i < 4; i++) {
@@ -201,7 +286,9 @@ describe('#PrivacyBudget.forecast and EXHAUSTION_FORECAST', () => {
     const metrics = await (await fetch(t.metricsUrl)).text();
     const projected = Date.parse((await forecast('fc'))?.projectedExhaustionAt ?? '') / 1000;
     expect(metrics).toContain(`dp_epsilon_projected_exhaustion_timestamp_seconds{tenant="fc",window="DAY"} ${projected}`);
-    expect(metrics).toContain(`dp_budget_window_end_timestamp_seconds{tenant="fc",window="DAY"} ${Date.parse('2026-04-10T00:00:00.000Z') / 1000}`);
+    expect(metrics).toContain(
+      `dp_budget_window_end_timestamp_seconds{tenant="fc",window="DAY"} ${Date.parse('2026-04-10T00:00:00.000Z') / 1000}`,
+    );
     expect(metrics).toMatch(/dp_epsilon_spend_rate_per_hour\{tenant="fc",window="DAY",period="recent"\} [\d.]+/);
   });
 });
@@ -228,7 +315,9 @@ describe('ig-budget account', () => {
       const want = account(composition.toUpperCase() as Composition, 1e-5, SERVER_ORDERS, typed);
       expect(out).toEqual({ epsilon: want.epsilon, delta: 1e-5, order: want.order });
     }
-    const custom = JSON.parse((await run(['--composition', 'rdp', '--delta', '1e-5', '--orders', '2,4,8,16,32', '--events', file])).stdout) as { order: number };
+    const custom = JSON.parse(
+      (await run(['--composition', 'rdp', '--delta', '1e-5', '--orders', '2,4,8,16,32', '--events', file])).stdout,
+    ) as { order: number };
     expect([2, 4, 8, 16, 32]).toContain(custom.order);
   });
 
@@ -241,7 +330,10 @@ describe('ig-budget account', () => {
       [['--composition', 'fancy', '--delta', '1e-5', '--events', file], /fancy/],
       [['--composition', 'rdp', '--delta', 'abc', '--events', file], /--delta must be a number/],
       [['--composition', 'rdp', '--delta', '2', '--events', file], /--delta must be greater than 0 and less than 1/],
-      [['--composition', 'rdp', '--delta', '1e-5', '--orders', '2,0.5', '--events', file], /--orders: every order must be a number greater than 1/],
+      [
+        ['--composition', 'rdp', '--delta', '1e-5', '--orders', '2,0.5', '--events', file],
+        /--orders: every order must be a number greater than 1/,
+      ],
       [['--composition', 'rdp', '--delta', '1e-5', '--events', bad], /exactly one of events\[0\]\.noiseMultiplier/],
       [['--composition', 'rdp', '--delta', '1e-5', '--events', join(dir, 'none.json')], /none\.json: no such file/],
     ];

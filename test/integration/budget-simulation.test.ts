@@ -24,11 +24,19 @@ describe('#ig-budget simulate', () => {
   });
 
   it('shows one query under BASIC, RDP and zCDP side by side, the server granting what the accountant allows', async () => {
-    const r = await runBin('ig-budget', ['simulate', '--url', t.url, '--tenants', 'cmp-a,cmp-b', '--only-compare', '--limit', '2', '--delta', '1e-6'], { AUTH_JWT_SECRET: TEST_SECRET });
+    const r = await runBin(
+      'ig-budget',
+      ['simulate', '--url', t.url, '--tenants', 'cmp-a,cmp-b', '--only-compare', '--limit', '2', '--delta', '1e-6'],
+      { AUTH_JWT_SECRET: TEST_SECRET },
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const rows = Object.fromEntries(
-      [...r.stdout.matchAll(/^(BASIC|RDP|ZCDP) +(\d+) +(\d+) +([\d.]+)$/gm)].map((m) => [m[1], { allowed: Number(m[2]), granted: Number(m[3]), spent: Number(m[4]) }]),
+    type Row = { allowed: number; granted: number; spent: number };
+    const rows: Record<string, Row> = Object.fromEntries(
+      [...r.stdout.matchAll(/^(BASIC|RDP|ZCDP) +(\d+) +(\d+) +([\d.]+)$/gm)].map((m) => [
+        m[1],
+        { allowed: Number(m[2]), granted: Number(m[3]), spent: Number(m[4]) },
+      ]),
     );
     expect(Object.keys(rows).sort()).toEqual(['BASIC', 'RDP', 'ZCDP']);
     for (const row of Object.values(rows)) {

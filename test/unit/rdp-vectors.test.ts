@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { account, conversion, epsilonUnits, natsOfUnits, rdpIncrement, unitsUp, type MechanismEvent } from '../../src/budgets/accountant.js';
+import {
+  account,
+  conversion,
+  epsilonUnits,
+  natsOfUnits,
+  rdpIncrement,
+  unitsUp,
+  type MechanismEvent,
+} from '../../src/budgets/accountant.js';
 import { epsilonOfCurve, gaussianRdp, laplaceRdp } from '../../src/budgets/rdp.js';
 
 /**
@@ -25,7 +33,9 @@ interface Vector {
   epsilon?: number;
   count?: number;
 }
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/dp-accounting/vectors.json', import.meta.url), 'utf8')) as { vectors: Vector[] };
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/dp-accounting/vectors.json', import.meta.url), 'utf8')) as {
+  vectors: Vector[];
+};
 const vector = (name: string): Vector => {
   const v = fixture.vectors.find((x) => x.name === name);
   if (!v) throw new Error(`no vector ${name}`);
@@ -47,14 +57,18 @@ function tolerance(expected: number, digits?: number): number {
   const halfUnit = 0.5 * 10 ** (Math.floor(Math.log10(Math.abs(expected))) - digits + 1);
   return Math.max(rel, halfUnit);
 }
-const close = (actual: number, expected: number, tol: number) => expect(Math.abs(actual - expected), `${actual} vs ${expected}`).toBeLessThanOrEqual(tol);
+const close = (actual: number, expected: number, tol: number) =>
+  expect(Math.abs(actual - expected), `${actual} vs ${expected}`).toBeLessThanOrEqual(tol);
 
 describe('dp-accounting reference vectors', () => {
   it('Poisson-subsampled Gaussian RDP curve (q 0.01, multiplier 2.5, 50 steps)', () => {
     const v = vector('poisson-subsampled-gaussian-rdp');
     const orders = ordersOf(v);
     const e = v.event as { noiseMultiplier: number; sampleRate: number; count: number };
-    const exact = rdpIncrement({ mechanism: 'gaussian', noiseMultiplier: e.noiseMultiplier, sampleRate: e.sampleRate, count: e.count }, orders);
+    const exact = rdpIncrement(
+      { mechanism: 'gaussian', noiseMultiplier: e.noiseMultiplier, sampleRate: e.sampleRate, count: e.count },
+      orders,
+    );
     orders.forEach((a, i) => {
       const want = num(v.expected?.[i] as number | string);
       const float = e.count * gaussianRdp(e.noiseMultiplier, e.sampleRate, a);
