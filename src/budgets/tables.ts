@@ -16,7 +16,7 @@ export const budgetPolicies = pgTable('budget_policies', {
   composition: text('composition').$type<Composition>().notNull().default('BASIC'),
   delta: doublePrecision('delta'),
 }, (t) => [
-  check('budget_policies_composition', sql`${t.composition} in ('BASIC', 'RDP', 'ZCDP') and (${t.composition} = 'BASIC' or (${t.delta} > 0 and ${t.delta} < 1))`),
+  check('budget_policies_composition', sql`${t.composition} in ('BASIC', 'RDP', 'ZCDP') and (${t.composition} = 'BASIC' or (${t.delta} is not null and ${t.delta} > 0 and ${t.delta} < 1))`),
 ]);
 
 export type WindowKind = 'DAY' | 'WEEK' | 'MONTH';
@@ -55,7 +55,7 @@ export const budgetWindows = pgTable(
     check('budget_windows_ordered', sql`${t.windowEnd} > ${t.windowStart}`),
     check(
       'budget_windows_composition',
-      sql`(${t.composition} = 'BASIC' and ${t.rdpCurve} is null and ${t.rho} is null) or (${t.composition} = 'RDP' and ${t.delta} is not null and cardinality(${t.rdpCurve}) = cardinality(${t.orders})) or (${t.composition} = 'ZCDP' and ${t.delta} is not null and ${t.rho} >= 0 and cardinality(${t.orders}) > 0)`,
+      sql`(${t.composition} = 'BASIC' and ${t.rdpCurve} is null and ${t.rho} is null) or (${t.composition} = 'RDP' and ${t.delta} is not null and ${t.rdpCurve} is not null and ${t.orders} is not null and cardinality(${t.rdpCurve}) = cardinality(${t.orders})) or (${t.composition} = 'ZCDP' and ${t.delta} is not null and ${t.rho} is not null and ${t.rho} >= 0 and ${t.orders} is not null and cardinality(${t.orders}) > 0)`,
     ),
   ],
 );

@@ -143,6 +143,7 @@ describe('#spendPrivacyBudget under RDP and ZCDP', () => {
     await expect(sql`update budget_windows set spent_micro = limit_micro + 1 where tenant_id = 'rdp-deny'`).rejects.toThrow(
       /budget_windows_no_overage/,
     );
+    await expect(sql`update budget_policies set delta = null where tenant_id = 'rdp-deny'`).rejects.toThrow(/budget_policies_composition/);
     await expect(sql`update budget_windows set rdp_curve = null where tenant_id = 'rdp-deny'`).rejects.toThrow(
       /budget_windows_composition/,
     );
