@@ -8,7 +8,8 @@
 # bench/results/latest.json. Exits 0 whether targets pass or not; non-zero only if something broke.
 # Then the spends phase (bench/spends.ts) on the same database: spendPrivacyBudget at 32 clients,
 # on one hot tenant and over 100 tenants, real server against the bare one; non-zero if a budget
-# window's counter disagrees with its spend rows. package.json's `bench` then runs the decision-log
+# window's counter disagrees with its spend rows. Then the RDP phase (bench/spends-rdp.ts): RDP
+# spends on one hot tenant against BASIC ones, on the real server. package.json's `bench` then runs the decision-log
 # ingest phase (bench/decisions.ts, its own server and database).
 # Then the shapes phase (bench/shapes.ts): what a gateway mostly sends ({ __typename }, small
 # _entities batches, ledger(first: 100), 20 x evidence(first: 10) with cursors), each against the
@@ -23,7 +24,7 @@
 # BENCH_LIGHT_SLICE_SECONDS (8), BENCH_LIGHT_THINK_MS (the p50 of a back-to-back slice),
 # BENCH_SPEND_ROUNDS (3), BENCH_SPEND_SLICE_SECONDS (5), BENCH_SHAPE_ROUNDS (BENCH_ROUNDS, else 4),
 # BENCH_SHAPE_SLICE_SECONDS (3), BENCH_IDLE_SECONDS (10),
-# BENCH_PHASES ("entities spends shapes": which of this script's phases run).
+# BENCH_PHASES ("entities spends rdp shapes": which of this script's phases run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -95,7 +96,8 @@ EMBEDDED=$(json "$RUN/db.json" embedded)
 PM_PID=$(json "$RUN/db.json" postmasterPid)
 if [ -n "$PM_PID" ] && [ -d "/proc/$PM_PID" ]; then
   PM_AFFINITY=$(taskset -pc "$PM_PID" | sed 's/.*: //')
-  for p in "$PM_PID" $(pgrep -P "$PM_PID" || true); do taskset -pc "$LOAD_CORE" "$p" >/dev/null; done
+  # A backend may exit between pgrep and taskset (a shared PostgreSQL): not an error.
+  for p in "$PM_PID" $(pgrep -P "$PM_PID" || true); do taskset -pc "$LOAD_CORE" "$p" >/dev/null 2>&1 || true; done
   echo "bench: PostgreSQL (postmaster $PM_PID) pinned to core $LOAD_CORE"
 else
   echo "bench: PostgreSQL does not run on this machine; not pinned" >&2
@@ -111,7 +113,7 @@ start_server() { # name, entry, args…
     taskset -c "$SERVER_CORE" node --import tsx "$entry" "$@" >"$RUN/$name.log" 2>&1 &
   SERVER_PIDS+=($!)
 }
-PHASES=" ${BENCH_PHASES:-entities spends shapes} "
+PHASES=" ${BENCH_PHASES:-entities spends rdp shapes} "
 phase() { [[ "$PHASES" == *" $1 "* ]]; }
 NAMES=(bare candidate noauth shadow)
 start_server bare bench/serve-bare.ts
@@ -131,7 +133,7 @@ done
 echo "bench: servers up (${NAMES[*]}) on core $SERVER_CORE"
 
 # In the background and waited for, so that a signal reaches the trap at once.
-for p in entities:measure spends:spends shapes:shapes; do
+for p in entities:measure spends:spends rdp:spends-rdp shapes:shapes; do
   phase "${p%%:*}" || continue
   taskset -c "$LOAD_CORE" node --import tsx "bench/${p#*:}.ts" "$RUN" &
   MEASURE_PID=$!

@@ -96,7 +96,7 @@ async function spend(input: SpendInput) {
   const r = await budgetRepo.spendOnce(database.db, {
     tenantId: input.tenantId,
     windowStart,
-    micro: toMicro(input.epsilon, 'epsilon'),
+    micro: toMicro(input.epsilon ?? NaN, 'epsilon'),
     mechanism: input.mechanism,
     queryRef: input.queryRef,
     key: input.idempotencyKey,

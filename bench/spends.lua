@@ -7,7 +7,13 @@ local tenants = {}
 for t in string.gmatch(os.getenv("BENCH_SPEND_TENANTS") or "", "[^,]+") do tenants[#tenants + 1] = t end
 if #tenants == 0 then error("BENCH_SPEND_TENANTS is empty") end
 local prefix = os.getenv("BENCH_SPEND_KEY_PREFIX") or error("BENCH_SPEND_KEY_PREFIX is required")
-local epsilon = os.getenv("BENCH_SPEND_EPSILON") or error("BENCH_SPEND_EPSILON is required")
+-- What a spend declares: $BENCH_SPEND_DECLARATION (JSON members, e.g. for an RDP tenant
+-- `"mechanism":"gaussian","noiseMultiplier":100`), else $BENCH_SPEND_EPSILON of laplace.
+local declaration = os.getenv("BENCH_SPEND_DECLARATION")
+if declaration == nil or declaration == "" then
+  local epsilon = os.getenv("BENCH_SPEND_EPSILON") or error("BENCH_SPEND_EPSILON or BENCH_SPEND_DECLARATION is required")
+  declaration = '"epsilon":' .. epsilon .. ',"mechanism":"laplace"'
+end
 
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -16,7 +22,7 @@ wrk.headers["Authorization"] = "Bearer " .. (os.getenv("BENCH_TOKEN") or error("
 local query = "mutation BenchSpend($input: SpendInput!) { spendPrivacyBudget(input: $input) "
   .. "{ granted spendId denialReason budget { tenantId epsilonSpent epsilonRemaining status } } }"
 local body = '{"operationName":"BenchSpend","query":"' .. query .. '","variables":{"input":{"tenantId":"%s",'
-  .. '"epsilon":' .. epsilon .. ',"mechanism":"laplace","queryRef":"bench/%s","idempotencyKey":"%s"}}}'
+  .. declaration:gsub("%%", "%%%%") .. ',"queryRef":"bench/%s","idempotencyKey":"%s"}}}'
 
 -- Per thread (wrk gives each thread a Lua state of its own); done() adds them up.
 local threads = {}

@@ -57,6 +57,12 @@ const schema = z
     DENIAL_BUFFER_MAX: z.coerce.number().int().min(1).default(10_000),
     BUDGET_DEFAULT_EPSILON: z.coerce.number().min(0).max(1_000_000).default(10),
     BUDGET_DEFAULT_WINDOW: z.enum(['DAY', 'WEEK', 'MONTH']).default('DAY'),
+    // Forecasting: the recent spend rate looks this far back; EXHAUSTION_FORECAST fires once per
+    // window when exhaustion is projected more than the margin before the window ends; a replica
+    // checks a tenant's forecast on a spend at most once per check interval (0: on every spend).
+    BUDGET_FORECAST_RECENT_MINUTES: z.coerce.number().int().min(1).max(44_640).default(60),
+    BUDGET_FORECAST_MARGIN_MINUTES: z.coerce.number().int().min(0).max(44_640).default(60),
+    BUDGET_FORECAST_CHECK_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
     ATTESTATION_POLICY_FILE: z.string().optional(),
     SCORECARD_POLICY_FILE: z.string().optional(),
     SIGNING_KEY_FILE: z.string().optional(),

@@ -107,6 +107,11 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
       limitMicro: toMicro(config.BUDGET_DEFAULT_EPSILON, 'BUDGET_DEFAULT_EPSILON', { allowZero: true, round: 'down' }),
       window: config.BUDGET_DEFAULT_WINDOW,
     },
+    budgetForecast: {
+      recentMs: config.BUDGET_FORECAST_RECENT_MINUTES * 60_000,
+      marginMs: config.BUDGET_FORECAST_MARGIN_MINUTES * 60_000,
+      checkIntervalMs: config.BUDGET_FORECAST_CHECK_SECONDS * 1000,
+    },
     attestationPolicy,
     scorecardPolicy: loadScorecardPolicy(config.SCORECARD_POLICY_FILE),
     signer,

@@ -14,7 +14,7 @@ import { MigrationRunner } from './evolution/runner.js';
 import { EvolutionService } from './evolution/service.js';
 import { MigrationMachine } from './evolution/state.js';
 import { LedgerService } from './ledger/service.js';
-import { BudgetService, type DefaultPolicy } from './budgets/service.js';
+import { BudgetService, type DefaultPolicy, type ForecastOptions } from './budgets/service.js';
 import { BundleService } from './bundles/service.js';
 import { PgPubSub } from './pubsub/pg.js';
 import type { Clock } from './util/clock.js';
@@ -43,6 +43,8 @@ export interface Services {
 
 export interface ServiceOptions {
   budgetDefaults: DefaultPolicy;
+  /** Budget forecasting (default: DEFAULT_FORECAST). */
+  budgetForecast?: ForecastOptions;
   attestationPolicy: AttestationPolicy;
   scorecardPolicy: ScorecardPolicy;
   /** The server's own key pair (VSAs, audit packs). */
@@ -57,7 +59,7 @@ export function createServices(database: Database, clock: Clock, opts: ServiceOp
   const ledger = new LedgerService(database.db, clock);
   const pubsub = new PgPubSub(database.sql);
   const attestations = new AttestationService(database.db, ledger, clock, opts.attestationPolicy);
-  const budgets = new BudgetService(database.db, ledger, pubsub, clock, opts.budgetDefaults);
+  const budgets = new BudgetService(database.db, ledger, pubsub, clock, opts.budgetDefaults, opts.budgetForecast);
   const scorecard = new ScorecardService(database.db, database.sql, ledger, clock, opts.scorecardPolicy, opts.signer, attestations);
   const readPaths = new ReadPathRouter({ sql: database.sql, url: database.url, ...opts.evolution });
   const machine = new MigrationMachine(database.db, ledger, clock, () => readPaths.refresh());

@@ -269,7 +269,7 @@ export type AuditRequestStatus =
   /** Refused. */
   | 'REJECTED';
 
-/** A budget crossing a threshold (LOW, CRITICAL, EXHAUSTED), once per crossing per window. */
+/** A budget crossing a threshold (LOW, CRITICAL, EXHAUSTED), once per crossing per window, or its projected early exhaustion, once per window. */
 export type BudgetAlert = {
   __typename?: 'BudgetAlert';
   /** When it was crossed. */
@@ -278,8 +278,12 @@ export type BudgetAlert = {
   epsilonLimit: Scalars['Float']['output'];
   /** Epsilon remaining when it was crossed. */
   epsilonRemaining: Scalars['Float']['output'];
+  /** THRESHOLD (status crossed) or EXHAUSTION_FORECAST. */
+  kind: BudgetAlertKind;
   /** The tenant notice, rendered from templates/notices (Markdown). */
   notice: Scalars['String']['output'];
+  /** EXHAUSTION_FORECAST: when the budget was projected to run out. */
+  projectedExhaustionAt?: Maybe<Scalars['DateTime']['output']>;
   /** Sequence number, for catch-up after a reconnect. */
   seq: Scalars['Int']['output'];
   /** The threshold crossed. */
@@ -288,6 +292,37 @@ export type BudgetAlert = {
   tenantId: Scalars['ID']['output'];
   /** Start of the window. */
   windowStart: Scalars['DateTime']['output'];
+};
+
+/** Why a budget alert was raised. */
+export type BudgetAlertKind =
+  /** At the current rate the budget runs out before the window ends (once per window); status is the status then. */
+  | 'EXHAUSTION_FORECAST'
+  /** The remaining budget crossed LOW, CRITICAL or EXHAUSTED (status). */
+  | 'THRESHOLD';
+
+/** How a budget composes its spends into the ε it reports and limits. */
+export type BudgetComposition =
+  /** ε of every spend summed: the loosest bound, and the only one without a δ. */
+  | 'BASIC'
+  /** Rényi DP: an RDP curve over fixed orders per window, converted to ε at the policy's δ. */
+  | 'RDP'
+  /** Zero-concentrated DP: one ρ per window, converted to ε at the policy's δ. */
+  | 'ZCDP';
+
+/** Where a window's spending is heading: rates in ε per hour and the projected exhaustion. */
+export type BudgetForecast = {
+  __typename?: 'BudgetForecast';
+  /** True when that is earlier than the window's end by more than BUDGET_FORECAST_MARGIN_MINUTES. */
+  exhaustsBeforeWindowEnd: Scalars['Boolean']['output'];
+  /** When the remaining budget runs out at the higher of the two rates; null when nothing is being spent. */
+  projectedExhaustionAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Length of the recent period, in minutes. */
+  recentMinutes: Scalars['Int']['output'];
+  /** ε charged per hour over the recent period (BUDGET_FORECAST_RECENT_MINUTES). */
+  recentRate: Scalars['Float']['output'];
+  /** ε charged per hour since the window started. */
+  windowToDateRate: Scalars['Float']['output'];
 };
 
 /** A warranted request for extra epsilon, and its decision. */
@@ -324,6 +359,10 @@ export type BudgetOverride = {
 /** The budget policy in force for a tenant. */
 export type BudgetPolicy = {
   __typename?: 'BudgetPolicy';
+  /** How spends compose. */
+  composition: BudgetComposition;
+  /** Target δ of RDP and ZCDP policies. */
+  delta?: Maybe<Scalars['Float']['output']>;
   /** Epsilon per window. */
   epsilonLimit: Scalars['Float']['output'];
   /** The tenant. */
@@ -338,6 +377,10 @@ export type BudgetPolicy = {
 
 /** A tenant's budget policy. */
 export type BudgetPolicyInput = {
+  /** How spends compose; a window keeps the composition it was first used with, so a change applies from the next window when the current one is in use. */
+  composition?: InputMaybe<BudgetComposition>;
+  /** Target δ (0 < δ < 1) for RDP and ZCDP; not allowed with BASIC. */
+  delta?: InputMaybe<Scalars['Float']['input']>;
   /** Epsilon per window, 0 to 1,000,000, in whole micro-epsilon: a finer amount is rounded down (a limit never grows by rounding). */
   epsilonLimit: Scalars['Float']['input'];
   /** The tenant. */
@@ -989,6 +1032,10 @@ export type PolicyDecisionInput = {
 /** A tenant's epsilon budget for one window. */
 export type PrivacyBudget = {
   __typename?: 'PrivacyBudget';
+  /** How this window composes spends (fixed when the window is first used). */
+  composition: BudgetComposition;
+  /** The δ at which an RDP or ZCDP window's ε is converted; null for BASIC. */
+  delta?: Maybe<Scalars['Float']['output']>;
   /** Approved overrides in this window, added to the limit */
   epsilonGranted: Scalars['Float']['output'];
   /** The policy's epsilon limit for this window. */
@@ -997,6 +1044,8 @@ export type PrivacyBudget = {
   epsilonRemaining: Scalars['Float']['output'];
   /** Epsilon granted to queries in this window. */
   epsilonSpent: Scalars['Float']['output'];
+  /** Spend rates and the projected time this window's budget runs out. */
+  forecast: BudgetForecast;
   /** Override requests for this window (warrants visible to privacy officers and compliance only). */
   overrides: Array<BudgetOverride>;
   /** Where the remaining budget stands against the alert thresholds. */
@@ -1311,14 +1360,28 @@ export type ServiceRecord = {
 
 /** A request from the DP engine to spend epsilon. */
 export type SpendInput = {
-  /** Epsilon to spend: finite, > 0, at most 1,000,000. Charged in whole micro-epsilon, rounded UP (never under-charged): 1.4999e-6 costs 0.000002. The amount is read as the shortest decimal of the number sent, so 0.1 costs exactly 0.1. */
-  epsilon: Scalars['Float']['input'];
+  /** Under RDP/ZCDP: how many times the mechanism ran (composed); default 1. */
+  count?: InputMaybe<Scalars['Int']['input']>;
+  /** Epsilon to spend: finite, > 0, at most 1,000,000. Charged in whole micro-epsilon, rounded UP (never under-charged): 1.4999e-6 costs 0.000002. The amount is read as the shortest decimal of the number sent, so 0.1 costs exactly 0.1. Required by BASIC budgets; under RDP and ZCDP the ε of a laplace (or any other ε-DP) mechanism. */
+  epsilon?: InputMaybe<Scalars['Float']['input']>;
   /** A retried spend with the same key is answered as the first one was, and spends nothing more */
   idempotencyKey: Scalars['String']['input'];
-  /** DP mechanism, e.g. laplace. */
+  /** DP mechanism, e.g. laplace. Under RDP and ZCDP: laplace, gaussian, or any other name for an ε-DP mechanism. */
   mechanism: Scalars['String']['input'];
+  /** Gaussian under RDP/ZCDP: σ / sensitivity, instead of sigma. */
+  noiseMultiplier?: InputMaybe<Scalars['Float']['input']>;
   /** Reference of the query being answered. */
   queryRef: Scalars['String']['input'];
+  /** Gaussian under RDP/ZCDP: its zCDP ρ = sensitivity² / 2σ², instead of sigma or noiseMultiplier. */
+  rho?: InputMaybe<Scalars['Float']['input']>;
+  /** Under RDP/ZCDP: the Poisson sampling rate of the records the mechanism saw, 0 < q ≤ 1; default 1 (no subsampling). */
+  sampleRate?: InputMaybe<Scalars['Float']['input']>;
+  /** Laplace under RDP/ZCDP: the noise scale b, instead of epsilon (ε = sensitivity / b). */
+  scale?: InputMaybe<Scalars['Float']['input']>;
+  /** Sensitivity of the query (L1 for laplace, L2 for gaussian); default 1. */
+  sensitivity?: InputMaybe<Scalars['Float']['input']>;
+  /** Gaussian under RDP/ZCDP: the noise standard deviation σ (with sensitivity). */
+  sigma?: InputMaybe<Scalars['Float']['input']>;
   /** The tenant whose budget pays. */
   tenantId: Scalars['ID']['input'];
 };
@@ -1600,6 +1663,9 @@ export type ResolversTypes = {
   AuditRequest: ResolverTypeWrapper<AuditRequestRow>;
   AuditRequestStatus: AuditRequestStatus;
   BudgetAlert: ResolverTypeWrapper<BudgetAlertRow>;
+  BudgetAlertKind: BudgetAlertKind;
+  BudgetComposition: BudgetComposition;
+  BudgetForecast: ResolverTypeWrapper<BudgetForecast>;
   BudgetOverride: ResolverTypeWrapper<BudgetOverrideRow>;
   BudgetPolicy: ResolverTypeWrapper<BudgetPolicyRow>;
   BudgetPolicyInput: BudgetPolicyInput;
@@ -1672,6 +1738,7 @@ export type ResolversParentTypes = {
   AuditPack: AuditPackMeta;
   AuditRequest: AuditRequestRow;
   BudgetAlert: BudgetAlertRow;
+  BudgetForecast: BudgetForecast;
   BudgetOverride: BudgetOverrideRow;
   BudgetPolicy: BudgetPolicyRow;
   BudgetPolicyInput: BudgetPolicyInput;
@@ -1821,11 +1888,21 @@ export type BudgetAlertResolvers<ContextType = Context, ParentType extends Resol
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   epsilonLimit?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   epsilonRemaining?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['BudgetAlertKind'], ParentType, ContextType>;
   notice?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  projectedExhaustionAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['BudgetStatus'], ParentType, ContextType>;
   tenantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   windowStart?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type BudgetForecastResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BudgetForecast'] = ResolversParentTypes['BudgetForecast']> = {
+  exhaustsBeforeWindowEnd?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  projectedExhaustionAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  recentMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  recentRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  windowToDateRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 };
 
 export type BudgetOverrideResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BudgetOverride'] = ResolversParentTypes['BudgetOverride']> = {
@@ -1845,6 +1922,8 @@ export type BudgetOverrideResolvers<ContextType = Context, ParentType extends Re
 };
 
 export type BudgetPolicyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BudgetPolicy'] = ResolversParentTypes['BudgetPolicy']> = {
+  composition?: Resolver<ResolversTypes['BudgetComposition'], ParentType, ContextType>;
+  delta?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   epsilonLimit?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   tenantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -2051,10 +2130,13 @@ export type PolicyAnomalyResolvers<ContextType = Context, ParentType extends Res
 };
 
 export type PrivacyBudgetResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PrivacyBudget'] = ResolversParentTypes['PrivacyBudget']> = {
+  composition?: Resolver<ResolversTypes['BudgetComposition'], ParentType, ContextType>;
+  delta?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   epsilonGranted?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   epsilonLimit?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   epsilonRemaining?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   epsilonSpent?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  forecast?: Resolver<ResolversTypes['BudgetForecast'], ParentType, ContextType>;
   overrides?: Resolver<Array<ResolversTypes['BudgetOverride']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['BudgetStatus'], ParentType, ContextType>;
   tenantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -2201,6 +2283,7 @@ export type Resolvers<ContextType = Context> = {
   AuditPack?: AuditPackResolvers<ContextType>;
   AuditRequest?: AuditRequestResolvers<ContextType>;
   BudgetAlert?: BudgetAlertResolvers<ContextType>;
+  BudgetForecast?: BudgetForecastResolvers<ContextType>;
   BudgetOverride?: BudgetOverrideResolvers<ContextType>;
   BudgetPolicy?: BudgetPolicyResolvers<ContextType>;
   BundleVersion?: BundleVersionResolvers<ContextType>;

@@ -10,6 +10,7 @@ const DIR = fileURLToPath(new URL('../../templates/notices/', import.meta.url));
 const load = (name: string) => readFileSync(`${DIR}${name}.md`, 'utf8');
 const templates = {
   alert: load('budget-alert'),
+  forecast: load('budget-forecast'),
   approved: load('override-approved'),
   rejected: load('override-rejected'),
 };
@@ -20,6 +21,17 @@ const render = (template: string, view: Record<string, unknown>) => Mustache.ren
 export const notices = {
   alert: (view: { tenantId: string; status: string; windowStart: string; windowEnd: string; total: number; spent: number; remaining: number }) =>
     render(templates.alert, { ...view, exhausted: view.status === 'EXHAUSTED' }),
+  forecast: (view: {
+    tenantId: string;
+    windowStart: string;
+    windowEnd: string;
+    projectedExhaustionAt: string;
+    total: number;
+    spent: number;
+    remaining: number;
+    recentRate: number;
+    windowToDateRate: number;
+  }) => render(templates.forecast, view),
   approved: (view: Record<string, string | number>) => render(templates.approved, view),
   rejected: (view: Record<string, string | number>) => render(templates.rejected, view),
 };

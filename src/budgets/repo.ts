@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, gte, inArray, lte, max, or, sql, type SQL } from 'drizzle-orm';
 import type { TenantScope } from '../auth/scope.js';
 import type { DbOrTx } from '../db/client.js';
+import type { Composition } from './accountant.js';
 import {
   budgetAlerts,
   budgetOverrides,
@@ -26,7 +27,7 @@ export interface WindowAtRecord {
   tenantId: string;
   /** The materialised window containing the instant, as row_to_json gives it. */
   window: Record<string, unknown> | null;
-  policy: { limitMicro: number; window: WindowKind } | null;
+  policy: { limitMicro: number; window: WindowKind; composition: Composition; delta: number | null } | null;
   previousEnd: Date | null;
 }
 
@@ -49,7 +50,10 @@ export const budgetRepo = {
     const [saved] = await tx
       .insert(budgetPolicies)
       .values(row)
-      .onConflictDoUpdate({ target: budgetPolicies.tenantId, set: { limitMicro: row.limitMicro, window: row.window, updatedBy: row.updatedBy, updatedAt: row.updatedAt } })
+      .onConflictDoUpdate({
+        target: budgetPolicies.tenantId,
+        set: { limitMicro: row.limitMicro, window: row.window, updatedBy: row.updatedBy, updatedAt: row.updatedAt, composition: row.composition, delta: row.delta },
+      })
       .returning();
     return saved as BudgetPolicyRow;
   },
@@ -68,18 +72,18 @@ export const budgetRepo = {
    * it). A pure read: what is not materialised is computed by the caller.
    */
   windowsAt: async (db: DbOrTx, tenantIds: readonly string[], at: Date): Promise<WindowAtRecord[]> => {
-    const rows = await db.execute<{ tenant_id: string; window: Record<string, unknown> | null; policy: { limit_micro: number | string; window: WindowKind } | null; previous_end: string | null }>(sql`
+    const rows = await db.execute<{ tenant_id: string; window: Record<string, unknown> | null; policy: { limit_micro: number | string; window: WindowKind; composition: Composition; delta: number | null } | null; previous_end: string | null }>(sql`
       select t.id as tenant_id,
              (select row_to_json(w) from budget_windows w
                where w.tenant_id = t.id and w.window_start <= ${at.toISOString()}::timestamptz and w.window_end > ${at.toISOString()}::timestamptz
                limit 1) as window,
-             (select json_build_object('limit_micro', p.limit_micro, 'window', p.window) from budget_policies p where p.tenant_id = t.id) as policy,
+             (select json_build_object('limit_micro', p.limit_micro, 'window', p.window, 'composition', p.composition, 'delta', p.delta) from budget_policies p where p.tenant_id = t.id) as policy,
              (select to_json(max(e.window_end)) #>> '{}' from budget_windows e where e.tenant_id = t.id and e.window_end <= ${at.toISOString()}::timestamptz) as previous_end
       from jsonb_array_elements_text(${JSON.stringify(tenantIds)}::jsonb) as t(id)`);
     return rows.map((r) => ({
       tenantId: r.tenant_id,
       window: r.window,
-      policy: r.policy ? { limitMicro: Number(r.policy.limit_micro), window: r.policy.window } : null,
+      policy: r.policy ? { limitMicro: Number(r.policy.limit_micro), window: r.policy.window, composition: r.policy.composition, delta: r.policy.delta } : null,
       previousEnd: r.previous_end === null ? null : new Date(r.previous_end),
     }));
   },
@@ -138,6 +142,92 @@ export const budgetRepo = {
       )
       select (select row_to_json(ins) from ins) as spend, (select row_to_json(upd) from upd) as window`);
     return { spend: rows[0]?.spend ?? null, window: rows[0]?.window ?? null };
+  },
+
+  /**
+   * A spend on an RDP or ZCDP window, as ONE statement like spendOnce: under the window's row
+   * lock, the next state is the current one plus the event's increment (exact numerics), its ε
+   * is min over orders of (curve + conversion term) — ε = 0 below the KL threshold — in micro-ε
+   * rounded up, and the spend is granted only if that ε fits the limit plus grants. spent_micro
+   * becomes that ε, so the no-overage CHECK stands behind this path too. `terms` and `kl` are
+   * the window's conversion (accountant.ts), in units, computed once per window.
+   */
+  spendAccounted: async (
+    db: DbOrTx,
+    p: {
+      tenantId: string;
+      windowStart: Date;
+      composition: 'RDP' | 'ZCDP';
+      increment: readonly bigint[];
+      terms: string;
+      kl: bigint;
+      ownMicro: number;
+      params: Record<string, unknown>;
+      mechanism: string;
+      queryRef: string;
+      key: string;
+      actor: string;
+      at: Date;
+    },
+  ): Promise<{ spend: SpendRecord | null; window: Record<string, unknown> | null }> => {
+    const start = p.windowStart.toISOString();
+    const rdp = p.composition === 'RDP';
+    const inc = rdp ? `{${p.increment.join(',')}}` : String(p.increment[0] ?? 0n);
+    // The per-order curve of the next state: the RDP curve itself, or αρ (α exact) for zCDP.
+    const nextState = rdp
+      ? sql`array(select u.r + u.i from unnest(w.rdp_curve, ${inc}::numeric[]) with ordinality as u(r, i, n) order by u.n)`
+      : sql`w.rho + ${inc}::numeric`;
+    const curve = rdp ? sql`select u.r, u.c from nxt, unnest(nxt.state, ${p.terms}::numeric[]) as u(r, c)` : sql`select ceil(nxt.state * u.a) as r, u.c from nxt, unnest(nxt.orders, ${p.terms}::numeric[]) as u(a, c)`;
+    const rows = await db.execute<{ spend: SpendRecord | null; window: Record<string, unknown> | null }>(sql`
+      with w as (
+        select limit_micro + granted_micro as total, spent_micro, rdp_curve, rho, orders
+        from budget_windows where tenant_id = ${p.tenantId} and window_start = ${start}::timestamptz
+        for update
+      ), nxt as (
+        select ${nextState} as state, w.orders from w
+      ), eps as (
+        select case when m.e is null then null else ceil(greatest(0, m.e) / 1000000000000)::bigint end as micro
+        from (select min(case when k.r < ${String(p.kl)}::numeric then 0 when k.c is null then null else k.r + k.c end) as e from (${curve}) as k) as m
+      ), ins as (
+        insert into budget_spends (tenant_id, window_start, epsilon_micro, mechanism, query_ref, idempotency_key, granted, denial_reason, actor, at, charged_micro, params)
+        select ${p.tenantId}, ${start}::timestamptz, ${p.ownMicro}, ${p.mechanism}, ${p.queryRef}, ${p.key}, coalesce(eps.micro <= w.total, false),
+               case when coalesce(eps.micro <= w.total, false) then null
+                    when eps.micro is null then 'insufficient budget: no Rényi order bounds ε after this spend'
+                    else format('insufficient budget: this spend would bring ε to %s at δ %s, over the window''s %s ε',
+                                trim_scale(eps.micro::numeric / 1000000), ${String(p.params.delta)}::text, trim_scale(w.total::numeric / 1000000)) end,
+               ${p.actor}, ${p.at.toISOString()}::timestamptz,
+               case when coalesce(eps.micro <= w.total, false) then eps.micro - w.spent_micro else 0 end,
+               ${JSON.stringify(p.params)}::jsonb
+        from w, eps
+        on conflict (tenant_id, idempotency_key) do nothing
+        returning id, granted, denial_reason
+      ), upd as (
+        update budget_windows b set spent_micro = eps.micro, ${rdp ? sql`rdp_curve = nxt.state` : sql`rho = nxt.state`}
+        from ins, nxt, eps
+        where ins.granted and b.tenant_id = ${p.tenantId} and b.window_start = ${start}::timestamptz
+          and eps.micro <= b.limit_micro + b.granted_micro
+        returning b.*
+      )
+      select (select row_to_json(ins) from ins) as spend, (select row_to_json(upd) from upd) as window`);
+    return { spend: rows[0]?.spend ?? null, window: rows[0]?.window ?? null };
+  },
+
+  /** Spend rates of a window: ε charged since `since`, and the latest spend's time. */
+  chargedSince: async (db: DbOrTx, tenantId: string, windowStart: Date, since: Date): Promise<number> => {
+    const rows = await db.execute<{ charged: string | null }>(sql`
+      select sum(coalesce(charged_micro, case when granted then epsilon_micro else 0 end))::text as charged
+      from budget_spends where tenant_id = ${tenantId} and window_start = ${windowStart.toISOString()}::timestamptz and at > ${since.toISOString()}::timestamptz`);
+    return Number(rows[0]?.charged ?? 0);
+  },
+
+  /** Claims a window's one EXHAUSTION_FORECAST alert: true for exactly one caller. */
+  claimForecastAlert: async (tx: DbOrTx, tenantId: string, start: Date): Promise<boolean> => {
+    const rows = await tx
+      .update(budgetWindows)
+      .set({ forecastAlerted: true })
+      .where(and(eq(budgetWindows.tenantId, tenantId), eq(budgetWindows.windowStart, start), eq(budgetWindows.forecastAlerted, false)))
+      .returning({ tenantId: budgetWindows.tenantId });
+    return rows.length === 1;
   },
 
   spendByKey: async (db: DbOrTx, tenantId: string, key: string): Promise<BudgetSpendRow | undefined> =>

@@ -14,6 +14,16 @@ export const resolvers: Resolvers = {
     epsilonRemaining: (w) => fromMicro(w.limitMicro + w.grantedMicro - w.spentMicro),
     status: (w) => statusOf(w.limitMicro + w.grantedMicro, w.spentMicro),
     overrides: (w, _a, ctx) => ctx.loaders.overridesOfWindow.load({ tenantId: w.tenantId, windowStart: w.windowStart }),
+    forecast: async (w, _a, ctx) => {
+      const f = await ctx.services.budgets.forecast(w);
+      return {
+        windowToDateRate: f.windowToDateRate,
+        recentRate: f.recentRate,
+        recentMinutes: Math.round(f.recentMs / 60_000),
+        projectedExhaustionAt: f.projectedExhaustionAt,
+        exhaustsBeforeWindowEnd: f.exhaustsEarly,
+      };
+    },
   },
   BudgetPolicy: {
     epsilonLimit: (p) => fromMicro(p.limitMicro),
@@ -55,6 +65,7 @@ export const resolvers: Resolvers = {
 export const rules: RuleTree = {
   Tenant: { privacyBudget: reader },
   PrivacyBudget: { '*': allow },
+  BudgetForecast: { '*': allow },
   BudgetPolicy: { '*': allow },
   SpendResult: { '*': allow },
   // Warrants name cases and authorities: privacy officers and compliance only.

@@ -5,8 +5,24 @@ import type { Db, DbOrTx } from '../db/client.js';
 import { DomainError, badInput, forbidden } from '../errors.js';
 import type { LedgerService } from '../ledger/service.js';
 import { liveEvents, PgPubSub } from '../pubsub/pg.js';
+import { canonicalJson } from '../util/canonical.js';
 import type { Clock } from '../util/clock.js';
-import { alignWindow, fromMicro, LEVEL_STATUS, statusOf, STATUS_LEVEL, toMicro, type BudgetStatus } from './epsilon.js';
+import {
+  conversion,
+  epsilonUnits,
+  exactDecimal,
+  microOfUnits,
+  parseDelta,
+  rdpIncrement,
+  rhoIncrement,
+  SERVER_ORDERS,
+  toEvent,
+  zcdpCurve,
+  type Composition,
+  type Conversion,
+  type DeclaredMechanism,
+} from './accountant.js';
+import { alignWindow, fromMicro, LEVEL_STATUS, MAX_EPSILON, statusOf, STATUS_LEVEL, toMicro, type BudgetStatus } from './epsilon.js';
 import { notices } from './notices.js';
 import { budgetRepo } from './repo.js';
 import type { BudgetAlertRow, BudgetOverrideRow, BudgetPolicyRow, BudgetWindowRow, OverrideStatus, WindowKind } from './tables.js';
@@ -17,11 +33,49 @@ export const ALERT_CHANNEL = 'budget_alerts';
 export interface DefaultPolicy {
   limitMicro: number;
   window: WindowKind;
+  composition?: Composition;
+  delta?: number | null;
 }
 
-export interface SpendInput {
+/** Forecast settings (config: BUDGET_FORECAST_*). */
+export interface ForecastOptions {
+  /** How far back the recent spend rate looks. */
+  recentMs: number;
+  /** EXHAUSTION_FORECAST fires when exhaustion is projected more than this before the window ends. */
+  marginMs: number;
+  /** At most one forecast check per tenant and replica in this interval (spends stay one statement). */
+  checkIntervalMs: number;
+}
+
+export const DEFAULT_FORECAST: ForecastOptions = { recentMs: 3_600_000, marginMs: 3_600_000, checkIntervalMs: 10_000 };
+
+export interface BudgetForecast {
+  /** ε per hour since the window started. */
+  windowToDateRate: number;
+  /** ε per hour over the recent period. */
+  recentRate: number;
+  recentMs: number;
+  /** When the remaining budget runs out at the higher of the two rates; null if nothing is being spent. */
+  projectedExhaustionAt: Date | null;
+  /** The projection falls before the window's end by more than the margin. */
+  exhaustsEarly: boolean;
+}
+
+/** The accounting in force for a window, as its spends need it (cached per window). */
+interface WindowAccounting {
+  windowStart: Date;
+  windowEnd: Date;
+  composition: Composition;
+  delta: number | null;
+  orders: number[];
+  conv: Conversion | null;
+  /** conv.terms as a numeric[] literal. */
+  terms: string;
+}
+
+export interface SpendInput extends Omit<DeclaredMechanism, 'mechanism'> {
   tenantId: string;
-  epsilon: number;
+  epsilon?: number | null;
   mechanism: string;
   queryRef: string;
   idempotencyKey: string;
@@ -51,8 +105,17 @@ export function windowFromJson(j: Record<string, unknown>): BudgetWindowRow {
     grantedMicro: Number(j.granted_micro),
     spentMicro: Number(j.spent_micro),
     alertLevel: Number(j.alert_level),
+    composition: (j.composition as Composition | undefined) ?? 'BASIC',
+    delta: j.delta == null ? null : Number(j.delta),
+    orders: Array.isArray(j.orders) ? j.orders.map(String) : null,
+    rdpCurve: Array.isArray(j.rdp_curve) ? j.rdp_curve.map(String) : null,
+    rho: j.rho == null ? null : String(j.rho),
+    forecastAlerted: j.forecast_alerted === true,
   };
 }
+
+/** The exact decimals of the server's orders, as stored on RDP and ZCDP windows. */
+const ORDER_DECIMALS = SERVER_ORDERS.map(exactDecimal);
 
 /**
  * An override as a reader sees it at `now`: a PENDING one whose warrant has lapsed is EXPIRED,
@@ -62,6 +125,19 @@ function asSeenAt(o: BudgetOverrideRow, now: Date): BudgetOverrideRow {
   return o.status === 'PENDING' && o.warrantExpiresAt <= now ? { ...o, status: 'EXPIRED', decidedAt: o.warrantExpiresAt } : o;
 }
 
+/** The accounting columns of a new window under `policy`: BASIC has none; RDP a zero curve; ZCDP ρ = 0. */
+function accountingColumns(policy: DefaultPolicy): Pick<BudgetWindowRow, 'composition' | 'delta' | 'orders' | 'rdpCurve' | 'rho'> {
+  const composition = policy.composition ?? 'BASIC';
+  if (composition === 'BASIC' || policy.delta == null) return { composition: 'BASIC', delta: null, orders: null, rdpCurve: null, rho: null };
+  return {
+    composition,
+    delta: policy.delta,
+    orders: ORDER_DECIMALS,
+    rdpCurve: composition === 'RDP' ? ORDER_DECIMALS.map(() => '0') : null,
+    rho: composition === 'ZCDP' ? '0' : null,
+  };
+}
+
 const text = (value: string, field: string, max = 512) => {
   const v = value.trim();
   if (!v || v.length > max) throw badInput(`${field} must be 1-${max} characters`, { field });
@@ -69,8 +145,10 @@ const text = (value: string, field: string, max = 512) => {
 };
 
 export class BudgetService {
-  /** Bounds of each tenant's current window (immutable facts, safe to share across requests). */
-  private readonly windowBounds = new Map<string, { windowStart: Date; windowEnd: Date }>();
+  /** Bounds and accounting of each tenant's current window (immutable facts, safe to share across requests). */
+  private readonly windowBounds = new Map<string, WindowAccounting>();
+  /** When each tenant's forecast was last checked by this replica. */
+  private readonly forecastChecked = new Map<string, number>();
 
   constructor(
     private readonly db: Db,
@@ -78,6 +156,7 @@ export class BudgetService {
     private readonly pubsub: PgPubSub,
     private readonly clock: Clock,
     private readonly defaults: DefaultPolicy,
+    private readonly forecastOptions: ForecastOptions = DEFAULT_FORECAST,
   ) {}
 
   private visible(session: Session, tenantId: string): void {
@@ -87,7 +166,7 @@ export class BudgetService {
 
   async policy(db: DbOrTx, tenantId: string): Promise<DefaultPolicy> {
     const p = await budgetRepo.policy(db, tenantId);
-    return p ? { limitMicro: p.limitMicro, window: p.window } : this.defaults;
+    return p ? { limitMicro: p.limitMicro, window: p.window, composition: p.composition, delta: p.delta } : this.defaults;
   }
 
   /**
@@ -103,7 +182,7 @@ export class BudgetService {
     const aligned = alignWindow(at, policy.window);
     const previousEnd = await budgetRepo.latestEndBetween(db, tenantId, aligned.start, at);
     const start = previousEnd ?? aligned.start;
-    await budgetRepo.insertWindow(db, { tenantId, windowStart: start, windowEnd: aligned.end, window: policy.window, limitMicro: policy.limitMicro });
+    await budgetRepo.insertWindow(db, { tenantId, windowStart: start, windowEnd: aligned.end, window: policy.window, limitMicro: policy.limitMicro, ...accountingColumns(policy) });
     const created = await budgetRepo.windowContaining(db, tenantId, at);
     if (!created) throw new Error(`budget window for ${tenantId} at ${at.toISOString()} could not be created`);
     return created;
@@ -122,7 +201,23 @@ export class BudgetService {
       const policy = r.policy ?? this.defaults;
       const aligned = alignWindow(at, policy.window);
       const start = r.previousEnd && r.previousEnd > aligned.start ? r.previousEnd : aligned.start;
-      return { tenantId: r.tenantId, windowStart: start, windowEnd: aligned.end, window: policy.window, limitMicro: policy.limitMicro, grantedMicro: 0, spentMicro: 0, alertLevel: 0 };
+      const acct = accountingColumns(policy);
+      return {
+        tenantId: r.tenantId,
+        windowStart: start,
+        windowEnd: aligned.end,
+        window: policy.window,
+        limitMicro: policy.limitMicro,
+        grantedMicro: 0,
+        spentMicro: 0,
+        alertLevel: 0,
+        composition: acct.composition,
+        delta: acct.delta,
+        orders: acct.orders,
+        rdpCurve: acct.rdpCurve,
+        rho: acct.rho,
+        forecastAlerted: false,
+      };
     });
   }
 
@@ -156,13 +251,19 @@ export class BudgetService {
     return status ? rows.filter((w) => statusOf(w.limitMicro + w.grantedMicro, w.spentMicro) === status) : rows;
   }
 
-  async setPolicy(session: Session, input: { tenantId: string; epsilonLimit: number; window: WindowKind }): Promise<BudgetPolicyRow> {
+  async setPolicy(
+    session: Session,
+    input: { tenantId: string; epsilonLimit: number; window: WindowKind; composition?: Composition | null; delta?: number | null },
+  ): Promise<BudgetPolicyRow> {
     requireRole(session, 'privacy_officer');
     this.visible(session, input.tenantId);
     const limitMicro = toMicro(input.epsilonLimit, 'epsilonLimit', { allowZero: true, round: 'down' });
+    const composition = input.composition ?? 'BASIC';
+    if (composition === 'BASIC' && input.delta != null) throw badInput('delta applies to RDP and ZCDP compositions only', { field: 'delta' });
+    const delta = composition === 'BASIC' ? null : parseDelta(input.delta ?? undefined, 'delta');
     const now = this.clock.now();
     return this.db.transaction(async (tx) => {
-      const policy = await budgetRepo.upsertPolicy(tx, { tenantId: input.tenantId, limitMicro, window: input.window, updatedBy: session.sub, updatedAt: now });
+      const policy = await budgetRepo.upsertPolicy(tx, { tenantId: input.tenantId, limitMicro, window: input.window, updatedBy: session.sub, updatedAt: now, composition, delta });
       // The current window is materialised with the new limit; later ones, computed on read,
       // take it from the policy (any already materialised are updated too).
       const current = await this.materialise(tx, input.tenantId, now);
@@ -171,7 +272,15 @@ export class BudgetService {
       await this.ledger.append(tx, {
         kind: 'budget.policy.set',
         actor: session.sub,
-        payload: { tenantId: input.tenantId, epsilonLimit: fromMicro(limitMicro), window: input.window, currentWindowStart: current.windowStart.toISOString(), effectiveLimit: fromMicro(updated.limitMicro) },
+        payload: {
+          tenantId: input.tenantId,
+          epsilonLimit: fromMicro(limitMicro),
+          window: input.window,
+          currentWindowStart: current.windowStart.toISOString(),
+          effectiveLimit: fromMicro(updated.limitMicro),
+          // BASIC policies keep the entry they always had.
+          ...(composition === 'BASIC' ? {} : { composition, delta, currentWindowComposition: updated.composition }),
+        },
         tenants: [input.tenantId],
       });
       await this.raiseAlerts(tx, updated, now);
@@ -179,26 +288,42 @@ export class BudgetService {
     });
   }
 
-  /** The window containing now; window rows are never deleted and their bounds never change. */
-  private async currentWindow(tenantId: string, now: Date): Promise<{ windowStart: Date; windowEnd: Date }> {
+  /**
+   * The window containing now and its accounting; window rows are never deleted, and their
+   * bounds and accounting (composition, δ, orders) never change once materialised.
+   */
+  private async currentWindow(tenantId: string, now: Date): Promise<WindowAccounting> {
     const cached = this.windowBounds.get(tenantId);
     if (cached && cached.windowStart <= now && now < cached.windowEnd) return cached;
     const w = await this.materialise(this.db, tenantId, now);
-    const bounds = { windowStart: w.windowStart, windowEnd: w.windowEnd };
-    this.windowBounds.set(tenantId, bounds);
-    return bounds;
+    const orders = (w.orders ?? []).map(Number);
+    const conv = w.composition === 'BASIC' || w.delta === null ? null : conversion(orders, w.delta);
+    const acct: WindowAccounting = {
+      windowStart: w.windowStart,
+      windowEnd: w.windowEnd,
+      composition: w.composition,
+      delta: w.delta,
+      orders,
+      conv,
+      terms: conv ? `{${conv.terms.map((t) => (t === null ? 'NULL' : String(t))).join(',')}}` : '{}',
+    };
+    this.windowBounds.set(tenantId, acct);
+    return acct;
   }
 
   async spend(session: Session, input: SpendInput): Promise<SpendOutcome> {
     requireRole(session, 'dp_engine');
     scopeOf(session).assert(input.tenantId);
     if (!PLAIN_ID.test(input.tenantId)) throw badInput('tenantId is not a valid id', { field: 'tenantId' });
+    const now = this.clock.now();
+    const acct = await this.currentWindow(input.tenantId, now);
+    if (acct.composition !== 'BASIC') return this.spendAccounted(session, input, acct, now);
+    if (input.epsilon == null) throw badInput('epsilon is required: this tenant\'s budget composes spends by their ε (BASIC)', { field: 'epsilon' });
     const micro = toMicro(input.epsilon, 'epsilon');
     const mechanism = text(input.mechanism, 'mechanism', 64);
     const queryRef = text(input.queryRef, 'queryRef');
     const key = text(input.idempotencyKey, 'idempotencyKey', 200);
-    const now = this.clock.now();
-    const { windowStart } = await this.currentWindow(input.tenantId, now);
+    const { windowStart } = acct;
     const r = await budgetRepo.spendOnce(this.db, { tenantId: input.tenantId, windowStart, micro, mechanism, queryRef, key, actor: session.sub, at: now });
     if (!r.spend) {
       // The key was used before (or concurrently): answer as the first spend was answered.
@@ -210,6 +335,16 @@ export class BudgetService {
       const window = await budgetRepo.windowByStart(this.db, input.tenantId, first.windowStart);
       return { granted: first.granted, spendId: first.id, denialReason: first.denialReason, window: window as BudgetWindowRow };
     }
+    return this.settle(r as { spend: NonNullable<typeof r.spend>; window: typeof r.window }, input.tenantId, windowStart, now);
+  }
+
+  /** After a recorded spend: threshold alerts, the throttled forecast check, the window to answer with. */
+  private async settle(
+    r: { spend: { id: string; granted: boolean; denial_reason: string | null }; window: Record<string, unknown> | null },
+    tenantId: string,
+    windowStart: Date,
+    now: Date,
+  ): Promise<SpendOutcome> {
     if (r.spend.granted && !r.window) throw new Error('a granted spend did not move the counter');
     const after = r.window ? windowFromJson(r.window) : undefined;
     if (after && STATUS_LEVEL[statusOf(after.limitMicro + after.grantedMicro, after.spentMicro)] !== after.alertLevel) {
@@ -218,8 +353,135 @@ export class BudgetService {
         if (locked) await this.raiseAlerts(tx, locked, now);
       });
     }
-    const window = after ?? ((await budgetRepo.windowByStart(this.db, input.tenantId, windowStart)) as BudgetWindowRow);
+    if (after) await this.checkForecast(after, now);
+    const window = after ?? ((await budgetRepo.windowByStart(this.db, tenantId, windowStart)) as BudgetWindowRow);
     return { granted: r.spend.granted, spendId: r.spend.id, denialReason: r.spend.denial_reason, window };
+  }
+
+  /**
+   * A spend on an RDP or ZCDP window: the declared mechanism becomes an event, its increment
+   * (exact units) goes to one statement that composes, converts and grants under the row lock
+   * (budgetRepo.spendAccounted). A retry with the same key must declare the same mechanism.
+   */
+  private async spendAccounted(session: Session, input: SpendInput, acct: WindowAccounting, now: Date): Promise<SpendOutcome> {
+    const conv = acct.conv;
+    if (!conv || acct.delta === null) throw new Error(`window of ${input.tenantId} has no conversion`);
+    const mechanism = text(input.mechanism, 'mechanism', 64);
+    const queryRef = text(input.queryRef, 'queryRef');
+    const key = text(input.idempotencyKey, 'idempotencyKey', 200);
+    const event = toEvent({ ...input, mechanism });
+    const composition = acct.composition === 'RDP' ? 'RDP' : 'ZCDP';
+    const increment = composition === 'RDP' ? rdpIncrement(event, acct.orders) : [rhoIncrement(event)];
+    // The spend's own ε at the window's δ (what it would cost alone), for its row and reports.
+    const own = epsilonUnits(composition === 'RDP' ? increment : zcdpCurve(increment[0] as bigint, acct.orders), conv).units;
+    const ownMicro = own === null ? MAX_EPSILON * 1_000_000 : Math.min(Math.max(microOfUnits(own), 1), MAX_EPSILON * 1_000_000);
+    const params: Record<string, unknown> = { ...event, composition, delta: acct.delta };
+    const r = await budgetRepo.spendAccounted(this.db, {
+      tenantId: input.tenantId,
+      windowStart: acct.windowStart,
+      composition,
+      increment,
+      terms: acct.terms,
+      kl: conv.kl,
+      ownMicro,
+      params,
+      mechanism,
+      queryRef,
+      key,
+      actor: session.sub,
+      at: now,
+    });
+    if (!r.spend) {
+      const first = await budgetRepo.spendByKey(this.db, input.tenantId, key);
+      if (!first) throw new Error(`spend for ${input.tenantId} recorded nothing and has no earlier answer`);
+      if (canonicalJson(first.params) !== canonicalJson(params) || first.mechanism !== mechanism || first.queryRef !== queryRef) {
+        throw new DomainError('CONFLICT', 'idempotencyKey was already used for a different spend');
+      }
+      const window = await budgetRepo.windowByStart(this.db, input.tenantId, first.windowStart);
+      return { granted: first.granted, spendId: first.id, denialReason: first.denialReason, window: window as BudgetWindowRow };
+    }
+    return this.settle({ spend: r.spend, window: r.window }, input.tenantId, acct.windowStart, now);
+  }
+
+  /**
+   * The forecast of a window at `now`: the spend rate since the window started and over the
+   * recent period (ε charged per hour), and when the remaining budget runs out at the higher of
+   * the two. Linear: under RDP and zCDP ε grows slower than the number of spends, so the
+   * projection errs early, on the side of warning.
+   */
+  async forecastOf(w: BudgetWindowRow, now: Date): Promise<BudgetForecast> {
+    const { recentMs, marginMs } = this.forecastOptions;
+    const at = now < w.windowEnd ? now : w.windowEnd;
+    const elapsed = Math.max(at.getTime() - w.windowStart.getTime(), 1);
+    const since = new Date(Math.max(at.getTime() - recentMs, w.windowStart.getTime()));
+    const recentMicro = at > w.windowStart && w.spentMicro > 0 ? await budgetRepo.chargedSince(this.db, w.tenantId, w.windowStart, since) : 0;
+    const recentSpan = Math.max(at.getTime() - since.getTime(), 1);
+    const perMs = { toDate: w.spentMicro / elapsed, recent: recentMicro / recentSpan };
+    const rate = Math.max(perMs.toDate, perMs.recent);
+    const remaining = Math.max(w.limitMicro + w.grantedMicro - w.spentMicro, 0);
+    const projected = rate > 0 ? new Date(at.getTime() + Math.ceil(remaining / rate)) : null;
+    return {
+      windowToDateRate: fromMicro(perMs.toDate * 3_600_000),
+      recentRate: fromMicro(perMs.recent * 3_600_000),
+      recentMs,
+      projectedExhaustionAt: projected,
+      exhaustsEarly: projected !== null && w.windowEnd.getTime() - projected.getTime() > marginMs,
+    };
+  }
+
+  /** The forecast of a window as of now (PrivacyBudget.forecast; no query for a window nothing was spent in). */
+  forecast(w: BudgetWindowRow): Promise<BudgetForecast> {
+    return this.forecastOf(w, this.clock.now());
+  }
+
+  /**
+   * At most once per tenant per check interval on this replica: if the window is projected to
+   * run out early, raise its one EXHAUSTION_FORECAST alert (the claim on the row makes it once
+   * per window across replicas).
+   */
+  private async checkForecast(w: BudgetWindowRow, now: Date): Promise<void> {
+    if (w.forecastAlerted) return;
+    const last = this.forecastChecked.get(w.tenantId);
+    if (last !== undefined && now.getTime() - last < this.forecastOptions.checkIntervalMs && now.getTime() >= last) return;
+    this.forecastChecked.set(w.tenantId, now.getTime());
+    const f = await this.forecastOf(w, now);
+    if (!f.exhaustsEarly || !f.projectedExhaustionAt) return;
+    const projected = f.projectedExhaustionAt;
+    await this.db.transaction(async (tx) => {
+      if (!(await budgetRepo.claimForecastAlert(tx, w.tenantId, w.windowStart))) return;
+      const total = w.limitMicro + w.grantedMicro;
+      const remaining = Math.max(total - w.spentMicro, 0);
+      const notice = notices.forecast({
+        tenantId: w.tenantId,
+        windowStart: w.windowStart.toISOString(),
+        windowEnd: w.windowEnd.toISOString(),
+        projectedExhaustionAt: projected.toISOString(),
+        total: fromMicro(total),
+        spent: fromMicro(w.spentMicro),
+        remaining: fromMicro(remaining),
+        recentRate: Number(f.recentRate.toFixed(6)),
+        windowToDateRate: Number(f.windowToDateRate.toFixed(6)),
+      });
+      const status = statusOf(total, w.spentMicro);
+      const alert = await budgetRepo.insertAlert(tx, {
+        tenantId: w.tenantId,
+        windowStart: w.windowStart,
+        status,
+        remainingMicro: remaining,
+        totalMicro: total,
+        at: now,
+        notice,
+        kind: 'EXHAUSTION_FORECAST',
+        projectedExhaustionAt: projected,
+      });
+      await this.ledger.append(tx, {
+        kind: 'budget.alert',
+        actor: 'system',
+        payload: { alertSeq: alert.seq, tenantId: w.tenantId, windowStart: w.windowStart.toISOString(), kind: 'EXHAUSTION_FORECAST', projectedExhaustionAt: projected.toISOString(), epsilonSpent: fromMicro(w.spentMicro), epsilonTotal: fromMicro(total) },
+        tenants: [w.tenantId],
+      });
+      await PgPubSub.publish(tx, ALERT_CHANNEL, alert.seq);
+    });
   }
 
   /**

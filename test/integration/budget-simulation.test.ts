@@ -19,5 +19,33 @@ describe('#ig-budget simulate', () => {
     expect(r.stdout).toMatch(/alert #\d+ sim-b: EXHAUSTED/);
     expect(r.stdout).toContain('budget.override.approved by oscar@privacy (simulation)');
     expect(r.stdout).toContain('no unapproved overage; 6 alerts received live');
+    // Then the side-by-side comparison, on tenants of its own.
+    expect(r.stdout).toMatch(/^RDP allows [\d.]+× the queries of BASIC$/m);
+  });
+
+  it('shows one query under BASIC, RDP and zCDP side by side, the server granting what the accountant allows', async () => {
+    const r = await runBin(
+      'ig-budget',
+      ['simulate', '--url', t.url, '--tenants', 'cmp-a,cmp-b', '--only-compare', '--limit', '2', '--delta', '1e-6'],
+      { AUTH_JWT_SECRET: TEST_SECRET },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    type Row = { allowed: number; granted: number; spent: number };
+    const rows: Record<string, Row> = Object.fromEntries(
+      [...r.stdout.matchAll(/^(BASIC|RDP|ZCDP) +(\d+) +(\d+) +([\d.]+)$/gm)].map((m) => [
+        m[1],
+        { allowed: Number(m[2]), granted: Number(m[3]), spent: Number(m[4]) },
+      ]),
+    );
+    expect(Object.keys(rows).sort()).toEqual(['BASIC', 'RDP', 'ZCDP']);
+    for (const row of Object.values(rows)) {
+      expect(row.granted).toBe(row.allowed);
+      expect(row.spent).toBeLessThanOrEqual(2);
+    }
+    // A Gaussian query: the tighter accountings afford more queries at the same (ε, δ).
+    expect(rows.RDP?.granted).toBeGreaterThan(2 * (rows.BASIC?.granted ?? 0));
+    expect(rows.ZCDP?.granted).toBeGreaterThan(rows.BASIC?.granted ?? 0);
+    expect(r.stdout).not.toContain('no unapproved overage');
   });
 });

@@ -58,6 +58,7 @@ describe('#ops pack', () => {
         'MissingAttestation',
         'PolicyAnomalySpike',
         'PolicyAnomalyTriageOverdue',
+        'PrivacyBudgetExhaustionForecast',
         'PrivacyBudgetLow',
         'SubgraphHighErrorRate',
         'SubgraphHighLatencyP99',

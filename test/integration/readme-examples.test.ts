@@ -82,6 +82,17 @@ const EXPECT: Record<string, (run: Run) => Promise<void> | void> = {
   },
   spend: ({ stdout }) =>
     expect(json(stdout).data?.spendPrivacyBudget).toEqual({ granted: true, budget: { epsilonLimit: 10, epsilonSpent: 0.5, status: 'OK' } }),
+  composition: ({ stdout }) => {
+    const [accounted, policy, spent] = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(accounted).toMatchObject({ delta: 1e-5, order: 9.1 });
+    expect((accounted?.epsilon as number).toFixed(2)).toBe('2.12');
+    expect(policy).toEqual({ data: { setBudgetPolicy: { composition: 'RDP', delta: 1e-5 } } });
+    const spend = (spent as { data: { spendPrivacyBudget: { granted: boolean; budget: { epsilonSpent: number; composition: string } } } }).data.spendPrivacyBudget;
+    expect(spend).toMatchObject({ granted: true, budget: { composition: 'RDP' } });
+    // The training run alone: less than the CLI's workload (which adds ten Laplace counts).
+    expect(spend.budget.epsilonSpent).toBeGreaterThan(1);
+    expect(spend.budget.epsilonSpent).toBeLessThan(accounted?.epsilon as number);
+  },
   anomaly: ({ stdout }) => {
     const body = JSON.parse(stdout) as { received: number; new: number };
     expect(body.received).toBeGreaterThan(1000);
