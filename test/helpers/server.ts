@@ -65,6 +65,8 @@ export async function startTestServer(opts: { env?: Record<string, string>; cloc
     ANOMALY_TICK_MS: '0',
     // Likewise the denial recorder's flush timer: tests flush by hand (server.denials.flush()).
     DENIAL_FLUSH_MS: '60000',
+    // And the ledger checkpoint timer: checkpoints are made on demand in tests.
+    LEDGER_CHECKPOINT_TICK_MS: '0',
     ...opts.env,
   });
   const server = await createServer({ config, database: db.database, applicationName: db.applicationName, ...(opts.clock ? { clock: opts.clock } : {}) });
