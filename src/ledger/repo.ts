@@ -97,6 +97,11 @@ export const ledgerRepo = {
     return rows[0];
   },
 
+  /** Every published checkpoint, by size. */
+  checkpoints(db: DbOrTx): Promise<LedgerCheckpointRow[]> {
+    return db.select().from(ledgerCheckpoint).orderBy(asc(ledgerCheckpoint.treeSize));
+  },
+
   async checkpointAt(db: DbOrTx, treeSize: number): Promise<LedgerCheckpointRow | undefined> {
     return (await db.select().from(ledgerCheckpoint).where(eq(ledgerCheckpoint.treeSize, treeSize)))[0];
   },

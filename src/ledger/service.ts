@@ -13,6 +13,7 @@ import {
   inclusionFromTiles,
   leafHashOf,
   leavesFromTiles,
+  nodeHash as nodeHashOf,
   rootFromTiles,
   tilesFor,
   TILE_WIDTH,
@@ -264,6 +265,9 @@ export class LedgerService {
   async checkpointAt(treeSize: number): Promise<LedgerCheckpointRow> {
     const existing = await ledgerRepo.checkpointAt(this.db, treeSize);
     if (existing) return existing;
+    // Never sign a tree the last verification found tampered.
+    const state = await ledgerRepo.verificationState(this.db);
+    if (state.fault) throw tampered(state.fault, state.firstBadSeq, 'no checkpoint is signed for it');
     const root = treeSize === 0 ? EMPTY_ROOT : rootFromTiles(await tilesForQueries(this.db, [{ kind: 'root', size: treeSize }]), treeSize);
     const rootHash = hex(root);
     const note = signCheckpoint({ origin: this.opts.origin, treeSize, rootHash, extensions: [] }, this.requireSigner());
@@ -428,6 +432,77 @@ export class LedgerService {
       return { fault: 'TREE_MISMATCH', firstBadSeq: null };
     }
     return null;
+  }
+
+  /**
+   * The full rescan (`ig-ledger verify --full`): every entry's chain link and hash, every leaf in
+   * the tiles, the head, and every signed checkpoint's root recomputed from the entries
+   * themselves (a streaming Merkle root, O(log n) memory), in one snapshot. O(n): a job, not a query.
+   */
+  async verifyFull(progress?: (checked: number, total: number) => void): Promise<LedgerVerificationResult & { checkpointsChecked: number }> {
+    await this.catchUp();
+    return this.db.transaction(async (tx) => {
+      const head = await ledgerRepo.head(tx);
+      const checkpoints = (await ledgerRepo.checkpoints(tx)).filter((c) => c.treeSize <= head.seq);
+      const bySize = new Map(checkpoints.map((c) => [c.treeSize, c]));
+      const stack: { height: number; hash: Buffer }[] = [];
+      let checkpointsChecked = 0;
+      let fault: { fault: LedgerFault; firstBadSeq: number | null } | null = null;
+      let tiles = new Map<string, Buffer>();
+      let tilesFrom = -1;
+      const rows = ledgerRepo.scan(tx);
+      let checked = 0;
+      const entries = (async function* () {
+        for await (const row of rows) {
+          checked++;
+          if (fault) return;
+          const leaf = leafHashOf(Buffer.from(row.hash, 'hex'));
+          const tile = Math.floor((row.seq - 1) / TILE_WIDTH);
+          if (tile >= tilesFrom + 64 || tilesFrom < 0) {
+            tilesFrom = tile;
+            tiles = await ledgerRepo.leafTiles(tx, tile, tile + 63);
+          }
+          const stored = tiles.get(`0/${tile}`)?.subarray(((row.seq - 1) % TILE_WIDTH) * 32, ((row.seq - 1) % TILE_WIDTH) * 32 + 32);
+          if (!stored || !stored.equals(leaf)) {
+            fault = { fault: 'TREE_MISMATCH', firstBadSeq: row.seq };
+            return;
+          }
+          // Streaming root: merge equal-height subtrees as they complete.
+          let node = { height: 0, hash: leaf };
+          while (stack.length > 0 && (stack[stack.length - 1] as { height: number }).height === node.height) {
+            const left = stack.pop() as { height: number; hash: Buffer };
+            node = { height: node.height + 1, hash: nodeHashOf(left.hash, node.hash) };
+          }
+          stack.push(node);
+          const c = bySize.get(row.seq);
+          if (c) {
+            checkpointsChecked++;
+            let root = (stack[stack.length - 1] as { hash: Buffer }).hash;
+            for (let i = stack.length - 2; i >= 0; i--) root = nodeHashOf((stack[i] as { hash: Buffer }).hash, root);
+            if (hex(root) !== c.rootHash) {
+              fault = { fault: 'CHECKPOINT_MISMATCH', firstBadSeq: null };
+              return;
+            }
+          }
+          if (progress && checked % 10_000 === 0) progress(checked, head.seq);
+          yield toChainEntry(row);
+        }
+      })();
+      const chain = await verifyChain(entries, { seq: head.seq, hash: head.hash });
+      progress?.(checked, head.seq);
+      const f = (fault as { fault: LedgerFault; firstBadSeq: number | null } | null) ?? (chain.ok ? null : { fault: chain.fault ?? 'HASH_MISMATCH', firstBadSeq: chain.firstBadSeq });
+      return {
+        ok: f === null,
+        entries: chain.entries,
+        firstBadSeq: f?.firstBadSeq ?? null,
+        fault: f?.fault ?? null,
+        treeSize: head.seq,
+        verifiedSize: f ? 0 : head.seq,
+        rescanned: null,
+        checkpoint: checkpoints.at(-1) ?? null,
+        checkpointsChecked,
+      };
+    }, SNAPSHOT);
   }
 
   private record(state: Parameters<typeof ledgerRepo.saveVerificationState>[1]): Promise<void> {
