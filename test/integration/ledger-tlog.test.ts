@@ -176,12 +176,13 @@ describe('when history is rewritten with a recomputed chain and tiles', () => {
   async function rewrite(from: number) {
     await sql().begin(async (tx) => {
       await tx`set local session_replication_role = replica`;
-      const rows = await tx<{ seq: number; kind: string; actor: string; at: Date; payload: unknown; tenants: string[] | null; prev_hash: string }[]>`
-        select seq::int as seq, kind, actor, at, payload, tenants, prev_hash from ledger where seq >= ${from} order by seq`;
+      const rows = await tx<{ seq: number; kind: string; actor: string; at: string; payload: unknown; tenants: string[] | null; prev_hash: string }[]>`
+        select seq::int as seq, kind, actor, to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, payload, tenants, prev_hash
+        from ledger where seq >= ${from} order by seq`;
       let prev = rows[0]?.prev_hash ?? '';
       for (const r of rows) {
         const payload = r.seq === from ? { rewritten: true } : r.payload;
-        const hash = entryHash(prev, { seq: r.seq, kind: r.kind, actor: r.actor, at: r.at.toISOString(), payload, tenants: r.tenants });
+        const hash = entryHash(prev, { seq: r.seq, kind: r.kind, actor: r.actor, at: r.at, payload, tenants: r.tenants });
         await tx`update ledger set payload = ${JSON.stringify(payload)}::jsonb, prev_hash = ${prev}, hash = ${hash} where seq = ${r.seq}`;
         prev = hash;
       }
