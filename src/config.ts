@@ -66,6 +66,18 @@ const schema = z
     ATTESTATION_POLICY_FILE: z.string().optional(),
     SCORECARD_POLICY_FILE: z.string().optional(),
     SIGNING_KEY_FILE: z.string().optional(),
+    // The ledger's signed checkpoints (docs/ledger.md): the origin line (also the note key's name),
+    // published when the ledger grew by EVERY entries, or grew at all and the last one is older
+    // than INTERVAL; the timer looks every TICK_MS (0: only on demand).
+    LEDGER_ORIGIN: z
+      .string()
+      .regex(/^[^\s+]+$/, 'must have no spaces and no +')
+      .default('intelgraph.local/compliance-ledger'),
+    LEDGER_CHECKPOINT_EVERY: z.coerce.number().int().min(1).default(1000),
+    LEDGER_CHECKPOINT_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(60),
+    LEDGER_CHECKPOINT_TICK_MS: z.coerce.number().int().min(0).default(1000),
+    // Entries one ledgerVerification call reads at most: its cost is bounded whatever the ledger's size.
+    LEDGER_VERIFY_BATCH: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     // Policy anomaly detection (src/anomalies). Paths into OPA decision-log events are dotted,
     // from the event's root: `input.…`, `result.…`, or a top-level field such as `path`.
     ANOMALY_INTERVAL_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),

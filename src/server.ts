@@ -21,6 +21,7 @@ import { loadScorecardPolicy } from './scorecard/policy.js';
 import { registerScorecardMetrics } from './scorecard/metrics.js';
 import { registerBundleMetrics } from './bundles/metrics.js';
 import { loadServerSigner } from './signing/server-key.js';
+import { registerLedgerRoutes } from './ledger/routes.js';
 import { createServices, type Services } from './services.js';
 import { loadManifest, type PersistedOperation } from './audit/persisted.js';
 import { DenialRecorder } from './anomalies/denials.js';
@@ -116,6 +117,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     scorecardPolicy: loadScorecardPolicy(config.SCORECARD_POLICY_FILE),
     signer,
     anomalies: anomalyOptions(config, () => publicUrl),
+    ledger: { origin: config.LEDGER_ORIGIN, verifyBatch: config.LEDGER_VERIFY_BATCH },
     evolution: evolutionOptions(config, deps.applicationName, deps.routes),
   });
   const metrics = new Metrics(database, deps.applicationName, config.DB_POOL_MAX);
@@ -234,6 +236,15 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     tickMs: config.ANOMALY_TICK_MS,
   });
 
+  // Entries appended without tiles (an older release, SQL) are tiled before anything is served.
+  await services.ledger.catchUp();
+  const ledgerRoutes = registerLedgerRoutes(app, {
+    ledger: services.ledger,
+    verifier,
+    every: config.LEDGER_CHECKPOINT_EVERY,
+    intervalMs: config.LEDGER_CHECKPOINT_INTERVAL_SECONDS * 1000,
+    tickMs: config.LEDGER_CHECKPOINT_TICK_MS,
+  });
   registerAuditRoutes(app, {
     audit: services.audit,
     verifier,
@@ -288,6 +299,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     metricsUrl: () => metricsUrl,
     close: async () => {
       await anomalyDetection.close();
+      ledgerRoutes.close();
       await denials.flush();
       await services.readPaths.close();
       await ws.close();

@@ -51,12 +51,14 @@ export interface ServiceOptions {
   signer: KeyPairSigner;
   anomalies: AnomalyOptions;
   evolution: EvolutionOptions;
+  /** Ledger checkpoints and verification (origin, batch); the signer is the server's key. */
+  ledger?: { origin: string; verifyBatch: number };
   /** Base URL that pack links point to (PUBLIC_URL, or the address listened on). */
   publicUrl?: () => string;
 }
 
 export function createServices(database: Database, clock: Clock, opts: ServiceOptions): Services {
-  const ledger = new LedgerService(database.db, clock);
+  const ledger = new LedgerService(database.db, clock, { ...opts.ledger, signer: opts.signer });
   const pubsub = new PgPubSub(database.sql);
   const attestations = new AttestationService(database.db, ledger, clock, opts.attestationPolicy);
   const budgets = new BudgetService(database.db, ledger, pubsub, clock, opts.budgetDefaults, opts.budgetForecast);

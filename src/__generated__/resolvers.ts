@@ -5,7 +5,8 @@ import type { ServiceRow } from '../catalog/tables.js';
 import type { EvidenceArtifactModel, EvidenceConnectionModel } from '../evidence/types.js';
 import type { ReleaseRow, AttestationRow } from '../attestations/tables.js';
 import type { CoverageModel } from '../attestations/service.js';
-import type { LedgerRow } from '../ledger/tables.js';
+import type { LedgerRow, LedgerCheckpointRow } from '../ledger/tables.js';
+import type { LedgerProofResult, LedgerVerificationResult } from '../ledger/service.js';
 import type { ScorecardModel, ComponentModel } from '../scorecard/service.js';
 import type { PromotionDecisionRow } from '../scorecard/tables.js';
 import type { BudgetWindowRow, BudgetPolicyRow, BudgetOverrideRow, BudgetAlertRow } from '../budgets/tables.js';
@@ -666,6 +667,38 @@ export type EvidenceKind =
   /** Vulnerability remediation against SLA. */
   | 'VULN_SLA';
 
+/** A signed checkpoint of the ledger: the C2SP tlog-checkpoint text (origin, tree size, base64 root hash) in a C2SP signed note signed with the server's key. Keep one to prove later that the ledger extends it (ledgerConsistency, ig-ledger verify-consistency). */
+export type LedgerCheckpoint = {
+  __typename?: 'LedgerCheckpoint';
+  /** When it was signed. */
+  createdAt: Scalars['DateTime']['output'];
+  /** The whole signed note, as published (GET /ledger/checkpoint serves the same text). */
+  note: Scalars['String']['output'];
+  /** The log's origin line, also the note key's name. */
+  origin: Scalars['String']['output'];
+  /** Merkle tree head (root hash) of that tree, hex. */
+  rootHash: Scalars['String']['output'];
+  /** Entries in the tree the checkpoint commits to. */
+  treeSize: Scalars['Int']['output'];
+  /** The note verifier key, name+keyid+base64(type || public key), to check the signature with. */
+  verifierKey: Scalars['String']['output'];
+};
+
+/** RFC 6962 consistency proof: the tree of toSize entries extends the tree of fromSize entries. */
+export type LedgerConsistency = {
+  __typename?: 'LedgerConsistency';
+  /** Root hash of the older tree, hex. */
+  fromRoot: Scalars['String']['output'];
+  /** The older tree's size. */
+  fromSize: Scalars['Int']['output'];
+  /** The proof's hashes, hex (RFC 6962 PROOF(fromSize, D[toSize])). */
+  proof: Array<Scalars['String']['output']>;
+  /** Root hash of the newer tree, hex. */
+  toRoot: Scalars['String']['output'];
+  /** The newer tree's size. */
+  toSize: Scalars['Int']['output'];
+};
+
 /** An entry of the append-only, hash-chained ledger of auditable events. */
 export type LedgerEntry = {
   __typename?: 'LedgerEntry';
@@ -691,12 +724,16 @@ export type LedgerEntry = {
 export type LedgerFault =
   /** An entry's prevHash is not the previous entry's hash. */
   | 'BROKEN_LINK'
+  /** The tree at the latest signed checkpoint's size no longer has the checkpoint's root: history was rewritten. */
+  | 'CHECKPOINT_MISMATCH'
   /** An entry's stored hash is not the hash of its contents (a field was edited). */
   | 'HASH_MISMATCH'
   /** The chain has entries beyond the head, or its last hash is not the head's hash. */
   | 'HEAD_MISMATCH'
   /** An entry's seq is not the next one (a row is missing, duplicated or out of order). */
   | 'SEQ_GAP'
+  /** The Merkle tiles do not hold the entries' hashes (the tree was edited apart from the chain). */
+  | 'TREE_MISMATCH'
   /** The chain head (ledger_head) records more entries than the chain has: its tail was deleted. */
   | 'TRUNCATED';
 
@@ -705,6 +742,8 @@ export type LedgerProof = {
   __typename?: 'LedgerProof';
   /** Sibling hashes from the leaf upwards, hex. */
   auditPath: Array<Scalars['String']['output']>;
+  /** The signed checkpoint of treeSize (rootHash) the proof is against: a receipt's proof carries it. */
+  checkpoint?: Maybe<LedgerCheckpoint>;
   /** SHA-256(0x00 || entry hash), hex. */
   leafHash: Scalars['String']['output'];
   /** Merkle tree head (root hash), hex. */
@@ -715,17 +754,23 @@ export type LedgerProof = {
   treeSize: Scalars['Int']['output'];
 };
 
-/** Result of recomputing the whole chain and checking it against the recorded chain head. */
+/** Result of an incremental verification: the entries appended since the last verified size, then a rotating slice of older ones, at most LEDGER_VERIFY_BATCH entries per call (a smaller ledger is checked whole every call); plus the tree against the latest signed checkpoint. A full rescan is `ig-ledger verify --full`. */
 export type LedgerVerification = {
   __typename?: 'LedgerVerification';
-  /** Entries checked. */
+  /** The latest signed checkpoint, whose root was checked against the tree. */
+  checkpoint?: Maybe<LedgerCheckpoint>;
+  /** Entries checked by this call. */
   entries: Scalars['Int']['output'];
   /** What is wrong, when ok is false. */
   fault?: Maybe<LedgerFault>;
   /** The first entry that does not match (for TRUNCATED, the first missing one), if any. */
   firstBadSeq?: Maybe<Scalars['Int']['output']>;
-  /** True when every entry links and hashes correctly and the chain ends exactly at the recorded head. */
+  /** True when every entry checked links and hashes correctly, the tiles hold their hashes, the chain ends exactly at the recorded head and the tree still has the latest checkpoint's root. */
   ok: Scalars['Boolean']['output'];
+  /** The ledger's size when checked. */
+  treeSize?: Maybe<Scalars['Int']['output']>;
+  /** The chain is verified from the first entry up to this size (by this call or earlier ones). */
+  verifiedSize?: Maybe<Scalars['Int']['output']>;
 };
 
 /** Where a zero-downtime data migration stands. */
@@ -1113,9 +1158,13 @@ export type Query = {
   evidenceArtifact?: Maybe<EvidenceArtifact>;
   /** Ledger entries in seq order, optionally of one kind, after a seq: for a tenant-scoped caller, only entries of its tenants. */
   ledger: Array<LedgerEntry>;
-  /** Merkle inclusion proof of one entry in the current ledger tree (RFC 6962 hashing), computed from hashes verified against the whole chain and its head; LEDGER_TAMPERED when the ledger fails verification. */
+  /** A signed checkpoint of the current ledger head (the one already published for that size, or signed now). */
+  ledgerCheckpoint: LedgerCheckpoint;
+  /** RFC 6962 consistency proof from the ledger tree of `from` entries to the tree of `to` entries (1 <= from <= to <= the ledger's size), read from the Merkle tiles; LEDGER_TAMPERED when the ledger fails verification. */
+  ledgerConsistency: LedgerConsistency;
+  /** Merkle inclusion proof of one entry in the current ledger tree (RFC 6962 hashing), read from the Merkle tiles (O(log n)); LEDGER_TAMPERED when the ledger's last verification failed or the entry or the head does not check out. */
   ledgerProof: LedgerProof;
-  /** Recomputes the chain, checks it ends at the recorded head, and reports the first entry that does not match. */
+  /** Verifies the ledger incrementally (bounded cost per call, see LedgerVerification), checks it ends at the recorded head and matches the latest signed checkpoint, and reports the first entry that does not match. */
   ledgerVerification: LedgerVerification;
   /** Anomalies, newest first (at most 500), optionally by status and rule. */
   policyAnomalies: Array<PolicyAnomaly>;
@@ -1191,6 +1240,12 @@ export type QueryLedgerArgs = {
   after?: InputMaybe<Scalars['Int']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   kind?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryLedgerConsistencyArgs = {
+  from: Scalars['Int']['input'];
+  to: Scalars['Int']['input'];
 };
 
 
@@ -1684,10 +1739,12 @@ export type ResolversTypes = {
   EvidenceInput: EvidenceInput;
   EvidenceKind: EvidenceKind;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
+  LedgerCheckpoint: ResolverTypeWrapper<LedgerCheckpointRow>;
+  LedgerConsistency: ResolverTypeWrapper<LedgerConsistency>;
   LedgerEntry: ResolverTypeWrapper<LedgerRow>;
   LedgerFault: LedgerFault;
-  LedgerProof: ResolverTypeWrapper<LedgerProof>;
-  LedgerVerification: ResolverTypeWrapper<LedgerVerification>;
+  LedgerProof: ResolverTypeWrapper<LedgerProofResult>;
+  LedgerVerification: ResolverTypeWrapper<LedgerVerificationResult>;
   MigrationPhase: MigrationPhase;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   OverrideRequestInput: OverrideRequestInput;
@@ -1754,9 +1811,11 @@ export type ResolversParentTypes = {
   EvidenceEdge: Omit<EvidenceEdge, 'node'> & { node: ResolversParentTypes['EvidenceArtifact'] };
   EvidenceInput: EvidenceInput;
   JSON: Scalars['JSON']['output'];
+  LedgerCheckpoint: LedgerCheckpointRow;
+  LedgerConsistency: LedgerConsistency;
   LedgerEntry: LedgerRow;
-  LedgerProof: LedgerProof;
-  LedgerVerification: LedgerVerification;
+  LedgerProof: LedgerProofResult;
+  LedgerVerification: LedgerVerificationResult;
   Mutation: Record<PropertyKey, never>;
   OverrideRequestInput: OverrideRequestInput;
   PackFile: PackFileEntry;
@@ -2038,6 +2097,23 @@ export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes
   name: 'JSON';
 }
 
+export type LedgerCheckpointResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LedgerCheckpoint'] = ResolversParentTypes['LedgerCheckpoint']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  note?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  origin?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rootHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  treeSize?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  verifierKey?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type LedgerConsistencyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LedgerConsistency'] = ResolversParentTypes['LedgerConsistency']> = {
+  fromRoot?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  fromSize?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  proof?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  toRoot?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  toSize?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type LedgerEntryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LedgerEntry'] = ResolversParentTypes['LedgerEntry']> = {
   actor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -2051,6 +2127,7 @@ export type LedgerEntryResolvers<ContextType = Context, ParentType extends Resol
 
 export type LedgerProofResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LedgerProof'] = ResolversParentTypes['LedgerProof']> = {
   auditPath?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  checkpoint?: Resolver<Maybe<ResolversTypes['LedgerCheckpoint']>, ParentType, ContextType>;
   leafHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   rootHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -2058,10 +2135,13 @@ export type LedgerProofResolvers<ContextType = Context, ParentType extends Resol
 };
 
 export type LedgerVerificationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LedgerVerification'] = ResolversParentTypes['LedgerVerification']> = {
+  checkpoint?: Resolver<Maybe<ResolversTypes['LedgerCheckpoint']>, ParentType, ContextType>;
   entries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   fault?: Resolver<Maybe<ResolversTypes['LedgerFault']>, ParentType, ContextType>;
   firstBadSeq?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   ok?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  treeSize?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  verifiedSize?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 };
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
@@ -2172,6 +2252,8 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   deltaApplies?: Resolver<Array<ResolversTypes['DeltaApply']>, ParentType, ContextType, RequireFields<QueryDeltaAppliesArgs, 'first'>>;
   evidenceArtifact?: Resolver<Maybe<ResolversTypes['EvidenceArtifact']>, ParentType, ContextType, RequireFields<QueryEvidenceArtifactArgs, 'id'>>;
   ledger?: Resolver<Array<ResolversTypes['LedgerEntry']>, ParentType, ContextType, RequireFields<QueryLedgerArgs, 'first'>>;
+  ledgerCheckpoint?: Resolver<ResolversTypes['LedgerCheckpoint'], ParentType, ContextType>;
+  ledgerConsistency?: Resolver<ResolversTypes['LedgerConsistency'], ParentType, ContextType, RequireFields<QueryLedgerConsistencyArgs, 'from' | 'to'>>;
   ledgerProof?: Resolver<ResolversTypes['LedgerProof'], ParentType, ContextType, RequireFields<QueryLedgerProofArgs, 'seq'>>;
   ledgerVerification?: Resolver<ResolversTypes['LedgerVerification'], ParentType, ContextType>;
   policyAnomalies?: Resolver<Array<ResolversTypes['PolicyAnomaly']>, ParentType, ContextType, Partial<QueryPolicyAnomaliesArgs>>;
@@ -2296,6 +2378,8 @@ export type Resolvers<ContextType = Context> = {
   EvidenceConnection?: EvidenceConnectionResolvers<ContextType>;
   EvidenceEdge?: EvidenceEdgeResolvers<ContextType>;
   JSON?: GraphQLScalarType;
+  LedgerCheckpoint?: LedgerCheckpointResolvers<ContextType>;
+  LedgerConsistency?: LedgerConsistencyResolvers<ContextType>;
   LedgerEntry?: LedgerEntryResolvers<ContextType>;
   LedgerProof?: LedgerProofResolvers<ContextType>;
   LedgerVerification?: LedgerVerificationResolvers<ContextType>;

@@ -43,7 +43,12 @@ export interface PackManifest {
   engagement: ManifestEngagement;
   auditor: string;
   /** The ledger tree head at generation: pin it when checking receipts' inclusion proofs. */
-  ledger: { treeSize: number; rootHash: string };
+  ledger: {
+    treeSize: number;
+    rootHash: string;
+    /** The signed checkpoint of that tree head (C2SP tlog-checkpoint note): `ig-ledger verify-consistency` proves a later ledger extends it. */
+    checkpoint?: string;
+  };
   signing: { keyId: string; predicateType: string; publicKeyPath: string };
   files: PackFileEntry[];
 }

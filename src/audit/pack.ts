@@ -53,7 +53,8 @@ export interface PackInputs {
   engagement: { id: string; name: string; auditor: string; scope: string[]; startsAt: Date; endsAt: Date };
   evidence: PackEvidence[];
   requests: PackRequest[];
-  ledger: { treeSize: number; rootHash: string };
+  /** The ledger tree head at generation, and its signed checkpoint (C2SP note text). */
+  ledger: { treeSize: number; rootHash: string; checkpoint?: string };
   summaries: Pick<PdfSummaryInput, 'scorecards' | 'budgets' | 'attestations'>;
 }
 
@@ -302,7 +303,11 @@ export async function buildPack(
       endsAt: e.endsAt.toISOString(),
     },
     auditor: e.auditor,
-    ledger: { treeSize: input.ledger.treeSize, rootHash: input.ledger.rootHash },
+    ledger: {
+      treeSize: input.ledger.treeSize,
+      rootHash: input.ledger.rootHash,
+      ...(input.ledger.checkpoint === undefined ? {} : { checkpoint: input.ledger.checkpoint }),
+    },
     signing: { keyId: signer.keyId, predicateType: PACK_PREDICATE_TYPE, publicKeyPath: PUBLIC_KEY_PATH },
   };
   docs.push({ path: 'README.txt', kind: null, data: Buffer.from(readme(watermark, head)) });

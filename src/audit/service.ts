@@ -8,8 +8,6 @@ import type { BudgetService } from '../budgets/service.js';
 import type { Db } from '../db/client.js';
 import { DomainError, badInput, forbidden } from '../errors.js';
 import type { EvidenceRow } from '../evidence/tables.js';
-import { leafHash, rootHash } from '../ledger/merkle.js';
-import { ledgerRepo } from '../ledger/repo.js';
 import type { LedgerService } from '../ledger/service.js';
 import type { ScorecardService } from '../scorecard/service.js';
 import { sha256Hex } from '../util/canonical.js';
@@ -223,11 +221,10 @@ export class AuditService {
     return auditRepo.evidenceByIds(this.db, scopeOf(session), request.evidenceIds);
   }
 
-  /** The current ledger tree head (what a pack pins). */
-  async treeHead(): Promise<{ treeSize: number; rootHash: string }> {
-    const head = await ledgerRepo.head(this.db);
-    const leaves = (await ledgerRepo.hashesUpTo(this.db, head.seq)).map(leafHash);
-    return { treeSize: leaves.length, rootHash: rootHash(leaves).toString('hex') };
+  /** The current ledger tree head (what a pack pins), with its signed checkpoint. */
+  async treeHead(): Promise<{ treeSize: number; rootHash: string; checkpoint: string }> {
+    const c = await this.deps.ledger.checkpoint();
+    return { treeSize: c.treeSize, rootHash: c.rootHash, checkpoint: c.note };
   }
 
   async generatePack(session: Session, engagementId: string, version: string, progress?: PackProgress): Promise<AuditPackMeta> {

@@ -76,7 +76,7 @@ const manifestSchema = z.object({
     endsAt: z.string(),
   }),
   auditor: z.string(),
-  ledger: z.object({ treeSize: z.number().int().min(0), rootHash: hex64 }),
+  ledger: z.object({ treeSize: z.number().int().min(0), rootHash: hex64, checkpoint: z.string().optional() }),
   signing: z.object({ keyId: hex64, predicateType: z.string(), publicKeyPath: z.string() }),
   files: z
     .array(

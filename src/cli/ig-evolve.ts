@@ -2,10 +2,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
-import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { cliConfig } from '../config.js';
 import { connect } from '../db/client.js';
+import { databaseUrl } from './database-url.js';
 import { expectedMigrations, migrationsApplied } from '../db/migrate.js';
 import type { BuildEvent, BuildProgress } from '../evolution/build.js';
 import { EvolutionError } from '../evolution/errors.js';
@@ -77,24 +76,6 @@ interface DbOptions {
   databaseUrl?: string;
 }
 
-/**
- * The database the replicas use: --database-url, DATABASE_URL, or the embedded PostgreSQL that
- * `npm start` runs in DATA_DIR (found through its postmaster.pid, which names its port).
- */
-async function databaseUrl(opts: DbOptions): Promise<string> {
-  if (opts.databaseUrl) return opts.databaseUrl;
-  const c = cliConfig();
-  if (c.DATABASE_URL) return c.DATABASE_URL;
-  const pidFile = join(c.DATA_DIR, 'pg', 'postmaster.pid');
-  const lines = await readFile(pidFile, 'utf8').then(
-    (t) => t.split('\n'),
-    () => null,
-  );
-  const port = lines?.[3]?.trim();
-  if (!port || !/^\d+$/.test(port))
-    throw new Error(`no database: pass --database-url, set DATABASE_URL, or start the server (embedded PostgreSQL in ${c.DATA_DIR}/pg)`);
-  return `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
-}
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
@@ -131,7 +112,7 @@ function buildRenicer(url: string, nice: number | undefined, say: (line: string)
  * and the build session's parallelism capped, so the build leaves cores to the replicas.
  */
 async function open(opts: DbOptions, parallelWorkers = 0) {
-  const url = await databaseUrl(opts);
+  const url = await databaseUrl(opts.databaseUrl);
   const { sql, db } = connect(url, { max: 4, applicationName: 'ig-evolve', settings: { max_parallel_maintenance_workers: parallelWorkers } });
   try {
     if (!(await migrationsApplied(sql, await expectedMigrations())))

@@ -64,9 +64,14 @@ export interface ChainHead {
  * With `head`, the chain must also end exactly there: deleting the last entries leaves a
  * chain that links perfectly, and only the head shows that it was longer.
  */
-export async function verifyChain(entries: Iterable<ChainEntry> | AsyncIterable<ChainEntry>, head?: ChainHead): Promise<ChainVerification> {
-  let prev = GENESIS_HASH;
-  let expectedSeq = 1;
+export async function verifyChain(
+  entries: Iterable<ChainEntry> | AsyncIterable<ChainEntry>,
+  head?: ChainHead,
+  /** Verify a window: the entries start after `seq`, whose hash is `hash` (default: genesis). */
+  start: ChainHead = { seq: 0, hash: GENESIS_HASH },
+): Promise<ChainVerification> {
+  let prev = start.hash;
+  let expectedSeq = start.seq + 1;
   let count = 0;
   const bad = (seq: number, fault: ChainFault): ChainVerification => ({ ok: false, entries: count, firstBadSeq: seq, fault });
   for await (const e of entries) {
@@ -78,7 +83,7 @@ export async function verifyChain(entries: Iterable<ChainEntry> | AsyncIterable<
     prev = e.hash;
     expectedSeq++;
   }
-  if (head && count < head.seq) return bad(count + 1, 'TRUNCATED');
-  if (head && count > 0 && prev !== head.hash) return bad(count, 'HEAD_MISMATCH');
+  if (head && start.seq + count < head.seq) return bad(start.seq + count + 1, 'TRUNCATED');
+  if (head && count > 0 && prev !== head.hash) return bad(start.seq + count, 'HEAD_MISMATCH');
   return { ok: true, entries: count, firstBadSeq: null, fault: null };
 }

@@ -119,3 +119,20 @@ export interface TreeHead {
 export function verifyInclusionInHead(proof: InclusionProof, head: TreeHead): boolean {
   return proof.treeSize === head.treeSize && proof.rootHash === head.rootHash.toLowerCase() && verifyInclusion(proof);
 }
+
+/**
+ * RFC 6962 §2.1.2 consistency proof PROOF(m, D[n]) over all the leaves, by the recursive
+ * definition: the reference the tile-based proofs (tiles.ts) are tested against.
+ */
+export function consistencyPath(m: number, leaves: readonly Buffer[]): Buffer[] {
+  const n = leaves.length;
+  if (!Number.isInteger(m) || m < 0 || m > n) throw new RangeError('size out of range');
+  if (m === 0 || m === n) return [];
+  const sub = (m: number, d: readonly Buffer[], b: boolean): Buffer[] => {
+    if (m === d.length) return b ? [] : [rootHash(d)];
+    const k = splitPoint(d.length);
+    if (m <= k) return [...sub(m, d.slice(0, k), b), rootHash(d.slice(k))];
+    return [...sub(m - k, d.slice(k), false), rootHash(d.slice(0, k))];
+  };
+  return sub(m, leaves, true);
+}

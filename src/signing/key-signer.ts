@@ -13,6 +13,7 @@ import type { SerializedBundle, Signer } from './types.js';
 export class KeyPairSigner implements Signer {
   readonly keyId: string;
   readonly publicKeyPem: string;
+  readonly publicKey: KeyObject;
   private readonly signer: SigstoreSigner;
   // @sigstore/sign (~20 MiB) is loaded on the first signature, not when a server starts.
   private builder: Promise<{ builder: DSSEBundleBuilder; bundleToJSON: typeof bundleToJSON }> | null = null;
@@ -21,6 +22,7 @@ export class KeyPairSigner implements Signer {
     const algorithm = keyAlgorithmOf(privateKey);
     if (privateKey.type !== 'private' || !algorithm) throw new Error('KeyPairSigner needs an ECDSA P-256 or Ed25519 private key');
     const publicKey = createPublicKey(privateKey);
+    this.publicKey = publicKey;
     this.keyId = keyIdOf(publicKey);
     this.publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     // ECDSA signs SHA-256 of the data (DER signature, what Sigstore verifiers expect); Ed25519 takes
@@ -40,6 +42,11 @@ export class KeyPairSigner implements Signer {
 
   static async fromFile(path: string): Promise<KeyPairSigner> {
     return KeyPairSigner.fromPem(await readFile(path));
+  }
+
+  /** A bare signature over `data` (Ed25519, or DER ECDSA over SHA-256), for the ledger's signed notes. */
+  signRaw(data: Buffer): Buffer {
+    return nodeSign(keyAlgorithmOf(this.privateKey) === 'ed25519' ? null : 'sha256', data, this.privateKey);
   }
 
   async sign(payload: Buffer, payloadType: string): Promise<SerializedBundle> {

@@ -68,6 +68,8 @@ export async function startTestServer(opts: { env?: Record<string, string>; cloc
     DENIAL_FLUSH_MS: '60000',
     // CI's second pass runs every server-level test on the compiled executor (src/executor.ts).
     ...(process.env.GRAPHQL_EXECUTOR ? { GRAPHQL_EXECUTOR: process.env.GRAPHQL_EXECUTOR } : {}),
+    // And the ledger checkpoint timer: checkpoints are made on demand in tests.
+    LEDGER_CHECKPOINT_TICK_MS: '0',
     ...opts.env,
   });
   const server = await createServer({ config, database: db.database, applicationName: db.applicationName, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.spanExporter ? { spanExporter: opts.spanExporter } : {}) });

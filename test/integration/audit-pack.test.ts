@@ -108,9 +108,12 @@ describe('#generateAuditPack', () => {
 
   it('pins the ledger tree head at generation in the manifest', async () => {
     const hashes = await t.db.database.sql<{ hash: string }[]>`select hash from ledger where seq <= ${pack.ledgerTreeSize} order by seq`;
+    const root = rootHash(hashes.map((h) => leafHash(h.hash)));
     expect(pack.manifest.ledger).toEqual({
       treeSize: pack.ledgerTreeSize,
-      rootHash: rootHash(hashes.map((h) => leafHash(h.hash))).toString('hex'),
+      rootHash: root.toString('hex'),
+      // The signed checkpoint of that tree head (docs/ledger.md), for ig-ledger verify-consistency.
+      checkpoint: expect.stringMatching(new RegExp(`^intelgraph\\.local/compliance-ledger\n${pack.ledgerTreeSize}\n${root.toString('base64').replace(/[+/]/g, '\\$&')}\n\n— `)),
     });
     expect(pack.manifest).toMatchObject({
       auditor: 'alice@audit-firm',

@@ -227,6 +227,9 @@ const queries: Record<string, Case> = {
   ledger: { args: () => 'first: 1000', seesA: () => MARK_A },
   ledgerVerification: {},
   ledgerProof: { args: () => `seq: ${ids.ledgerSeqA}` },
+  // Tree sizes and roots of the whole ledger, as ledgerProof's: they carry no entry of B.
+  ledgerConsistency: { args: () => `from: 1, to: ${ids.ledgerSeqA}` },
+  ledgerCheckpoint: {},
   scorecards: { args: () => 'groupBy: SERVICE' },
 };
 
@@ -412,6 +415,8 @@ const http: Record<string, HttpCase> = {
     return { status: res.status, body: await res.text(), expected: 200 };
   },
   'GET /v1/anomaly-issues/:number': (base) => get(`${base}/v1/anomaly-issues/1`, scopedA, 404),
+  // The signed checkpoint names the whole ledger's size and root, nothing of B.
+  'GET /ledger/checkpoint': (base) => get(`${base}/ledger/checkpoint`, scopedA, 200),
 };
 
 /** The auditor portal's persisted operations, as an auditor scoped to A with the engagement. */
