@@ -33,8 +33,6 @@ export const PARTITIONS_AHEAD = 3;
 /** Expired day partitions retired per tick at most (each is a scan of the day, then a drop). */
 const MAX_RETIRED_PER_TICK = 2;
 const EXEMPLARS_PER_RULE_DAY = 10;
-/** How often the detector's per-interval history is pruned (a delete by time, not worth every tick). */
-const PRUNE_EVERY_MS = 3_600_000;
 
 export interface EngineOptions {
   detector: DetectorConfig;
@@ -133,7 +131,8 @@ interface Opened {
  */
 export class AnomalyEngine {
   private running: Promise<TickReport> | null = null;
-  private prunedAt = Number.NEGATIVE_INFINITY;
+  /** The day before which the detector's per-interval history was last pruned. */
+  private prunedBefore = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly db: Db,
@@ -188,8 +187,9 @@ export class AnomalyEngine {
    * and retires expired days (older than retentionDays before today, by this engine's clock):
    * per-rule day totals and exemplars are kept, the partition is dropped. A day is retired only
    * once the detector has judged past its end (its rollups exist), or when it holds nothing, so
-   * retention never takes decisions the detector has yet to read. Then, hourly, prunes the
-   * detector's per-interval history older than both the retention and what its baselines reach.
+   * retention never takes decisions the detector has yet to read. Then prunes the detector's
+   * per-interval history older than both the retention and what its baselines reach, in whole
+   * days (a delete by time: once per day of progress, not every tick).
    */
   private async maintainPartitions(): Promise<number> {
     const now = this.clock.now().getTime();
@@ -206,10 +206,13 @@ export class AnomalyEngine {
       retired++;
       this.log(`decisions: day ${new Date(day * DAY_MS).toISOString().slice(0, 10)} retired (${decisions} decisions rolled up)`);
     }
-    if (now - this.prunedAt >= PRUNE_EVERY_MS && state?.judgedUntil) {
-      this.prunedAt = now;
+    if (state?.judgedUntil) {
       const keepMs = Math.max(this.opts.retentionDays * DAY_MS, historyReachMs(this.opts.detector));
-      await anomalyRepo.pruneHistory(this.db, new Date(Math.min(now, judged) - keepMs));
+      const before = dayOf(Math.min(now, judged) - keepMs);
+      if (before > this.prunedBefore) {
+        await anomalyRepo.pruneHistory(this.db, new Date(before * DAY_MS));
+        this.prunedBefore = before;
+      }
     }
     return retired;
   }

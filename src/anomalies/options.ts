@@ -93,7 +93,15 @@ export function createAnomalyService(
       ? new GitHubIssueSink({ apiUrl: opts.sink.apiUrl, repository: opts.sink.repository, token: opts.sink.token })
       : new DatabaseIssueSink(database.db, clock, opts.publicUrl));
   const partitions = new DecisionPartitions(database.sql);
-  const engine = new AnomalyEngine(database.db, ledger, clock, new AdvisoryLeader(database.sql, LEADER_LOCK), sink, opts.engine, partitions);
+  const engine = new AnomalyEngine(
+    database.db,
+    ledger,
+    clock,
+    new AdvisoryLeader(database.sql, LEADER_LOCK),
+    sink,
+    opts.engine,
+    partitions,
+  );
   return new AnomalyService(
     database.db,
     database.sql,

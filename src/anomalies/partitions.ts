@@ -64,6 +64,4 @@ export class DecisionPartitions {
 
 /** PostgreSQL's "no partition of relation … found for row" (check_violation). */
 export const isMissingPartition = (err: unknown): boolean =>
-  err instanceof Error &&
-  (err as Error & { code?: string }).code === '23514' &&
-  /no partition of relation/.test(err.message);
+  err instanceof Error && (err as Error & { code?: string }).code === '23514' && /no partition of relation/.test(err.message);
