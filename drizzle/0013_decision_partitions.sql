@@ -1,4 +1,4 @@
--- Decision logs at production volume (docs/anomalies.md, "Partitions and retention"): policy_decisions
+-- Decision logs at production volume (docs/decision-logs.md): policy_decisions
 -- becomes a table partitioned by day (UTC) on "at", so that retention drops whole days and every
 -- time-bounded read touches only the days it asks for. The existing rows are copied into the new
 -- table inside this migration's transaction and the old table is dropped.
