@@ -151,7 +151,7 @@ async function main(): Promise<void> {
               insert into policy_decisions (decision_id, rule_id, actor, resource, allowed, reason, trace_id, at)
               select 'fill-' || g, 'authz/rule-' || (g % 20), 'user-' || (g % 500), 'doc-' || (g % 97), g % 10 <> 0, null,
                      case when g % 10 = 0 then md5(g::text) end,
-                     ${new Date(end - span).toISOString()}::timestamptz + ((g - ${filled}) * ${span / (size - filled)}) * interval '1 ms'
+                     ${new Date(end - span).toISOString()}::timestamptz + ((g - ${filled}::bigint) * ${span / (size - filled)}::float8) * interval '1 ms'
               from generate_series(${from}::bigint, ${to}::bigint) g`;
           });
         }

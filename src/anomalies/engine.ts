@@ -245,6 +245,8 @@ export class AnomalyEngine {
     }
     let detected = 0;
     const stop = Math.min(until, from + MAX_INTERVALS_PER_TICK * I);
+    const firstDay = dayOf(from);
+    if (from < stop) await this.partitions.summarize(Array.from({ length: dayOf(stop - 1) - firstDay + 1 }, (_, k) => firstDay + k));
     while (from < stop) {
       const to = Math.min(stop, from + CHUNK_INTERVALS * I);
       detected += await this.judgeChunk(from, to);

@@ -50,6 +50,20 @@ export class DecisionPartitions {
     else this.known.delete(day);
   }
 
+  /**
+   * Summarizes the BRIN ranges of `days` that are not yet (the pages written since the last call):
+   * an unsummarized range matches every time range, so without this a read of the last hour
+   * would scan the whole of today until autovacuum came by. Once summarized, inserts keep a
+   * range's summary up to date; each call only reads what was written since the previous one.
+   */
+  async summarize(days: Iterable<number>): Promise<void> {
+    const names = [...new Set(days)].map(partitionName);
+    await this.sql`
+      select brin_summarize_new_values(i.indexrelid)
+      from pg_index i join pg_class t on t.oid = i.indrelid join pg_class x on x.oid = i.indexrelid join pg_am a on a.oid = x.relam
+      where a.amname = 'brin' and t.relname = any(${names}::text[])`;
+  }
+
   /** Days that have a partition, oldest first. */
   async list(): Promise<number[]> {
     const rows = await this.sql<{ name: string }[]>`
