@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import postgres from 'postgres';
 import { mintToken } from '../src/auth/tokens.js';
@@ -46,7 +46,7 @@ async function cpuSeconds(rootPid: number): Promise<number> {
   return total;
 }
 
-interface ClientReport {
+export interface ClientReport {
   decisions: number;
   uploads: number;
   seconds: number;
@@ -184,5 +184,8 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--client') await client(process.argv[3] as string, process.argv[4] as string);
-else await main();
+// Run as a script (bench/scale-decisions.ts imports it for cpuSeconds and spawns its --client).
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (process.argv[2] === '--client') await client(process.argv[3] as string, process.argv[4] as string);
+  else await main();
+}

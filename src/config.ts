@@ -85,6 +85,8 @@ const schema = z
     ANOMALY_TICK_MS: z.coerce.number().int().min(0).default(10_000),
     ANOMALY_DETECTOR_CONFIG: z.string().optional(),
     ANOMALY_MAX_FUTURE_SECONDS: z.coerce.number().int().min(0).default(300),
+    // Days of raw policy decisions kept (day partitions); older days keep per-rule totals and exemplars.
+    DECISION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     ANOMALY_SLA_HIGH_MINUTES: z.coerce.number().int().min(1).default(15),
     ANOMALY_SLA_MEDIUM_MINUTES: z.coerce.number().int().min(1).default(60),
     ANOMALY_SLA_LOW_MINUTES: z.coerce.number().int().min(1).default(240),

@@ -20,6 +20,7 @@ import {
 } from './detector.js';
 import { renderEscalation, renderIssue, type IssueSink } from './issue-sink.js';
 import type { AdvisoryLeader } from './leader.js';
+import { DAY_MS, dayOf, type DecisionPartitions } from './partitions.js';
 import { anomalyRepo, type AggregateRow } from './repo.js';
 import type { AnomalyKind, IncidentRecord, IntervalStatsRow, PolicyAnomalyRow, RuleStateRow, Severity, SuppressionRow } from './tables.js';
 
@@ -27,6 +28,11 @@ export const ANOMALY_CHANNEL = 'policy_anomalies';
 const MAX_EXEMPLARS = 10;
 /** Intervals judged per tick (a long replay is caught up over several ticks); per transaction: CHUNK_INTERVALS. */
 const MAX_INTERVALS_PER_TICK = 1440;
+/** Day partitions kept ready ahead of today, so that ingest rarely has to create one. */
+export const PARTITIONS_AHEAD = 3;
+/** Expired day partitions retired per tick at most (each is a scan of the day, then a drop). */
+const MAX_RETIRED_PER_TICK = 2;
+const EXEMPLARS_PER_RULE_DAY = 10;
 
 export interface EngineOptions {
   detector: DetectorConfig;
@@ -34,6 +40,8 @@ export interface EngineOptions {
   /** Triage SLA per severity. */
   slaMs: Record<Severity, number>;
   traceUrlTemplate: string | undefined;
+  /** Days of raw decisions kept (DECISION_RETENTION_DAYS); older day partitions are rolled up and dropped. */
+  retentionDays: number;
 }
 
 export interface TickReport {
@@ -43,6 +51,18 @@ export interface TickReport {
   escalated: number;
   issuesOpened: number;
   issueErrors: number;
+  /** Expired day partitions of decisions rolled up and dropped in this round. */
+  partitionsRetired: number;
+}
+
+/**
+ * How far back a judgement looks (the recent window and the seasonal slots of earlier days and
+ * weeks, with a chunk's width and the neighbours): per-interval history younger than this is
+ * still read and must not be pruned.
+ */
+export function historyReachMs(cfg: DetectorConfig): number {
+  const seasons = Math.max(cfg.seasonDays, 7 * cfg.seasonWeeks) * cfg.periodMs;
+  return seasons + (cfg.recentIntervals + cfg.seasonNeighbours + CHUNK_INTERVALS + 1) * cfg.intervalMs;
 }
 
 export function severityOf(score: number): Severity {
@@ -111,6 +131,8 @@ interface Opened {
  */
 export class AnomalyEngine {
   private running: Promise<TickReport> | null = null;
+  /** The day before which the detector's per-interval history was last pruned. */
+  private prunedBefore = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly db: Db,
@@ -119,6 +141,7 @@ export class AnomalyEngine {
     private readonly leader: AdvisoryLeader,
     private readonly sink: IssueSink,
     readonly opts: EngineOptions,
+    readonly partitions: DecisionPartitions,
   ) {}
 
   private log: (msg: string, err?: unknown) => void = () => undefined;
@@ -140,14 +163,58 @@ export class AnomalyEngine {
   }
 
   private async round(): Promise<TickReport> {
-    const report: TickReport = { leader: false, judgedIntervals: 0, detected: 0, escalated: 0, issuesOpened: 0, issueErrors: 0 };
+    const report: TickReport = {
+      leader: false,
+      judgedIntervals: 0,
+      detected: 0,
+      escalated: 0,
+      issuesOpened: 0,
+      issueErrors: 0,
+      partitionsRetired: 0,
+    };
     if (!(await this.leader.acquire())) return report;
     report.leader = true;
     const opened = await this.judgeClosedIntervals(report);
     report.detected = opened;
     report.escalated = await this.escalate();
     await this.workIssues(report);
+    report.partitionsRetired = await this.maintainPartitions();
     return report;
+  }
+
+  /**
+   * Keeps the day partitions of decisions: creates today's and the next PARTITIONS_AHEAD days',
+   * and retires expired days (older than retentionDays before today, by this engine's clock):
+   * per-rule day totals and exemplars are kept, the partition is dropped. A day is retired only
+   * once the detector has judged past its end (its rollups exist), or when it holds nothing, so
+   * retention never takes decisions the detector has yet to read. Then prunes the detector's
+   * per-interval history older than both the retention and what its baselines reach, in whole
+   * days (a delete by time: once per day of progress, not every tick).
+   */
+  private async maintainPartitions(): Promise<number> {
+    const now = this.clock.now().getTime();
+    const today = dayOf(now);
+    await this.partitions.ensure(Array.from({ length: PARTITIONS_AHEAD + 2 }, (_, k) => today - 1 + k));
+    const state = await anomalyRepo.state(this.db);
+    const judged = state?.judgedUntil?.getTime() ?? Number.NEGATIVE_INFINITY;
+    let retired = 0;
+    for (const day of await this.partitions.list()) {
+      if (day >= today - this.opts.retentionDays || retired >= MAX_RETIRED_PER_TICK) break;
+      if ((day + 1) * DAY_MS > judged && !(await anomalyRepo.dayEmpty(this.db, day))) break;
+      const { decisions } = await this.db.transaction((tx) => anomalyRepo.retireDay(tx, day, EXEMPLARS_PER_RULE_DAY));
+      this.partitions.forget(day);
+      retired++;
+      this.log(`decisions: day ${new Date(day * DAY_MS).toISOString().slice(0, 10)} retired (${decisions} decisions rolled up)`);
+    }
+    if (state?.judgedUntil) {
+      const keepMs = Math.max(this.opts.retentionDays * DAY_MS, historyReachMs(this.opts.detector));
+      const before = dayOf(Math.min(now, judged) - keepMs);
+      if (before > this.prunedBefore) {
+        await anomalyRepo.pruneHistory(this.db, new Date(before * DAY_MS));
+        this.prunedBefore = before;
+      }
+    }
+    return retired;
   }
 
   /**
@@ -172,12 +239,14 @@ export class AnomalyEngine {
     if (until === null) return 0;
     let from = state.judgedUntil?.getTime() ?? null;
     if (from === null) {
-      const first = await anomalyRepo.earliestDecision(this.db);
+      const first = await anomalyRepo.earliestDecision(this.db, await this.partitions.list());
       if (!first) return 0;
       from = Math.floor(first.getTime() / I) * I;
     }
     let detected = 0;
     const stop = Math.min(until, from + MAX_INTERVALS_PER_TICK * I);
+    const firstDay = dayOf(from);
+    if (from < stop) await this.partitions.summarize(Array.from({ length: dayOf(stop - 1) - firstDay + 1 }, (_, k) => firstDay + k));
     while (from < stop) {
       const to = Math.min(stop, from + CHUNK_INTERVALS * I);
       detected += await this.judgeChunk(from, to);
@@ -201,6 +270,8 @@ export class AnomalyEngine {
     // per chunk, so that minute-by-minute and batch replays judge the same intervals.
     const silence = cfg.direction === 'both' ? cfg.recentIntervals : 0;
     return this.db.transaction(async (tx) => {
+      // The raw decisions of the chunk are read once, into its rollups; judging reads those.
+      await anomalyRepo.rollUp(tx, new Date(fromMs), new Date(toMs), I);
       const data = collect(await anomalyRepo.aggregate(tx, new Date(fromMs), new Date(toMs), I));
       const liveSince = new Date((c0 - silence) * I);
       const states = new Map((await anomalyRepo.ruleStates(tx, [...data.keys()], liveSince)).map((s) => [s.ruleId, s]));

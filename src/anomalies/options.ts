@@ -9,6 +9,7 @@ import { detectorConfig, type DetectorOverrides } from './detector.js';
 import { AnomalyEngine, type EngineOptions } from './engine.js';
 import { DatabaseIssueSink, GitHubIssueSink, type IssueSink } from './issue-sink.js';
 import { AdvisoryLeader } from './leader.js';
+import { DecisionPartitions } from './partitions.js';
 import { AnomalyService } from './service.js';
 import { parseJsonInput } from '../util/json-input.js';
 
@@ -51,6 +52,7 @@ export function anomalyOptions(
         LOW: minutes(config.ANOMALY_SLA_LOW_MINUTES),
       },
       traceUrlTemplate: config.ANOMALY_TRACE_URL_TEMPLATE,
+      retentionDays: config.DECISION_RETENTION_DAYS,
     },
     decisionLog: {
       paths: {
@@ -90,7 +92,16 @@ export function createAnomalyService(
     (opts.sink.kind === 'github'
       ? new GitHubIssueSink({ apiUrl: opts.sink.apiUrl, repository: opts.sink.repository, token: opts.sink.token })
       : new DatabaseIssueSink(database.db, clock, opts.publicUrl));
-  const engine = new AnomalyEngine(database.db, ledger, clock, new AdvisoryLeader(database.sql, LEADER_LOCK), sink, opts.engine);
+  const partitions = new DecisionPartitions(database.sql);
+  const engine = new AnomalyEngine(
+    database.db,
+    ledger,
+    clock,
+    new AdvisoryLeader(database.sql, LEADER_LOCK),
+    sink,
+    opts.engine,
+    partitions,
+  );
   return new AnomalyService(
     database.db,
     database.sql,
@@ -100,5 +111,6 @@ export function createAnomalyService(
     engine,
     new DecisionLogParser(opts.decisionLog.paths, opts.decisionLog.limits),
     { maxFutureMs: opts.maxFutureMs },
+    partitions,
   );
 }

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, lte, ne, or, sql } from 'drizzle-orm';
 import type { Sql, TransactionSql } from 'postgres';
 import type { DbOrTx } from '../db/client.js';
+import { isoDay, partitionName } from './partitions.js';
 import type { Decision } from './validate.js';
 import {
   anomalyDetectorState,
@@ -54,7 +55,7 @@ export const anomalyRepo = {
         insert into policy_decisions (decision_id, rule_id, actor, resource, allowed, reason, trace_id, at)
         select d, r, a, s, ok, why, tr, at
         from json_to_recordset(${rows}::json) as t(d text, r text, a text, s text, ok boolean, why text, tr text, at timestamptz)
-        on conflict (decision_id) do nothing
+        on conflict (decision_id, at) do nothing
         returning at
       )
       select (select count(*) from ins)::int as inserted,
@@ -87,25 +88,103 @@ export const anomalyRepo = {
     await tx.update(anomalyDetectorState).set({ judgedUntil: until }).where(eq(anomalyDetectorState.id, 1));
   },
 
-  earliestDecision: async (db: DbOrTx): Promise<Date | null> => {
-    const rows = await db.execute<{ at: string | null }>(sql`select min(at)::text as at from policy_decisions`);
-    const at = rows[0]?.at;
-    return at ? new Date(at) : null;
+  /**
+   * The oldest decision's time: the oldest partition's, looked up partition by partition (each a
+   * scan of one day at most), so that it never reads the whole table.
+   */
+  earliestDecision: async (db: DbOrTx, days: readonly number[]): Promise<Date | null> => {
+    for (const day of days) {
+      const rows = await db.execute<{ at: string | null }>(sql`select min(at)::text as at from ${sql.identifier(partitionName(day))}`);
+      const at = rows[0]?.at;
+      if (at) return new Date(at);
+    }
+    return null;
   },
 
-  /** Per rule, interval, actor and resource: decisions and denies in [from, to). */
+  /**
+   * Counts the decisions of [from, to) per interval, rule, actor and resource into
+   * policy_decision_rollups: the detector's one read of the raw rows (partition-pruned to the
+   * days of the range). A range already rolled up adds nothing.
+   */
+  rollUp: async (db: DbOrTx, from: Date, to: Date, intervalMs: number): Promise<number> => {
+    const rows = await db.execute<{ n: number }>(sql`
+      with ins as (
+        insert into policy_decision_rollups (interval_start, rule_id, actor, resource, decisions, denies)
+        select timestamptz 'epoch' + (idx * ${intervalMs}) * interval '1 millisecond', rule_id, actor, resource, n, denies
+        from (
+          select floor(extract(epoch from at) * 1000 / ${intervalMs}) as idx, rule_id, actor, resource,
+                 count(*)::int as n, (count(*) filter (where not allowed))::int as denies
+          from policy_decisions
+          where at >= ${from.toISOString()}::timestamptz and at < ${to.toISOString()}::timestamptz
+          group by 1, 2, 3, 4
+        ) g
+        on conflict do nothing
+        returning 1
+      )
+      select count(*)::int as n from ins`);
+    return rows[0]?.n ?? 0;
+  },
+
+  /** Per rule, interval, actor and resource: decisions and denies in [from, to), from the rollups. */
   aggregate: (db: DbOrTx, from: Date, to: Date, intervalMs: number): Promise<AggregateRow[]> =>
     db
       .execute<AggregateRow>(
         sql`
       select rule_id, actor, resource,
-             floor(extract(epoch from at) * 1000 / ${intervalMs})::float8 as idx,
-             count(*)::int as n, (count(*) filter (where not allowed))::int as denies
-      from policy_decisions
-      where at >= ${from.toISOString()}::timestamptz and at < ${to.toISOString()}::timestamptz
-      group by 1, 2, 3, 4`,
+             round(extract(epoch from interval_start) * 1000 / ${intervalMs})::float8 as idx,
+             decisions as n, denies
+      from policy_decision_rollups
+      where interval_start >= ${from.toISOString()}::timestamptz and interval_start < ${to.toISOString()}::timestamptz`,
       )
       .then((rows) => [...rows]),
+
+  /** Whether a day's partition holds no decision. */
+  dayEmpty: async (db: DbOrTx, day: number): Promise<boolean> =>
+    (await db.execute(sql`select 1 from ${sql.identifier(partitionName(day))} limit 1`)).length === 0,
+
+  /**
+   * Retires a day: its per-rule totals and a few exemplars per rule are kept, then its partition is
+   * dropped. The partition is locked first, so that no decision can land between the copy and the
+   * drop; a day that comes back (decisions for it arrive after all) adds to its totals next time.
+   */
+  retireDay: async (tx: DbOrTx, day: number, exemplarsPerRule: number): Promise<{ decisions: number }> => {
+    const part = sql.identifier(partitionName(day));
+    const d = isoDay(day);
+    await tx.execute(sql`lock table ${part} in access exclusive mode`);
+    const [totals] = await tx.execute<{ decisions: number }>(sql`
+      with g as (
+        select rule_id, count(*) as decisions, count(*) filter (where not allowed) as denies, count(trace_id) as traced,
+               count(distinct actor)::int as actors, count(distinct resource)::int as resources, min(at) as first_at, max(at) as last_at
+        from ${part} group by rule_id
+      ), ins as (
+        insert into policy_decision_days as k (rule_id, day, decisions, denies, traced, actors, resources, first_at, last_at)
+        select rule_id, ${d}::date, decisions, denies, traced, actors, resources, first_at, last_at from g
+        on conflict (rule_id, day) do update set
+          decisions = k.decisions + excluded.decisions, denies = k.denies + excluded.denies, traced = k.traced + excluded.traced,
+          actors = greatest(k.actors, excluded.actors), resources = greatest(k.resources, excluded.resources),
+          first_at = least(k.first_at, excluded.first_at), last_at = greatest(k.last_at, excluded.last_at)
+      )
+      select coalesce(sum(decisions), 0)::float8 as decisions from g`);
+    await tx.execute(sql`
+      insert into policy_decision_exemplars (rule_id, day, decision_id, actor, resource, allowed, reason, trace_id, at)
+      select rule_id, ${d}::date, decision_id, actor, resource, allowed, reason, trace_id, at
+      from (
+        select *, row_number() over (partition by rule_id order by (trace_id is null), at, decision_id) as k
+        from ${part} where not allowed
+      ) e
+      where k <= ${exemplarsPerRule}
+      on conflict do nothing`);
+    await tx.execute(sql`drop table ${part}`);
+    return { decisions: totals?.decisions ?? 0 };
+  },
+
+  /** Drops the detector's per-interval history (stats and rollups) older than `before`. */
+  pruneHistory: async (db: DbOrTx, before: Date): Promise<number> => {
+    const b = before.toISOString();
+    const stats = await db.execute(sql`delete from policy_interval_stats where interval_start < ${b}::timestamptz`);
+    const rollups = await db.execute(sql`delete from policy_decision_rollups where interval_start < ${b}::timestamptz`);
+    return stats.count + rollups.count;
+  },
 
   /** States of `rules`, of the rules with an open incident, and of those with decisions since `liveSince`. */
   ruleStates: (db: DbOrTx, rules: string[], liveSince: Date): Promise<RuleStateRow[]> =>

@@ -9,6 +9,7 @@ import { liveEvents, type PgPubSub } from '../pubsub/pg.js';
 import type { Clock } from '../util/clock.js';
 import type { DecisionLogParser } from './decision-log.js';
 import { ANOMALY_CHANNEL, type AnomalyEngine } from './engine.js';
+import { dayOf, isMissingPartition, type DecisionPartitions } from './partitions.js';
 import { anomalyRepo } from './repo.js';
 import type { AnomalyIssueRow, AnomalyStatus, PolicyAnomalyRow, SuppressionRow } from './tables.js';
 import { currentTraceId } from '../tracing.js';
@@ -42,6 +43,7 @@ export class AnomalyService {
     readonly engine: AnomalyEngine,
     readonly decisionLog: DecisionLogParser,
     private readonly opts: { maxFutureMs: number },
+    private readonly partitions: DecisionPartitions,
   ) {}
 
   private readonly ingestCounters: IngestCounter[] = [];
@@ -77,8 +79,22 @@ export class AnomalyService {
       }
     };
     // One statement is its own transaction; a larger batch needs an explicit one to stay whole.
-    if (decisions.length <= INSERT_BATCH) await write(this.sql);
-    else await this.sql.begin((tx) => write(tx));
+    const attempt = async () => {
+      outcome.inserted = 0;
+      outcome.late = 0;
+      await this.partitions.ensure(decisions.map((d) => dayOf(d.at.getTime())));
+      if (decisions.length <= INSERT_BATCH) await write(this.sql);
+      else await this.sql.begin((tx) => write(tx));
+    };
+    try {
+      await attempt();
+    } catch (err) {
+      // A day this process knew of was retired meanwhile (by the leader, possibly elsewhere):
+      // nothing of the batch was stored; learn the partitions again and store it once more.
+      if (!isMissingPartition(err)) throw err;
+      this.partitions.forget();
+      await attempt();
+    }
     let newest = 0;
     for (const d of decisions) newest = Math.max(newest, d.at.getTime());
     await anomalyRepo.advanceProgress(this.sql, new Date(newest), now);

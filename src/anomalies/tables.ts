@@ -4,6 +4,7 @@ import {
   bigserial,
   boolean,
   check,
+  date,
   doublePrecision,
   index,
   integer,
@@ -23,12 +24,14 @@ const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date',
  * Policy decisions as the policy engine reported them. Written in bulk (one statement per
  * batch); the primary key makes a retried batch a no-op. (rule_id, at) serves the detector's
  * exemplar look-ups; a BRIN index on `at` serves its per-interval scans at almost no cost to
- * inserts, since decisions arrive roughly in time order.
+ * inserts, since decisions arrive roughly in time order. Partitioned by UTC day on `at`
+ * (drizzle/0013_decision_partitions.sql, src/anomalies/partitions.ts): drizzle knows only the
+ * parent; the primary key includes `at` because a partitioned table's unique keys must.
  */
 export const policyDecisions = pgTable(
   'policy_decisions',
   {
-    decisionId: text('decision_id').primaryKey(),
+    decisionId: text('decision_id').notNull(),
     ruleId: text('rule_id').notNull(),
     actor: text('actor').notNull(),
     resource: text('resource').notNull(),
@@ -37,7 +40,63 @@ export const policyDecisions = pgTable(
     traceId: text('trace_id'),
     at: ts('at').notNull(),
   },
-  (t) => [index('policy_decisions_rule_at_idx').on(t.ruleId, t.at), index('policy_decisions_at_brin').using('brin', t.at)],
+  (t) => [
+    primaryKey({ name: 'policy_decisions_pkey', columns: [t.decisionId, t.at] }),
+    index('policy_decisions_rule_at_idx').on(t.ruleId, t.at),
+    index('policy_decisions_at_brin').using('brin', t.at),
+  ],
+);
+
+/**
+ * What the detector reads of the decisions: counts per interval, rule, actor and resource,
+ * written by the leader as it judges an interval (the only read of the raw rows), kept as long
+ * as the detector's history (policy_interval_stats).
+ */
+export const policyDecisionRollups = pgTable(
+  'policy_decision_rollups',
+  {
+    intervalStart: ts('interval_start').notNull(),
+    ruleId: text('rule_id').notNull(),
+    actor: text('actor').notNull(),
+    resource: text('resource').notNull(),
+    decisions: integer('decisions').notNull(),
+    denies: integer('denies').notNull(),
+  },
+  (t) => [primaryKey({ name: 'policy_decision_rollups_pkey', columns: [t.intervalStart, t.ruleId, t.actor, t.resource] })],
+);
+
+/** A day's decisions per rule, written as the day's partition is dropped by retention; kept for good. */
+export const policyDecisionDays = pgTable(
+  'policy_decision_days',
+  {
+    ruleId: text('rule_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    decisions: bigint('decisions', { mode: 'number' }).notNull(),
+    denies: bigint('denies', { mode: 'number' }).notNull(),
+    traced: bigint('traced', { mode: 'number' }).notNull(),
+    actors: integer('actors').notNull(),
+    resources: integer('resources').notNull(),
+    firstAt: ts('first_at').notNull(),
+    lastAt: ts('last_at').notNull(),
+  },
+  (t) => [primaryKey({ name: 'policy_decision_days_pkey', columns: [t.ruleId, t.day] })],
+);
+
+/** Up to a few denied decisions per rule and day (traced ones first), copied before the day's partition is dropped. */
+export const policyDecisionExemplars = pgTable(
+  'policy_decision_exemplars',
+  {
+    ruleId: text('rule_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    decisionId: text('decision_id').notNull(),
+    actor: text('actor').notNull(),
+    resource: text('resource').notNull(),
+    allowed: boolean('allowed').notNull(),
+    reason: text('reason'),
+    traceId: text('trace_id'),
+    at: ts('at').notNull(),
+  },
+  (t) => [primaryKey({ name: 'policy_decision_exemplars_pkey', columns: [t.ruleId, t.day, t.decisionId] })],
 );
 
 /**
@@ -70,7 +129,7 @@ export const policyIntervalStats = pgTable(
     spikeFlag: boolean('spike_flag').notNull(),
     mixFlag: boolean('mix_flag').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.ruleId, t.intervalStart] })],
+  (t) => [primaryKey({ columns: [t.ruleId, t.intervalStart] }), index('policy_interval_stats_start_idx').on(t.intervalStart)],
 );
 
 export interface IncidentRecord {
