@@ -38,6 +38,8 @@ export const CORE_TYPE_DEFS = /* GraphQL */ `
     tenants: [Tenant!]!
     "Every service."
     services: [Service!]!
+    "One service by id (the core answers for any id)."
+    service(id: ID!): Service!
   }
 `;
 
@@ -83,7 +85,7 @@ export async function startCoreSubgraph(opts: { host: string; port: number }): P
       {
         typeDefs: parse(CORE_TYPE_DEFS),
         resolvers: {
-          Query: { tenants: () => CORE_TENANTS, services: () => CORE_SERVICES },
+          Query: { tenants: () => CORE_TENANTS, services: () => CORE_SERVICES, service: (_p: unknown, a: { id: string }) => serviceOf(a.id) },
           Tenant: { __resolveReference: (ref: { id: string }) => tenantOf(ref.id) },
           Service: { __resolveReference: (ref: { id: string }) => serviceOf(ref.id) },
         },

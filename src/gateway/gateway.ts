@@ -187,6 +187,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     plugins: () => [forwardAuthorization, auditorSafelist(manifest, opts.subgraphUrl)],
   });
 
+  // Loads the supergraph now: graphql-ws operations arrive without the HTTP request that would
+  // otherwise load it lazily, and would meet no schema.
+  await gateway.getSchema();
   const server: Server = createServer(gateway);
   const wss = new WebSocketServer({ server, path: '/graphql' });
   const expiries = new Map<WebSocket, NodeJS.Timeout>();
