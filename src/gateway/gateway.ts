@@ -118,7 +118,26 @@ const refusal = (message: string): ExecutionResult => ({
  * all; the subgraph checks it again on its own (defence in depth).
  */
 function auditorSafelist(manifest: Map<string, PersistedOperation>, subgraphUrl: string): GatewayPlugin {
+  const withText = <P extends { query?: string | undefined; extensions?: unknown }>(params: P): P => {
+    const extensions = (typeof params.extensions === 'string' ? safeJson(params.extensions) : params.extensions) as
+      | { persistedQuery?: { sha256Hash?: unknown } }
+      | undefined;
+    const hash = extensions?.persistedQuery?.sha256Hash;
+    const op = typeof hash === 'string' ? manifest.get(hash.toLowerCase()) : undefined;
+    return op && (params.query === undefined || params.query === '') ? { ...params, query: op.body } : params;
+  };
   return {
+    // A request by id alone has its text filled in from the manifest as soon as it is parsed:
+    // the server's own parameter check (before onParams) would refuse a request without a query.
+    onRequestParse() {
+      return {
+        onRequestParseDone({ requestParserResult, setRequestParserResult }) {
+          setRequestParserResult(
+            Array.isArray(requestParserResult) ? requestParserResult.map((p) => withText(p)) : withText(requestParserResult),
+          );
+        },
+      };
+    },
     onParams({ params, context, setResult }) {
       const authorization = authorizationOf(context);
       if (!claimsOf(authorization)?.roles.includes('auditor')) return;
