@@ -1,4 +1,5 @@
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, parse } from 'graphql';
@@ -81,6 +82,7 @@ export interface CoreSubgraph {
 export async function startCoreSubgraph(opts: { host: string; port: number }): Promise<CoreSubgraph> {
   const seen: string[] = [];
   const server = new ApolloServer({
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
     schema: buildSubgraphSchema([
       {
         typeDefs: parse(CORE_TYPE_DEFS),

@@ -7,7 +7,7 @@ import { composeServices } from '@theguild/federation-composition';
 import { GraphQLError, parse, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { loadManifest, type PersistedOperation } from '../audit/persisted.js';
 // The same close code and reason as the subgraph's, for a client that talks to either.
 import { TOKEN_EXPIRED_CLOSE } from '../subscriptions.js';
@@ -72,7 +72,7 @@ async function fetchSdl(url: string, timeoutMs: number): Promise<string> {
       if (sdl) return sdl;
       throw new Error(`${url} answered ${res.status} without an SDL`);
     } catch (err) {
-      if (Date.now() >= deadline) throw new Error(`cannot read the subgraph's SDL from ${url}: ${(err as Error).message}`);
+      if (Date.now() >= deadline) throw new Error(`cannot read the subgraph's SDL from ${url}: ${(err as Error).message}`, { cause: err });
       await new Promise((r) => setTimeout(r, 500));
     }
   }
