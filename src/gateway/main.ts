@@ -30,6 +30,8 @@ let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
+  // A stuck upstream socket must not keep a stopped gateway alive.
+  setTimeout(() => process.exit(0), 5000).unref();
   await gateway.close();
   await core?.close();
   process.exit(0);
