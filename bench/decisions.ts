@@ -88,7 +88,8 @@ async function client(url: string, token: string): Promise<void> {
         const res = await fetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${token}` },
-          body: uploads[i],
+          // A Buffer is a Uint8Array; the DOM fetch types (pulled in by the gateway's packages) want one over an ArrayBuffer.
+          body: uploads[i] as Uint8Array<ArrayBuffer> | undefined,
         });
         if (res.status !== 200) {
           failures++;

@@ -223,3 +223,26 @@ function readFileOrEmpty(file: string): string {
 export function serverUrl(c: Config): string {
   return c.IG_URL ?? `${(c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, '')}/graphql`;
 }
+
+// `npm run gateway` (src/gateway/main.ts): Hive Gateway in front of this subgraph and the core.
+const gatewaySchema = z.object({
+  GATEWAY_HOST: z.string().default('0.0.0.0'),
+  GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  SUBGRAPH_URL: z.url().default('http://localhost:4001/graphql'),
+  // Unset: the gateway starts the stand-in core subgraph (src/gateway/core-subgraph.ts) itself,
+  // on CORE_PORT (0: an ephemeral loopback port).
+  CORE_URL: z.url().optional(),
+  CORE_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  // How long the gateway waits for the subgraph's SDL at start (it may still be starting).
+  GATEWAY_COMPOSE_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(60_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type GatewayConfig = z.infer<typeof gatewaySchema>;
+
+export function parseGatewayConfig(env: Record<string, string | undefined>): GatewayConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = gatewaySchema.safeParse(cleaned);
+  if (!result.success) throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`));
+  return result.data;
+}

@@ -1,20 +1,33 @@
 import type { Server } from 'node:http';
 import { getOperationAST, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { decodeJwt } from 'jose';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { Session } from './auth/session.js';
 import { createContext } from './context.js';
 import type { Pipeline } from './pipeline.js';
 import type { Services } from './services.js';
 
-type Extra = Record<PropertyKey, unknown> & { session?: Session };
+type Extra = Record<PropertyKey, unknown> & { session?: Session; socket: WebSocket };
+
+/** How a socket ends when its token expires: the subscriptions it carries stop with it. */
+export const TOKEN_EXPIRED_CLOSE = { code: 4401, reason: 'UNAUTHENTICATED: token expired' } as const;
+
+/** When a verified bearer token expires (ms since the epoch); verification required exp. */
+function expiryOf(header: string): number | null {
+  const exp = decodeJwt(header.replace(/^Bearer\s+/, '')).exp;
+  return typeof exp === 'number' ? exp * 1000 : null;
+}
 
 /**
  * GraphQL over graphql-transport-ws on /graphql, through the same pipeline as HTTP
  * (src/pipeline.ts). The bearer token travels in connection_init's payload
  * (`{ authorization: "Bearer …" }`); a missing or invalid one closes the socket with 4403 and
  * the reason UNAUTHENTICATED before any operation (there is no anonymous operation over
- * WebSocket: the SDL is served over HTTP). Messages are capped at the HTTP body limit.
+ * WebSocket: the SDL is served over HTTP). A connection lives no longer than its token: at
+ * the token's exp the socket is closed with 4401 "UNAUTHENTICATED: token expired", ending every
+ * subscription on it (the client reconnects with a fresh token and afterSeq). Messages are capped
+ * at the HTTP body limit.
  */
 export function attachSubscriptions(opts: {
   server: Server;
@@ -45,6 +58,16 @@ export function attachSubscriptions(opts: {
           return false;
         }
         ctx.extra.session = session;
+        const expiresAt = expiryOf(header as string);
+        if (expiresAt !== null) {
+          const socket = ctx.extra.socket;
+          // setTimeout's range is ~24.8 days; tokens live at most AUTH_MAX_TOKEN_LIFETIME_SECONDS.
+          const timer = setTimeout(
+            () => socket.close(TOKEN_EXPIRED_CLOSE.code, TOKEN_EXPIRED_CLOSE.reason),
+            Math.min(Math.max(expiresAt - Date.now(), 0), 2 ** 31 - 1),
+          );
+          socket.once('close', () => clearTimeout(timer));
+        }
         return true;
       },
       onSubscribe: (ctx, _id, received) => {

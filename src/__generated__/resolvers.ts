@@ -289,6 +289,8 @@ export type BudgetAlert = {
   seq: Scalars['Int']['output'];
   /** The threshold crossed. */
   status: BudgetStatus;
+  /** The tenant as an entity: through a gateway, the core subgraph's fields of it (its name) join the alert. */
+  tenant: Tenant;
   /** The tenant. */
   tenantId: Scalars['ID']['output'];
   /** Start of the window. */
@@ -1952,6 +1954,7 @@ export type BudgetAlertResolvers<ContextType = Context, ParentType extends Resol
   projectedExhaustionAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['BudgetStatus'], ParentType, ContextType>;
+  tenant?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType>;
   tenantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   windowStart?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };

@@ -36,6 +36,8 @@ export const resolvers: Resolvers = {
     status: (a) => a.status as 'LOW' | 'CRITICAL' | 'EXHAUSTED',
     epsilonRemaining: (a) => fromMicro(a.remainingMicro),
     epsilonLimit: (a) => fromMicro(a.totalMicro),
+    // A reference only: the gateway resolves the core subgraph's Tenant fields from the key.
+    tenant: (a) => ({ id: a.tenantId }),
   },
   SpendResult: {
     budget: (r) => r.window,

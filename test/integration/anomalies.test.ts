@@ -509,7 +509,8 @@ describe('POST /v1/decision-logs', () => {
     fetch(logsUrl(), {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(caller ? { authorization: `Bearer ${await t.token(caller)}` } : {}), ...headers },
-      body,
+      // A Buffer is a Uint8Array; the DOM fetch types (pulled in by the gateway's packages) want one over an ArrayBuffer.
+      body: body as Uint8Array<ArrayBuffer>,
     });
 
   it('stores a gzip-encoded OPA upload once, however often it is retried', async () => {

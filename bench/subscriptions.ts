@@ -1,0 +1,217 @@
+// Fan-out benchmark of live budget alerts: a phase of `npm run bench`, or alone with
+// `npm run bench:subscriptions`.
+//
+// This process runs the real server (src/server.ts) and Hive Gateway (src/gateway) in front of
+// it, with the stand-in core; a second process (this file with --client) opens BENCH_SUBSCRIBERS
+// graphql-ws subscriptions to budgetAlerts, each with a token of its own (as UI users have), first
+// directly to the subgraph, then through the gateway. Per phase: once every subscriber is
+// acknowledged and idle, the parent measures its memory (after a GC when run with --expose-gc);
+// then the client sends the spend that raises one alert and times its arrival at every
+// subscriber, from the moment the spend was sent. Settings (env): DATABASE_URL (else an embedded
+// PostgreSQL in a temp folder), BENCH_SUBSCRIBERS (1000), BENCH_SETTLE_MS (3000).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import WebSocket from 'ws';
+import { mintToken } from '../src/auth/tokens.js';
+import { parseConfig } from '../src/config.js';
+import { connect } from '../src/db/client.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded.js';
+import { runMigrations } from '../src/db/migrate.js';
+import { startCoreSubgraph } from '../src/gateway/core-subgraph.js';
+import { startGateway } from '../src/gateway/gateway.js';
+import { createServer } from '../src/server.js';
+
+const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
+const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 3000);
+const TARGET_P99_MS = 250;
+
+interface PhaseReport {
+  phase: string;
+  subscribers: number;
+  delivered: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+type ToClient = { go: true; subscribeUrl: string; spendUrl: string; tenant: string; phase: string } | { spend: true } | { exit: true };
+type ToParent = { ready: true } | { report: PhaseReport } | { failed: string };
+
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
+
+/** The subscribers: one socket and one token each; times the alert's arrival at every one. */
+async function client(): Promise<void> {
+  const send = (m: ToParent) => process.send?.(m);
+  const tokens = await Promise.all(
+    Array.from({ length: SUBSCRIBERS }, (_, i) => mintToken({ secret: SECRET, sub: `ui-user-${i}`, roles: ['viewer'], tenants: ['*'] })),
+  );
+  const spender = await mintToken({ secret: SECRET, sub: 'bench-dp', roles: ['dp_engine'], tenants: ['*'] });
+  let sockets: WebSocket[] = [];
+  let arrivals: number[] = [];
+  let sentAt = 0;
+  let current: Extract<ToClient, { go: true }> | null = null;
+  process.on('message', async (m: ToClient) => {
+    if ('exit' in m) {
+      for (const s of sockets) s.terminate();
+      process.exit(0);
+    }
+    if ('go' in m) {
+      current = m;
+      for (const s of sockets) s.terminate();
+      arrivals = [];
+      const seen = new Set<number>();
+      let acked = 0;
+      const query = `subscription { budgetAlerts(tenantId: "${m.tenant}") { seq status } }`;
+      sockets = tokens.map((token, i) => {
+        const ws = new WebSocket(m.subscribeUrl.replace(/^http/, 'ws'), 'graphql-transport-ws');
+        ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+        ws.on('message', (raw: Buffer) => {
+          const msg = JSON.parse(raw.toString('utf8')) as { type: string };
+          if (msg.type === 'connection_ack') {
+            ws.send(JSON.stringify({ type: 'subscribe', id: String(i), payload: { query } }));
+            if (++acked === tokens.length) send({ ready: true });
+          } else if (msg.type === 'next' && !seen.has(i)) {
+            // The first alert of the spend at each subscriber (one spend can cross two thresholds).
+            seen.add(i);
+            arrivals.push(performance.now() - sentAt);
+          }
+          else if (msg.type === 'ping') ws.send('{"type":"pong"}');
+        });
+        ws.on('error', (err) => send({ failed: `${m.phase} socket ${i}: ${err.message}` }));
+        return ws;
+      });
+      return;
+    }
+    if ('spend' in m && current) {
+      const phase = current;
+      sentAt = performance.now();
+      const res = await fetch(phase.spendUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${spender}` },
+        body: JSON.stringify({
+          query: 'mutation($i: SpendInput!) { spendPrivacyBudget(input: $i) { granted } }',
+          variables: { i: { tenantId: phase.tenant, epsilon: 8.5, mechanism: 'laplace', queryRef: 'bench', idempotencyKey: `bench-${phase.tenant}` } },
+        }),
+      });
+      if (res.status !== 200) send({ failed: `spend answered ${res.status}: ${await res.text()}` });
+      const deadline = performance.now() + 30_000;
+      while (arrivals.length < tokens.length && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const sorted = [...arrivals].sort((a, b) => a - b);
+      send({
+        report: { phase: phase.phase, subscribers: tokens.length, delivered: arrivals.length, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted.at(-1) ?? Number.NaN },
+      });
+    }
+  });
+}
+
+function next(child: ChildProcess): Promise<ToParent> {
+  return new Promise((resolve) => {
+    const on = (m: ToParent) => {
+      if ('failed' in m) {
+        process.stderr.write(`bench: ${m.failed}\n`);
+        return;
+      }
+      child.off('message', on);
+      resolve(m);
+    };
+    child.on('message', on);
+  });
+}
+
+/** Heap and RSS of this process (subgraph, or subgraph + gateway), after a GC when exposed. */
+async function memory(): Promise<{ heap: number; rss: number }> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, rss: m.rss };
+}
+
+async function main(): Promise<void> {
+  let embedded: EmbeddedDatabase | undefined;
+  let dir: string | undefined;
+  let base = process.env.DATABASE_URL;
+  if (!base) {
+    dir = await mkdtemp(join(tmpdir(), 'ig-bench-subs-'));
+    embedded = await startEmbeddedPostgres({ dataDir: dir, persistent: false });
+    base = embedded.url;
+  }
+  const name = `bench_subs_${randomBytes(4).toString('hex')}`;
+  const admin = postgres(base, { max: 1, onnotice: () => undefined });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  await runMigrations(url.toString());
+  const database = connect(url.toString(), { max: 10, applicationName: 'bench-subscriptions' });
+  const config = parseConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    METRICS_ENABLED: 'false',
+    AUTH_JWT_SECRET: SECRET,
+    DATABASE_URL: url.toString(),
+    ANOMALY_TICK_MS: '0',
+  });
+  const server = await createServer({ config, database, applicationName: 'bench-subscriptions' });
+  const subgraphUrl = `${await server.listen()}/graphql`;
+  const core = await startCoreSubgraph({ host: '127.0.0.1', port: 0 });
+  const gateway = await startGateway({ host: '127.0.0.1', port: 0, subgraphUrl, coreUrl: core.url });
+  const officer = await mintToken({ secret: SECRET, sub: 'bench-officer', roles: ['privacy_officer'], tenants: ['*'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--client'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const lines: string[] = [];
+  try {
+    for (const [phase, subscribeUrl] of [
+      ['direct', subgraphUrl],
+      ['gateway', gateway.url],
+    ] as const) {
+      const tenant = `bench-${phase}`;
+      await fetch(subgraphUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${officer}` },
+        body: JSON.stringify({
+          query: 'mutation($i: BudgetPolicyInput!) { setBudgetPolicy(input: $i) { tenantId } }',
+          variables: { i: { tenantId: tenant, epsilonLimit: 10, window: 'DAY' } },
+        }),
+      });
+      const before = await memory();
+      child.send({ go: true, subscribeUrl, spendUrl: subgraphUrl, tenant, phase } satisfies ToClient);
+      await next(child);
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      const idle = await memory();
+      child.send({ spend: true } satisfies ToClient);
+      const { report } = (await next(child)) as { report: PhaseReport };
+      const perSub = (b: number) => `${(b / report.subscribers / 1024).toFixed(1)} KiB`;
+      lines.push(
+        `${phase.padEnd(8)} ${report.delivered}/${report.subscribers} delivered; latency p50 ${report.p50.toFixed(1)} ms, p99 ${report.p99.toFixed(1)} ms, max ${report.max.toFixed(1)} ms; ` +
+          `memory per idle subscriber (${phase === 'direct' ? 'subgraph' : 'subgraph + gateway'} process): heap ${perSub(idle.heap - before.heap)}, RSS ${perSub(idle.rss - before.rss)}`,
+      );
+      if (phase === 'gateway')
+        lines.push(`${report.p99 <= TARGET_P99_MS && report.delivered === report.subscribers ? 'PASS' : 'FAIL'}  p99 delivery through the gateway ${report.p99.toFixed(1)} ms, target <= ${TARGET_P99_MS} ms (reported, not asserted)`);
+      if (report.delivered !== report.subscribers) process.exitCode = 1;
+    }
+    process.stdout.write(`subscriptions: one budget alert to ${SUBSCRIBERS} graphql-ws subscribers, one token each${(globalThis as { gc?: unknown }).gc ? '' : ' (no --expose-gc: memory figures include garbage)'}\n${lines.join('\n')}\n`);
+  } finally {
+    child.send({ exit: true } satisfies ToClient);
+    await new Promise((r) => child.on('exit', r));
+    await gateway.close();
+    await core.close();
+    await server.close();
+    await database.close();
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.end();
+    await embedded?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--client') await client();
+else await main();
