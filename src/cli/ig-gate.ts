@@ -11,27 +11,17 @@ import { parseJsonInput } from '../util/json-input.js';
 /** A gate that said no: exit 1. Anything else that goes wrong (usage, files, server) is 2. */
 class Blocked extends Error {}
 
-const program = new Command('ig-gate').description(
-  'CI gates: refuse a release whose subjects lack a valid attestation (exit 0 allowed, 1 blocked, 2 usage or error)',
-);
+const program = new Command('ig-gate').description('CI gates: refuse a release whose subjects lack a valid attestation (exit 0 allowed, 1 blocked, 2 usage or error)');
 
 interface Coverage {
   release: {
-    attestationCoverage: {
-      subjects: number;
-      attested: number;
-      missing: { name: string; digest: string }[];
-      invalid: { subjectDigest: string; failureReason: string | null }[];
-    };
+    attestationCoverage: { subjects: number; attested: number; missing: { name: string; digest: string }[]; invalid: { subjectDigest: string; failureReason: string | null }[] };
   } | null;
 }
 
 /** Offline: each subject must have a bundle in DIR that verifies against the policy. */
 async function offlineGate(dir: string, subjectsFile: string, policy: AttestationPolicy): Promise<string[]> {
-  const [{ verifyAgainstPolicy }, { MAX_BUNDLE_BYTES }] = await Promise.all([
-    import('../attestations/policy.js'),
-    import('../signing/verify.js'),
-  ]);
+  const [{ verifyAgainstPolicy }, { MAX_BUNDLE_BYTES }] = await Promise.all([import('../attestations/policy.js'), import('../signing/verify.js')]);
   const subjects = (await readFile(subjectsFile, 'utf8'))
     .split('\n')
     .map((l) => l.trim())
@@ -56,12 +46,7 @@ async function offlineGate(dir: string, subjectsFile: string, policy: Attestatio
       }
       if (!r.ok && r.reason !== 'SUBJECT_MISMATCH') failures.push(`${b.file}: ${r.reason}: ${r.message}`);
     }
-    if (!ok)
-      problems.push(
-        failures.length
-          ? `invalid  ${s.name} ${alg}:${hex}: ${failures.join('; ')}`
-          : `missing  ${s.name} ${alg}:${hex}: no attestation names it`,
-      );
+    if (!ok) problems.push(failures.length ? `invalid  ${s.name} ${alg}:${hex}: ${failures.join('; ')}` : `missing  ${s.name} ${alg}:${hex}: no attestation names it`);
   }
   return problems;
 }
@@ -76,54 +61,34 @@ program
   .option('--subjects <file>', 'offline: the release subjects, one NAME@ALG:HEX per line')
   .option('--policy <file>', 'offline: attestation policy (default policy/attestation-policy.json)')
   .option('--key <file>', 'offline: trust exactly this public key instead of the policy signers')
-  .action(
-    async (opts: {
-      release?: string;
-      url?: string;
-      token?: string;
-      bundles?: string;
-      subjects?: string;
-      policy?: string;
-      key?: string;
-    }) => {
-      let problems: string[];
-      if (opts.release) {
-        const data = await gql<Coverage>(
-          targetFrom(opts),
-          `query($id: ID!) { release(id: $id) { attestationCoverage { subjects attested missing { name digest } invalid { subjectDigest failureReason } } } }`,
-          { id: opts.release },
-        );
-        if (!data.release) throw new Error(`no release ${opts.release}`);
-        const c = data.release.attestationCoverage;
-        const invalid = new Map(c.invalid.map((i) => [i.subjectDigest, i.failureReason]));
-        problems = c.missing.map((m) =>
-          invalid.has(m.digest) ? `invalid  ${m.name} ${m.digest}: ${invalid.get(m.digest)}` : `missing  ${m.name} ${m.digest}`,
-        );
-        process.stdout.write(`release ${opts.release}: ${c.attested}/${c.subjects} subjects attested\n`);
-      } else if (opts.bundles && opts.subjects) {
-        // The Sigstore verifier loads only for an offline gate, not for `--help` or the API gates.
-        const { loadAttestationPolicy } = await import('../attestations/policy.js');
-        const base = loadAttestationPolicy(opts.policy);
-        const policy = opts.key ? { ...base, signers: [{ name: opts.key, publicKeyPem: await readFile(opts.key, 'utf8') }] } : base;
-        problems = await offlineGate(opts.bundles, opts.subjects, policy);
-      } else {
-        throw new Error('pass --release ID, or --bundles DIR with --subjects FILE');
-      }
-      for (const p of problems) process.stdout.write(`${p}\n`);
-      if (problems.length) throw new Blocked(`${problems.length} subject(s) without a valid attestation: promotion blocked`);
-    },
-  );
+  .action(async (opts: { release?: string; url?: string; token?: string; bundles?: string; subjects?: string; policy?: string; key?: string }) => {
+    let problems: string[];
+    if (opts.release) {
+      const data = await gql<Coverage>(
+        targetFrom(opts),
+        `query($id: ID!) { release(id: $id) { attestationCoverage { subjects attested missing { name digest } invalid { subjectDigest failureReason } } } }`,
+        { id: opts.release },
+      );
+      if (!data.release) throw new Error(`no release ${opts.release}`);
+      const c = data.release.attestationCoverage;
+      const invalid = new Map(c.invalid.map((i) => [i.subjectDigest, i.failureReason]));
+      problems = c.missing.map((m) => (invalid.has(m.digest) ? `invalid  ${m.name} ${m.digest}: ${invalid.get(m.digest)}` : `missing  ${m.name} ${m.digest}`));
+      process.stdout.write(`release ${opts.release}: ${c.attested}/${c.subjects} subjects attested\n`);
+    } else if (opts.bundles && opts.subjects) {
+      // The Sigstore verifier loads only for an offline gate, not for `--help` or the API gates.
+      const { loadAttestationPolicy } = await import('../attestations/policy.js');
+      const base = loadAttestationPolicy(opts.policy);
+      const policy = opts.key ? { ...base, signers: [{ name: opts.key, publicKeyPem: await readFile(opts.key, 'utf8') }] } : base;
+      problems = await offlineGate(opts.bundles, opts.subjects, policy);
+    } else {
+      throw new Error('pass --release ID, or --bundles DIR with --subjects FILE');
+    }
+    for (const p of problems) process.stdout.write(`${p}\n`);
+    if (problems.length) throw new Blocked(`${problems.length} subject(s) without a valid attestation: promotion blocked`);
+  });
 
 interface Decision {
-  promoteRelease: {
-    allowed: boolean;
-    score: number;
-    threshold: number;
-    reasons: string[];
-    ledgerSeq: number;
-    policyDigest: string;
-    vsa: unknown;
-  };
+  promoteRelease: { allowed: boolean; score: number; threshold: number; reasons: string[]; ledgerSeq: number; policyDigest: string; vsa: unknown };
 }
 
 program
@@ -140,23 +105,13 @@ program
       { id: opts.release },
     );
     if (opts.vsaOut) await writeFile(opts.vsaOut, `${JSON.stringify(d.vsa, null, 2)}\n`);
-    process.stdout.write(
-      `release ${opts.release}: score ${d.score} (threshold ${d.threshold}), ${d.allowed ? 'ALLOWED' : 'BLOCKED'}; ledger entry ${d.ledgerSeq}\n`,
-    );
+    process.stdout.write(`release ${opts.release}: score ${d.score} (threshold ${d.threshold}), ${d.allowed ? 'ALLOWED' : 'BLOCKED'}; ledger entry ${d.ledgerSeq}\n`);
     for (const r of d.reasons) process.stdout.write(`  - ${r}\n`);
     if (!d.allowed) throw new Blocked(`promotion of ${opts.release} blocked: ${d.reasons.length} reason(s)`);
   });
 
 interface Cards {
-  scorecards: {
-    serviceId: string | null;
-    team: string | null;
-    score: number;
-    threshold: number;
-    passing: boolean;
-    weakestServiceId: string | null;
-    components: { name: string; value: number }[];
-  }[];
+  scorecards: { serviceId: string | null; team: string | null; score: number; threshold: number; passing: boolean; weakestServiceId: string | null; components: { name: string; value: number }[] }[];
 }
 
 const csvCell = (v: unknown) => {
@@ -186,11 +141,7 @@ program
     }
     const names = scorecards[0]?.components.map((c) => c.name) ?? [];
     const header = ['serviceId', 'team', 'score', 'threshold', 'passing', 'weakestServiceId', ...names];
-    const lines = scorecards.map((s) =>
-      [s.serviceId, s.team, s.score, s.threshold, s.passing, s.weakestServiceId, ...s.components.map((c) => c.value)]
-        .map(csvCell)
-        .join(','),
-    );
+    const lines = scorecards.map((s) => [s.serviceId, s.team, s.score, s.threshold, s.passing, s.weakestServiceId, ...s.components.map((c) => c.value)].map(csvCell).join(','));
     process.stdout.write(`${[header.join(','), ...lines].join('\n')}\n`);
   });
 

@@ -16,13 +16,7 @@ interface ProofFile {
 function extractProof(json: unknown): ProofFile {
   const v = json as { data?: { ledgerProof?: unknown }; ledgerProof?: unknown };
   const p = (v?.data?.ledgerProof ?? v?.ledgerProof ?? json) as Partial<ProofFile>;
-  if (
-    typeof p?.seq !== 'number' ||
-    typeof p.treeSize !== 'number' ||
-    typeof p.leafHash !== 'string' ||
-    typeof p.rootHash !== 'string' ||
-    !Array.isArray(p.auditPath)
-  ) {
+  if (typeof p?.seq !== 'number' || typeof p.treeSize !== 'number' || typeof p.leafHash !== 'string' || typeof p.rootHash !== 'string' || !Array.isArray(p.auditPath)) {
     throw new Error('not a ledger proof: expected seq, leafHash, treeSize, rootHash and auditPath');
   }
   return p as ProofFile;
@@ -42,13 +36,7 @@ program
     if (opts.entryHash && leafHash(opts.entryHash.toLowerCase()).toString('hex') !== proof.leafHash) {
       throw new Error(`entry ${proof.seq}: the leaf is not the hash of the given entry`);
     }
-    const inclusion = {
-      index: proof.seq - 1,
-      treeSize: proof.treeSize,
-      leafHash: proof.leafHash,
-      rootHash: proof.rootHash,
-      auditPath: proof.auditPath,
-    };
+    const inclusion = { index: proof.seq - 1, treeSize: proof.treeSize, leafHash: proof.leafHash, rootHash: proof.rootHash, auditPath: proof.auditPath };
     if ((opts.root === undefined) !== (opts.treeSize === undefined)) throw new Error('pass --root and --tree-size together');
     if (opts.root !== undefined && opts.treeSize !== undefined) {
       if (!verifyInclusionInHead(inclusion, { treeSize: opts.treeSize, rootHash: opts.root })) {

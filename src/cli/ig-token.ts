@@ -22,8 +22,7 @@ const program = new Command('ig-token')
     // Imported here, so that `--help` loads neither zod nor jose.
     const [{ cliConfig }, { mintToken }] = await Promise.all([import('../config.js'), import('../auth/tokens.js')]);
     const c = cliConfig();
-    if (opts.ttl > c.AUTH_MAX_TOKEN_LIFETIME_SECONDS)
-      throw new Error(`--ttl must be at most AUTH_MAX_TOKEN_LIFETIME_SECONDS (${c.AUTH_MAX_TOKEN_LIFETIME_SECONDS})`);
+    if (opts.ttl > c.AUTH_MAX_TOKEN_LIFETIME_SECONDS) throw new Error(`--ttl must be at most AUTH_MAX_TOKEN_LIFETIME_SECONDS (${c.AUTH_MAX_TOKEN_LIFETIME_SECONDS})`);
     if (c.AUTH_JWKS_URL) throw new Error('AUTH_JWKS_URL is set: tokens come from your identity provider, not from here');
     const secret = c.AUTH_JWT_SECRET ?? (await devSecret(c.DATA_DIR, false));
     const token = await mintToken({
