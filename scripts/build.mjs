@@ -6,6 +6,7 @@
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = dirname(import.meta.dirname);
 const src = join(root, 'src');
@@ -28,6 +29,10 @@ for (const f of files.filter((f) => f.endsWith('.json'))) {
   mkdirSync(dirname(join(next, f)), { recursive: true });
   copyFileSync(join(src, f), join(next, f));
 }
+// The audit pack verifier: one bundled script with no dependencies, shipped inside every pack
+// (read from beside its module) and as the npm package @intelgraph/evidence-verify.
+const { bundleVerifier } = await import(pathToFileURL(join(next, 'audit/verifier/bundle.js')).href);
+await bundleVerifier([join(next, 'audit/verifier/verify.mjs'), join(root, 'packages/evidence-verify/verify.mjs')]);
 writeFileSync(join(next, '.built'), `${new Date().toISOString()}\n`);
 rmSync(`${next}.old`, { recursive: true, force: true });
 try {

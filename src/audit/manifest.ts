@@ -13,6 +13,10 @@ export const PACK_PREDICATE_TYPE = 'https://intelgraph.dev/attestations/audit-pa
 export const MANIFEST_PATH = 'manifest.json';
 export const SIGNATURE_PATH = 'manifest.sigstore.json';
 export const PUBLIC_KEY_PATH = 'signing-key.pub';
+/** The pack's own verifier: one bundled script, `node verify.mjs` in the unpacked pack. */
+export const VERIFIER_PATH = 'verify.mjs';
+/** Ledger entries (evidence recorded, packs downloaded) with inclusion proofs against the manifest's tree head. */
+export const LEDGER_PROOFS_PATH = 'ledger/proofs.json';
 /** Entries outside the manifest's file list: the manifest itself and its signature. */
 export const UNLISTED = new Set([MANIFEST_PATH, SIGNATURE_PATH]);
 
@@ -51,6 +55,30 @@ export interface PackManifest {
   };
   signing: { keyId: string; predicateType: string; publicKeyPath: string };
   files: PackFileEntry[];
+}
+
+/** A ledger entry as the chain hashes it (src/ledger/chain.ts), `at` as RFC 3339 with milliseconds. */
+export interface PackLedgerEntry {
+  seq: number;
+  kind: string;
+  actor: string;
+  at: string;
+  payload: unknown;
+  tenants: string[] | null;
+  prevHash: string;
+  hash: string;
+}
+
+/**
+ * One ledger entry the pack relies on, with its RFC 6962 inclusion proof against the manifest's
+ * tree head: `evidence` (ref: the evidence id, entry evidence.recorded) or `receipt` (ref: the
+ * receipt id of a download of one of the engagement's packs, entry audit.pack.accessed).
+ */
+export interface PackLedgerProof {
+  role: 'evidence' | 'receipt';
+  ref: string;
+  entry: PackLedgerEntry;
+  proof: { index: number; treeSize: number; leafHash: string; rootHash: string; auditPath: string[] };
 }
 
 /** manifest.json's bytes: two-space JSON with a fixed key order (the builder constructs it so). */

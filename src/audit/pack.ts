@@ -2,15 +2,19 @@ import type { SerializedBundle } from '@sigstore/bundle';
 import { signStatement } from '../signing/statement.js';
 import { sha256Hex } from '../util/canonical.js';
 import { writeArchive, type ArchiveEntry, type ArchiveProgress } from './archive.js';
+import { serializeBundleJson } from './verifier/core.js';
 import {
+  LEDGER_PROOFS_PATH,
   MANIFEST_PATH,
   PACK_FORMAT,
   PACK_PREDICATE_TYPE,
   PUBLIC_KEY_PATH,
   SIGNATURE_PATH,
+  VERIFIER_PATH,
   packStatement,
   serializeManifest,
   type PackFileEntry,
+  type PackLedgerProof,
   type PackManifest,
 } from './manifest.js';
 import { renderSummaryPdf, type PdfSummaryInput } from './pdf.js';
@@ -55,6 +59,10 @@ export interface PackInputs {
   requests: PackRequest[];
   /** The ledger tree head at generation, and its signed checkpoint (C2SP note text). */
   ledger: { treeSize: number; rootHash: string; checkpoint?: string };
+  /** Inclusion proofs against `ledger` of every evidence item's entry and of earlier download receipts (src/audit/ledger-proofs.ts). */
+  ledgerProofs: PackLedgerProof[];
+  /** The bundled verifier (src/audit/verifier/bundle.ts), shipped as verify.mjs. */
+  verifier: Buffer;
   summaries: Pick<PdfSummaryInput, 'scorecards' | 'budgets' | 'attestations'>;
 }
 
@@ -75,22 +83,12 @@ const byString =
   (a: T, b: T) =>
     key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(
-    Object.keys(value)
-      .sort()
-      .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-  );
-}
-
 /**
  * The bundle's file bytes: two-space JSON with sorted keys, which the verifier requires exactly.
  * Sorted, because the stored copy (jsonb) does not keep key order and a rebuilt pack must match.
  */
 export function serializeBundle(bundle: SerializedBundle): Buffer {
-  return Buffer.from(`${JSON.stringify(sortKeys(bundle), null, 2)}\n`);
+  return serializeBundleJson(bundle);
 }
 
 function readme(watermark: string, m: Omit<PackManifest, 'files'>): string {
@@ -104,6 +102,7 @@ Ledger:     tree size ${m.ledger.treeSize}, root ${m.ledger.rootHash}
 Signed by:  key ${m.signing.keyId}
 
 CONTENTS
+  verify.mjs              the verifier: run it (below); needs Node.js 18 or later, nothing else
   manifest.json           every other file's path, sha256, size and evidence kind; the
                           engagement, the auditor and the ledger tree head at generation
   manifest.sigstore.json  Sigstore bundle (v0.3, DSSE envelope) signing manifest.json: an
@@ -116,26 +115,32 @@ CONTENTS
   evidence/KIND/ID.json   each evidence item with its content; "sha256" is the sha256 of the
                           RFC 8785 canonical JSON of "content", as in the evidence registry
   requests/ID.json        your fulfilled requests and the evidence attached to them
+  ${LEDGER_PROOFS_PATH.padEnd(24)}the ledger entry that recorded each evidence item, and the
+                          receipts of earlier downloads of this engagement's packs, each with
+                          its RFC 6962 inclusion proof against the tree head above
 
 Every document carries the watermark above, and the watermark is part of the signed files:
 removing or changing it breaks verification.
 
 HOW TO VERIFY
-1. Check the key: the key id printed by the verifier (sha256 of the key's DER) must equal the
-   one in your engagement letter (${m.signing.keyId}). A key from the pack
-   proves nothing by itself.
-2. With the IntelGraph CLI (no repository or server needed):
-     ig-evidence verify PACK.tgz --key signing-key.pub
-   It checks the signature over manifest.json, that every file matches the manifest, and that
-   no file is missing or extra; it prints the watermark. Any changed byte fails, naming the file.
-3. Or by hand, in the unpacked directory:
-     jq -r '.files[] | "\\(.sha256)  \\(.path)"' manifest.json | sha256sum -c
-   and verify manifest.sigstore.json over manifest.json with any Sigstore verifier that takes a
-   public key, e.g. cosign verify-blob-attestation --new-bundle-format --key signing-key.pub
-   --bundle manifest.sigstore.json --type ${PACK_PREDICATE_TYPE} manifest.json
-4. Access receipts: each download of this pack is a ledger entry. Ask for its inclusion proof
-   (ledgerProof(seq) in the auditor portal) and check it with
-     ig-ledger verify-proof --proof proof.json --root ROOT --tree-size N
+In the unpacked directory, with Node.js 18 or later (no repository, server or network):
+
+    node verify.mjs            (add --json for a machine-readable report)
+
+It prints the signing key's fingerprint FIRST: it must equal the fingerprint published to you
+out of band, e.g. in your engagement letter (this pack was signed by key
+${m.signing.keyId}). A key that travels inside the pack proves nothing by itself; to pin
+the key you were given instead, run  node verify.mjs --key YOUR-COPY-OF-THE-KEY.pem
+It then checks the signature over manifest.json, every file's sha256 and size, that no file is
+missing or extra, the watermark on every document, and every evidence item's and receipt's
+ledger inclusion proof against the tree head the signed manifest records.
+
+Exit codes: 0 the pack verifies; 1 it does not (each problem is printed as
+"FAILED REASON FILE: why"); 2 usage error (bad option, no such directory).
+
+verify.mjs is itself a file of the signed pack, but a changed verifier could print anything:
+if in doubt, run the same verifier from npm (npx @intelgraph/evidence-verify DIR), which is
+built from the same source, or the IntelGraph CLI: ig-evidence verify PACK.tgz --key KEY.pem
 `;
 }
 
@@ -286,6 +291,15 @@ export async function buildPack(
   opts.progress?.('summary.pdf', 1, 1);
   docs.push({ path: 'SUMMARY.md', kind: null, data: watermarkMarkdown(watermark, markdownSummary(input, evidenceByKind)) });
   docs.push({ path: PUBLIC_KEY_PATH, kind: null, data: Buffer.from(signer.publicKeyPem) });
+  docs.push({
+    path: LEDGER_PROOFS_PATH,
+    kind: null,
+    data: watermarkJson(watermark, {
+      treeHead: { treeSize: input.ledger.treeSize, rootHash: input.ledger.rootHash },
+      proofs: input.ledgerProofs,
+    }),
+  });
+  docs.push({ path: VERIFIER_PATH, kind: null, data: input.verifier });
 
   const head: Omit<PackManifest, 'files'> = {
     _watermark: watermark,

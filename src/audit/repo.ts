@@ -142,6 +142,16 @@ export const auditRepo = {
       .orderBy(asc(packAccessReceipts.ledgerSeq));
   },
 
+  /** Download receipts of an engagement's packs up to ledger seq `maxSeq`, with the tenants of their pack. */
+  engagementReceipts(db: DbOrTx, engagementId: string, maxSeq: number): Promise<(AccessReceiptRow & { packTenants: string[] | null })[]> {
+    return db
+      .select({ ...getTableColumns(packAccessReceipts), packTenants: auditPacks.tenants })
+      .from(packAccessReceipts)
+      .innerJoin(auditPacks, eq(auditPacks.id, packAccessReceipts.packId))
+      .where(and(eq(auditPacks.engagementId, engagementId), sql`${packAccessReceipts.ledgerSeq} <= ${maxSeq}`))
+      .orderBy(asc(packAccessReceipts.ledgerSeq));
+  },
+
   /** The engagement of the pack whose receipt is ledger entry `seq`, if any. */
   async receiptEngagement(db: DbOrTx, seq: number): Promise<string | null> {
     const rows = await db

@@ -1,21 +1,25 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { requireRole } from '../auth/require-role.js';
 import { EVIDENCE_KINDS as KINDS } from '../evidence/formats.js';
-import { scopeOf } from '../auth/scope.js';
+import { scopeOf, type TenantScope } from '../auth/scope.js';
 import type { Session } from '../auth/session.js';
 import { normaliseSub } from '../auth/tokens.js';
 import type { BudgetService } from '../budgets/service.js';
 import type { Db } from '../db/client.js';
 import { DomainError, badInput, forbidden } from '../errors.js';
 import type { EvidenceRow } from '../evidence/tables.js';
+import { ledgerRepo } from '../ledger/repo.js';
+import type { LedgerRow } from '../ledger/tables.js';
 import type { LedgerService } from '../ledger/service.js';
 import type { ScorecardService } from '../scorecard/service.js';
 import { sha256Hex } from '../util/canonical.js';
 import type { Clock } from '../util/clock.js';
 import { MAX_LINK_TTL_SECONDS, MIN_LINK_TTL_SECONDS, PackLinks, type LinkClaims } from './links.js';
-import { PACK_VERSIONS } from './manifest.js';
+import { PACK_VERSIONS, type PackLedgerEntry } from './manifest.js';
 import { buildPack, type PackInputs, type PackProgress, type PackSigner } from './pack.js';
+import { packLedgerProofs, type PackLedgerSnapshot, type WantedEntry } from './ledger-proofs.js';
 import { auditRepo } from './repo.js';
+import { verifierScript } from './verifier/bundle.js';
 import type { AccessReceiptRow, AuditEngagementRow, AuditPackMeta, AuditRequestRow, CmkRotationRow } from './tables.js';
 import { isUuid } from '../util/ids.js';
 
@@ -227,6 +231,49 @@ export class AuditService {
     return { treeSize: c.treeSize, rootHash: c.rootHash, checkpoint: c.note };
   }
 
+  /**
+   * The tree head a pack pins, with the inclusion proofs it ships: each evidence item's
+   * evidence.recorded entry and the receipts of earlier downloads of the engagement's packs that
+   * the caller's scope covers. One read-only snapshot, so every proof is against that head.
+   */
+  private ledgerForPack(evidenceIds: readonly string[], engagementId: string, scope: TenantScope): Promise<PackLedgerSnapshot> {
+    return this.db.transaction(
+      async (tx) => {
+        const head = await ledgerRepo.head(tx);
+        const hashes = await ledgerRepo.hashesUpTo(tx, head.seq);
+        const toEntry = (r: LedgerRow): PackLedgerEntry => ({ ...r, at: r.at.toISOString(), tenants: r.tenants ?? null });
+        const wanted: WantedEntry[] = [];
+        const recorded = new Map<string, LedgerRow>();
+        for (const r of await ledgerRepo.evidenceEntries(tx, evidenceIds, hashes.length)) {
+          const id = (r.payload as { id?: unknown }).id;
+          if (typeof id === 'string' && !recorded.has(id)) recorded.set(id, r);
+        }
+        for (const id of evidenceIds) {
+          const r = recorded.get(id);
+          // Every item is recorded through EvidenceService with its entry; one without is not shipped unproved.
+          if (!r)
+            throw new DomainError('LEDGER_TAMPERED', `evidence ${id} has no evidence.recorded ledger entry: the pack cannot prove it`);
+          wanted.push({ role: 'evidence', ref: id, entry: toEntry(r) });
+        }
+        const receipts = (await auditRepo.engagementReceipts(tx, engagementId, hashes.length)).filter((r) => scope.seesAll(r.packTenants));
+        const rows = new Map(
+          (
+            await ledgerRepo.bySeqs(
+              tx,
+              receipts.map((r) => r.ledgerSeq),
+            )
+          ).map((r) => [r.seq, r]),
+        );
+        for (const r of receipts) {
+          const row = rows.get(r.ledgerSeq);
+          if (row) wanted.push({ role: 'receipt', ref: r.id, entry: toEntry(row) });
+        }
+        return packLedgerProofs(hashes, wanted);
+      },
+      { isolationLevel: 'repeatable read', accessMode: 'read only' },
+    );
+  }
+
   async generatePack(session: Session, engagementId: string, version: string, progress?: PackProgress): Promise<AuditPackMeta> {
     requireRole(session, 'compliance');
     if (!(PACK_VERSIONS as readonly string[]).includes(version))
@@ -249,15 +296,23 @@ export class AuditService {
     const requests = fulfilled.map((r) => ({ ...r, evidenceIds: r.evidenceIds.filter((id) => shipped.has(id)) }));
     const scorecards = await this.deps.scorecard.scorecards('SERVICE');
     const budgets = await this.deps.budgets.budgets(session, null);
+    const evidence = [...inScope, ...attached];
+    const ledger = await this.ledgerForPack(
+      evidence.map((x) => x.id),
+      e.id,
+      scope,
+    );
     const input: PackInputs = {
       packId,
       version,
       generatedAt,
       generatedBy: session.sub,
       engagement: { id: e.id, name: e.name, auditor: e.auditor, scope: e.scope, startsAt: e.startsAt, endsAt: e.endsAt },
-      evidence: [...inScope, ...attached],
+      evidence,
       requests,
-      ledger: await this.treeHead(),
+      ledger: ledger.treeHead,
+      ledgerProofs: ledger.proofs,
+      verifier: await verifierScript(),
       summaries: {
         scorecards: scorecards.map((s) => ({
           serviceId: s.serviceId ?? '',
@@ -482,7 +537,12 @@ export class AuditService {
     // Only an authenticated caller's refusal is ledgered: anyone could otherwise fill the ledger
     // (and hold its head lock) with bogus links. The route logs and counts anonymous ones.
     if (bearer) {
-      await this.deps.ledger.appendNow({ kind: 'audit.pack.access_denied', actor: bearer.sub, tenants, payload: { reason, status, ...payload } });
+      await this.deps.ledger.appendNow({
+        kind: 'audit.pack.access_denied',
+        actor: bearer.sub,
+        tenants,
+        payload: { reason, status, ...payload },
+      });
     }
     return new PackAccessDenied(status, reason, message);
   }

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -16,8 +17,9 @@ import { loadManifest } from '../audit/persisted.js';
  * default the server `npm start` runs in this checkout), with tokens minted from the development
  * secret; the pack is written to DEMO_OUT_DIR (default DATA_DIR/audit-demo).
  * Creates an engagement, collects evidence, generates the v1.5 pack, issues a link as the
- * auditor, downloads it with the auditor's token, verifies it with `ig-evidence verify`, and
- * prints the access receipt with its inclusion proof, checked here.
+ * auditor, downloads it with the auditor's token, verifies it with `ig-evidence verify` and, as
+ * an auditor would, with the pack's own verify.mjs in a temporary directory outside this
+ * checkout, and prints the access receipt with its inclusion proof, checked here.
  */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
@@ -143,7 +145,24 @@ async function main(): Promise<void> {
   });
   process.stdout.write(verify.stdout);
 
-  step(7, 'the access receipt and its inclusion proof');
+  step(7, "verify it as the auditor: unpack into an empty directory, run the pack's own verify.mjs");
+  const unpacked = await mkdtemp(join(tmpdir(), 'audit-demo-pack-'));
+  try {
+    await run('tar', ['-xzf', file, '-C', unpacked]);
+    say(`$ cd ${unpacked} && node verify.mjs`);
+    // The Node.js on PATH, as the auditor runs it; the verifier needs nothing from this checkout.
+    const own = await run('node', ['verify.mjs'], { cwd: unpacked, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }).catch(
+      (err: { stdout?: string; code?: number }) => {
+        process.stdout.write(err.stdout ?? '');
+        throw new Error(`verify.mjs exited ${String(err.code)}: the pack does not verify`);
+      },
+    );
+    process.stdout.write(own.stdout);
+  } finally {
+    await rm(unpacked, { recursive: true, force: true });
+  }
+
+  step(8, 'the access receipt and its inclusion proof');
   const { accessReceipts } = await persisted<{
     accessReceipts: { id: string; actor: string; at: string; ledgerSeq: number; linkId: string | null }[];
   }>(auditor, 'AuditorAccessReceipts', { packId: pack.id });

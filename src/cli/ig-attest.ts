@@ -141,13 +141,16 @@ program
 function describe(r: Exclude<VerifyResult, { ok: false }>): string {
   const who = r.signer === 'key' ? `key ${r.signerIdentity}` : `${r.signerIdentity} (issuer ${r.issuer ?? '?'})`;
   const log = r.rekorLogIndex !== undefined ? `, rekor log index ${r.rekorLogIndex}` : '';
-  if (r.kind === 'messageSignature') return `ok: message signature over ${r.artifactDigest.alg}:${r.artifactDigest.hex} by ${who}${log}`;
-  return `ok: ${r.predicateType} for ${r.subject.name ?? '(unnamed subject)'} by ${who}${r.builderId ? `, builder ${r.builderId}` : ''}${log}`;
+  if (r.kind === 'messageSignature')
+    return `ok: message signature (a signed blob, as cosign sign-blob makes) over ${r.artifactDigest.alg}:${r.artifactDigest.hex} by ${who}${log}`;
+  return `ok: attestation ${r.predicateType} for ${r.subject.name ?? '(unnamed subject)'} by ${who}${r.builderId ? `, builder ${r.builderId}` : ''}${log}`;
 }
 
 program
   .command('verify')
-  .description('Verify a Sigstore bundle offline against a pinned identity or key; exit 0 only when valid')
+  .description(
+    'Verify a Sigstore bundle offline against a pinned identity or key: a DSSE attestation or a message signature (cosign sign-blob); exit 0 only when valid',
+  )
   .requiredOption('--bundle <file>', 'the bundle JSON')
   .option('--artifact <file>', 'the artifact the attestation must be about')
   .option('--digest <ALG:HEX>', 'the artifact digest instead of the file (sha256, sha384, sha512)')
@@ -156,7 +159,11 @@ program
   .option('--key <file>', 'PEM public key (for key-pair bundles) instead of an identity')
   .option('--trusted-root <file>', 'trusted root JSON (default: Sigstore public good)')
   .option('--predicate-type <uri>', 'allowed predicate type; repeatable', collect, [])
-  .option('--allow-message-signature', 'also accept a plain signature over the artifact (no statement)')
+  .option(
+    '--require-attestation',
+    'refuse a plain message signature over the artifact (what cosign sign-blob makes): accept only DSSE attestations',
+  )
+  .option('--allow-message-signature', 'accepted for older scripts: message signatures are verified by default')
   .option('--json', 'print the whole result as JSON')
   .action(
     async (opts: {
@@ -168,6 +175,7 @@ program
       key?: string;
       trustedRoot?: string;
       predicateType: string[];
+      requireAttestation?: boolean;
       allowMessageSignature?: boolean;
       json?: boolean;
     }) => {
@@ -190,7 +198,8 @@ program
         artifact,
         ...(opts.trustedRoot !== undefined ? { trustedRoot: await readCapped(opts.trustedRoot, MAX_BUNDLE_BYTES) } : {}),
         ...(opts.predicateType.length > 0 ? { allowedPredicateTypes: opts.predicateType } : {}),
-        acceptMessageSignatures: opts.allowMessageSignature === true,
+        // Both kinds of Sigstore bundle by default; the output names which one verified.
+        acceptMessageSignatures: opts.requireAttestation !== true,
       };
       const policy: VerifyPolicy =
         opts.key !== undefined

@@ -91,7 +91,9 @@ program
 
 program
   .command('verify')
-  .description('Verify a pack offline: the signature, every file against the manifest, nothing missing or extra')
+  .description(
+    "Verify a pack offline: the signature, every file against the manifest, nothing missing or extra, the watermark, the ledger inclusion proofs (the checks of the pack's own verify.mjs)",
+  )
   .argument('<pack>', 'the .tar.gz')
   .option('--key <file>', 'the public key (PEM) to pin; without it the key inside the pack is used and only integrity is proved')
   .option('--json', 'print the result as JSON')
@@ -102,20 +104,40 @@ program
     const r = await verifyPack(bytes, key === undefined ? {} : { publicKeyPem: key });
     if (opts.json)
       process.stdout.write(
-        `${JSON.stringify(r.ok ? { ok: true, keyId: r.keyId, keySource: r.keySource, files: r.files, watermark: r.watermark, packId: r.manifest.packId, ledger: r.manifest.ledger } : r, null, 2)}\n`,
+        `${JSON.stringify(
+          r.ok
+            ? {
+                ok: true,
+                keyId: r.keyId,
+                keySource: r.keySource,
+                files: r.files,
+                watermark: r.watermark,
+                packId: r.manifest.packId,
+                ledger: r.manifest.ledger,
+                counts: r.report.counts,
+              }
+            : { ok: false, reason: r.reason, file: r.file, message: r.message, failures: r.failures, keyId: r.report?.keyId ?? null },
+          null,
+          2,
+        )}\n`,
       );
-    if (!r.ok) throw new Error(`FAILED ${r.reason}${r.file ? ` ${r.file}` : ''}: ${r.message}`);
+    if (!r.ok) {
+      const all = r.failures.map((f) => `FAILED ${f.reason}${f.file ? ` ${f.file}` : ''}: ${f.message}`);
+      throw new Error(`${all.join('\n')}${r.report?.keyId ? `\n(signing key fingerprint ${r.report.keyId})` : ''}`);
+    }
     if (opts.json) return;
     const m = r.manifest;
+    const c = r.report.counts;
     process.stdout.write(
       [
+        `key fingerprint: ${r.keyId} ${r.keySource === 'pinned' ? '(pinned with --key)' : '(from the pack: compare it with the one published to you out of band, or pass --key)'}`,
         `OK ${pack}`,
         `  pack:       ${m.packId} (${m.version}, generated ${m.generatedAt})`,
         `  engagement: ${m.engagement.name} (${m.engagement.id}), auditor ${m.auditor}`,
-        `  signature:  valid, key ${r.keyId} ${r.keySource === 'pinned' ? '(pinned with --key)' : '(from the pack: compare this key id with your engagement letter, or pass --key)'}`,
+        `  signature:  valid, key ${r.keyId} ${r.keySource === 'pinned' ? '(pinned with --key)' : '(from the pack)'}`,
         `  files:      ${r.files} match the manifest; none missing, none extra`,
-        `  ledger:     tree size ${m.ledger.treeSize}, root ${m.ledger.rootHash}`,
-        `  watermark:  ${r.watermark}`,
+        `  ledger:     tree size ${m.ledger.treeSize}, root ${m.ledger.rootHash}; ${c.evidenceProofs} evidence items and ${c.receiptProofs} receipts proved in it`,
+        `  watermark:  ${r.watermark} (on ${c.watermarked} documents)`,
         '',
       ].join('\n'),
     );

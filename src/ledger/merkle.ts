@@ -136,3 +136,32 @@ export function consistencyPath(m: number, leaves: readonly Buffer[]): Buffer[] 
   };
   return sub(m, leaves, true);
 }
+
+/**
+ * Audit paths of many leaves at once, from the tree's levels built once (O(n) hashes, then
+ * O(log n) per path); the same paths as inclusionPath. Bottom-up pairing that carries an odd last
+ * node up unchanged builds exactly the RFC 6962 tree, so a node without a sibling adds nothing.
+ */
+export function inclusionPaths(indices: readonly number[], leaves: readonly Buffer[]): Buffer[][] {
+  const levels: Buffer[][] = [leaves.slice()];
+  for (let level = levels[0] as Buffer[]; level.length > 1;) {
+    const next: Buffer[] = [];
+    for (let i = 0; i < level.length; i += 2) {
+      const r = level[i + 1];
+      next.push(r ? nodeHash(level[i] as Buffer, r) : (level[i] as Buffer));
+    }
+    levels.push(next);
+    level = next;
+  }
+  return indices.map((index) => {
+    if (!Number.isInteger(index) || index < 0 || index >= leaves.length) throw new RangeError('index out of range');
+    const path: Buffer[] = [];
+    let i = index;
+    for (const level of levels.slice(0, -1)) {
+      const sibling = level[i ^ 1];
+      if (sibling) path.push(sibling);
+      i >>= 1;
+    }
+    return path;
+  });
+}

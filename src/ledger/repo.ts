@@ -1,4 +1,4 @@
-import { and, asc, between, desc, eq, gt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, between, desc, eq, gt, inArray, lte, or, sql } from 'drizzle-orm';
 import type { TenantScope } from '../auth/scope.js';
 import type { DbOrTx } from '../db/client.js';
 import { ledger, ledgerCheckpoint, ledgerHead, ledgerTile, ledgerVerificationState, type LedgerCheckpointRow, type LedgerRow, type LedgerVerificationRow } from './tables.js';
@@ -125,7 +125,12 @@ export const ledgerRepo = {
   list(db: DbOrTx, scope: TenantScope, opts: { kind?: string | null; after?: number | null; first: number }): Promise<LedgerRow[]> {
     const conds = [gt(ledger.seq, opts.after ?? 0), scope.coversAll(ledger.tenants)];
     if (opts.kind) conds.push(eq(ledger.kind, opts.kind));
-    return db.select().from(ledger).where(and(...conds)).orderBy(asc(ledger.seq)).limit(opts.first);
+    return db
+      .select()
+      .from(ledger)
+      .where(and(...conds))
+      .orderBy(asc(ledger.seq))
+      .limit(opts.first);
   },
 
   /** The tenants of entry `seq` (null: recorded before tenants were), undefined when absent. */
@@ -143,6 +148,41 @@ export const ledgerRepo = {
       if (page.length < pageSize) return;
       after = (page[page.length - 1] as LedgerRow).seq;
     }
+  },
+
+  /** Entry hashes of seq 1..n in order (the Merkle leaves). */
+  async hashesUpTo(db: DbOrTx, n: number): Promise<string[]> {
+    const rows = await db
+      .select({ hash: ledger.hash })
+      .from(ledger)
+      .where(sql`${ledger.seq} <= ${n}`)
+      .orderBy(asc(ledger.seq));
+    return rows.map((r) => r.hash);
+  },
+
+  /** The evidence.recorded entries of these evidence ids, up to seq `maxSeq`. */
+  evidenceEntries(db: DbOrTx, evidenceIds: readonly string[], maxSeq: number): Promise<LedgerRow[]> {
+    if (evidenceIds.length === 0) return Promise.resolve([]);
+    return db
+      .select()
+      .from(ledger)
+      .where(
+        and(
+          eq(ledger.kind, 'evidence.recorded'),
+          lte(ledger.seq, maxSeq),
+          sql`${ledger.payload}->>'id' = any(${sql.param([...evidenceIds])}::text[])`,
+        ),
+      )
+      .orderBy(asc(ledger.seq));
+  },
+
+  bySeqs(db: DbOrTx, seqs: readonly number[]): Promise<LedgerRow[]> {
+    if (seqs.length === 0) return Promise.resolve([]);
+    return db
+      .select()
+      .from(ledger)
+      .where(inArray(ledger.seq, [...seqs]))
+      .orderBy(asc(ledger.seq));
   },
 
   async head(db: DbOrTx): Promise<HeadRow> {

@@ -86,6 +86,31 @@ describe('#portal', () => {
     expect(await page.locator('#receipts').textContent()).toContain('No downloads yet');
   });
 
+  it('shows the scorecards of the scope per service and, on its tab, per team', async () => {
+    const service = page.locator('#scorecards table[data-group="SERVICE"] tr[data-scorecard="gateway"]');
+    await service.waitFor();
+    const expected = (await t.server.services.scorecard.scorecards('SERVICE')).find((s) => s.serviceId === 'gateway');
+    expect(expected).toBeDefined();
+    expect(await service.textContent()).toContain(`${expected?.score.toFixed(3)}`);
+    expect(await service.locator('.status').textContent()).toBe(expected?.passing ? 'passing' : 'below threshold');
+    await page.locator('#sc-tab-team').click();
+    const team = page.locator('#scorecards table[data-group="TEAM"] tr[data-scorecard="edge"]');
+    await team.waitFor();
+    expect(await team.textContent()).toContain('gateway');
+    expect(await page.locator('#sc-tab-team').getAttribute('aria-selected')).toBe('true');
+  });
+
+  it('shows a "Verify this pack" box with the verifier command and the signing key fingerprint', async () => {
+    const box = page.locator(`[data-verify="${packId}"]`);
+    await expect.poll(() => box.locator('.fingerprint').textContent()).toBe(t.server.services.signer.keyId);
+    expect(await box.locator('.verify-title').textContent()).toBe('Verify this pack');
+    expect(await box.locator('pre.command').textContent()).toBe(
+      `mkdir pack-${packId.slice(0, 8)} && tar -xzf audit-pack-${packId}.tgz -C pack-${packId.slice(0, 8)}\ncd pack-${packId.slice(0, 8)} && node verify.mjs`,
+    );
+    await mkdir(join(ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'test-results', 'portal-verify.png'), fullPage: true });
+  });
+
   it('downloads the pack through a bound link, then lists the receipt and verifies its inclusion proof', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator(`[data-pack="${packId}"]`).click()]);
     expect(download.suggestedFilename()).toBe(`audit-pack-${packId}.tgz`);

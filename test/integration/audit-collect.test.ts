@@ -164,7 +164,7 @@ describe('ig-evidence collect', () => {
 });
 
 describe('npm run demo:audit', () => {
-  it('runs end to end: engagement, evidence, pack, link, download, verify, receipt with its proof; the pack goes to DATA_DIR', async () => {
+  it('runs end to end: engagement, evidence, pack, link, download, verify (ig-evidence and the verify.mjs in the pack), receipt with its proof; the pack goes to DATA_DIR', async () => {
     const r = await new Promise<CliResult>((resolve, reject) => {
       // What `npm run demo:audit` runs.
       const child = spawn(process.execPath, [`${ROOT}/bin/load.mjs`, 'cli/audit-demo'], {
@@ -188,6 +188,9 @@ describe('npm run demo:audit', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('OK ');
     expect(r.stdout).toContain('(pinned with --key)');
+    // The pack's own verifier, run in a temporary directory as the auditor would.
+    expect(r.stdout).toMatch(/\$ cd \S+audit-demo-pack-\S+ && node verify\.mjs\nIntelGraph audit pack verifier/);
+    expect(r.stdout).toMatch(/^RESULT: OK - the pack verifies$/m);
     expect(r.stdout).toMatch(/inclusion proof of ledger entry \d+ in tree head \(size \d+, root [0-9a-f]{64}\): verified/);
     expect(r.stdout).toContain('"leafHash"');
     expect((await readdir(join(t.config.DATA_DIR, 'audit-demo'))).filter((f) => /^audit-pack-.*\.tgz$/.test(f))).toHaveLength(1);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readArchive } from '../../src/audit/archive.js';
 import type { PackManifest } from '../../src/audit/manifest.js';
 import { buildPack, type PackInputs } from '../../src/audit/pack.js';
+import { verifierScript } from '../../src/audit/verifier/bundle.js';
 import { verifyPack } from '../../src/audit/verify.js';
 import { leafHash, rootHash } from '../../src/ledger/merkle.js';
 import { sha256Hex } from '../../src/util/canonical.js';
@@ -102,7 +103,15 @@ describe('#generateAuditPack', () => {
     expect(kinds.sort()).toEqual(['CMK_ROTATION', 'RESIDENCY_PROOF', 'SBOM']);
     expect(pack.files.some((f) => f.path.includes(outOfScopeId))).toBe(false);
     expect(pack.files.map((f) => f.path)).toEqual(
-      expect.arrayContaining(['README.txt', 'SUMMARY.md', 'evidence/index.csv', 'signing-key.pub', 'summary.pdf']),
+      expect.arrayContaining([
+        'README.txt',
+        'SUMMARY.md',
+        'evidence/index.csv',
+        'ledger/proofs.json',
+        'signing-key.pub',
+        'summary.pdf',
+        'verify.mjs',
+      ]),
     );
   });
 
@@ -168,6 +177,11 @@ describe('#generateAuditPack', () => {
       })),
       requests: [],
       ledger: m.ledger,
+      // The proofs as shipped (their own test is pack-verifier.test.ts) and the same bundled verifier.
+      ledgerProofs: (
+        JSON.parse(((await readArchive(archive)).get('ledger/proofs.json') as Buffer).toString()) as { proofs: PackInputs['ledgerProofs'] }
+      ).proofs,
+      verifier: await verifierScript(),
       summaries: {
         scorecards: (await t.server.services.scorecard.scorecards('SERVICE')).map((s) => ({
           serviceId: s.serviceId ?? '',

@@ -106,6 +106,9 @@ const EXPECT: Record<string, (run: Run) => Promise<void> | void> = {
     expect(stdout).toMatch(/^OK .*pack\.tgz$/m);
     expect(stdout).toMatch(/signature: +valid, key [0-9a-f]{64} \(pinned with --key\)/);
     expect(stdout).toContain('auditor alice@audit-firm.example');
+    // The pack's own verifier, run in the unpacked pack.
+    expect(stdout).toMatch(/^Signing key fingerprint \(sha256 of the public key's DER\): [0-9a-f]{64}$/m);
+    expect(stdout).toMatch(/^RESULT: OK - the pack verifies$/m);
     expect((await readFile(join(exported(state, 'TOUR') as string, 'pack.tgz'))).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
   },
   ledger: async ({ stdout, state }) => {
@@ -121,7 +124,7 @@ const EXPECT: Record<string, (run: Run) => Promise<void> | void> = {
     expect(existsSync(join(exported(state, 'TOUR') as string, 'site/current/tree/scorecard-policy.json'))).toBe(true);
   },
   ci: async ({ stdout, state }) => {
-    expect(stdout).toMatch(/^ok: https:\/\/slsa\.dev\/provenance\/v1 for artifact\.txt by key [0-9a-f]{64}/m);
+    expect(stdout).toMatch(/^ok: attestation https:\/\/slsa\.dev\/provenance\/v1 for artifact\.txt by key [0-9a-f]{64}/m);
     expect(stdout).toMatch(/^release gateway-2026\.04\.1: 1\/1 subjects attested$/m);
     expect(stdout).toMatch(/^release gateway-2026\.04\.1: score 1 \(threshold 0\.96\), ALLOWED/m);
     const vsa = JSON.parse(await readFile(join(exported(state, 'TOUR') as string, 'vsa.json'), 'utf8')) as { dsseEnvelope?: unknown };

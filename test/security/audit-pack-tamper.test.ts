@@ -6,7 +6,11 @@ import { packStatement, serializeManifest, type PackManifest } from '../../src/a
 import { verifyPack, type PackRefused } from '../../src/audit/verify.js';
 import { KeyPairSigner } from '../../src/signing/key-signer.js';
 import { INTOTO_PAYLOAD_TYPE } from '../../src/signing/types.js';
-import { sha256Hex } from '../../src/util/canonical.js';
+import { digestJson, sha256Hex } from '../../src/util/canonical.js';
+import { packLedgerProofs } from '../../src/audit/ledger-proofs.js';
+import { verifierScript } from '../../src/audit/verifier/bundle.js';
+import { entryHash, GENESIS_HASH } from '../../src/ledger/chain.js';
+import type { PackLedgerEntry } from '../../src/audit/manifest.js';
 
 const keyPair = (type: 'ec' | 'ed25519') => {
   const { privateKey } = type === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' }) : generateKeyPairSync('ed25519');
@@ -14,6 +18,66 @@ const keyPair = (type: 'ec' | 'ed25519') => {
 };
 const server = keyPair('ec');
 const attacker = keyPair('ec');
+
+const evidence: PackInputs['evidence'] = [
+  {
+    id: '11111111-1111-4111-8111-111111111111',
+    kind: 'SBOM',
+    serviceId: 'gateway',
+    tenantId: null,
+    sha256: digestJson({ bomFormat: 'CycloneDX' }),
+    source: 'ig-evidence',
+    collectedAt: new Date('2026-04-01T00:00:00Z'),
+    expiresAt: null,
+    content: { bomFormat: 'CycloneDX' },
+  },
+  {
+    id: '22222222-2222-4222-8222-222222222222',
+    kind: 'RESIDENCY_PROOF',
+    serviceId: 'gateway',
+    tenantId: 'acme',
+    sha256: digestJson({ tenant: 'acme', region: 'eu' }),
+    source: 'ig-evidence',
+    collectedAt: new Date('2026-04-01T00:00:00Z'),
+    expiresAt: null,
+    content: { tenant: 'acme', region: 'eu' },
+  },
+];
+
+/** A small ledger as the server keeps it: filler entries and the two evidence.recorded entries. */
+function ledgerOf(): PackLedgerEntry[] {
+  const out: PackLedgerEntry[] = [];
+  let prev = GENESIS_HASH;
+  const add = (kind: string, payload: Record<string, unknown>, tenants: string[]) => {
+    const body = {
+      seq: out.length + 1,
+      kind,
+      actor: 'carol@compliance',
+      at: new Date(Date.UTC(2026, 3, 1, 0, 0, out.length)).toISOString(),
+      payload,
+      tenants,
+    };
+    const hash = entryHash(prev, body);
+    out.push({ ...body, prevHash: prev, hash });
+    prev = hash;
+  };
+  for (let i = 0; i < 5; i++) add('test.event', { n: i }, []);
+  for (const x of evidence)
+    add(
+      'evidence.recorded',
+      { id: x.id, kind: x.kind, serviceId: x.serviceId, tenantId: x.tenantId, sha256: x.sha256, source: x.source },
+      x.tenantId ? [x.tenantId] : [],
+    );
+  for (let i = 0; i < 3; i++) add('test.event', { n: i }, []);
+  return out;
+}
+const chain = ledgerOf();
+const snapshot = packLedgerProofs(
+  chain.map((e) => e.hash),
+  chain
+    .filter((e) => e.kind === 'evidence.recorded')
+    .map((e) => ({ role: 'evidence' as const, ref: (e.payload as { id: string }).id, entry: e })),
+);
 
 const input: PackInputs = {
   packId: '6d1c1f5e-8a39-4f4e-9f61-2a0d1f0b7c11',
@@ -28,32 +92,11 @@ const input: PackInputs = {
     startsAt: new Date('2026-01-01T00:00:00Z'),
     endsAt: new Date('2026-12-31T00:00:00Z'),
   },
-  evidence: [
-    {
-      id: '11111111-1111-4111-8111-111111111111',
-      kind: 'SBOM',
-      serviceId: 'gateway',
-      tenantId: null,
-      sha256: 'a'.repeat(64),
-      source: 'ig-evidence',
-      collectedAt: new Date('2026-04-01T00:00:00Z'),
-      expiresAt: null,
-      content: { bomFormat: 'CycloneDX' },
-    },
-    {
-      id: '22222222-2222-4222-8222-222222222222',
-      kind: 'RESIDENCY_PROOF',
-      serviceId: 'gateway',
-      tenantId: 'acme',
-      sha256: 'b'.repeat(64),
-      source: 'ig-evidence',
-      collectedAt: new Date('2026-04-01T00:00:00Z'),
-      expiresAt: null,
-      content: { tenant: 'acme', region: 'eu' },
-    },
-  ],
+  evidence,
   requests: [],
-  ledger: { treeSize: 42, rootHash: 'c'.repeat(64) },
+  ledger: snapshot.treeHead,
+  ledgerProofs: snapshot.proofs,
+  verifier: Buffer.alloc(0),
   summaries: {
     scorecards: [{ serviceId: 'gateway', team: 'edge', score: 0.97, threshold: 0.96, passing: true }],
     budgets: [],
@@ -84,6 +127,7 @@ async function refused(bytes: Buffer, opts: { publicKeyPem?: string } = pinned):
 }
 
 beforeAll(async () => {
+  input.verifier = await verifierScript();
   built = await buildPack(input, server);
   files = await readArchive(built.archive);
 });
@@ -91,7 +135,12 @@ beforeAll(async () => {
 describe('#verifyPack', () => {
   it('accepts the untouched pack with the pinned key and prints its watermark', async () => {
     const r = await verifyPack(built.archive, pinned);
-    expect(r).toMatchObject({ ok: true, keySource: 'pinned', keyId: server.keyId, watermark: built.watermark });
+    expect(r, JSON.stringify(r.ok ? null : r.failures)).toMatchObject({
+      ok: true,
+      keySource: 'pinned',
+      keyId: server.keyId,
+      watermark: built.watermark,
+    });
   });
 
   it('is deterministic down to the signature with an Ed25519 key', async () => {

@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { entryHash, GENESIS_HASH, verifyChain, type ChainEntry } from '../../src/ledger/chain.js';
-import { inclusionPath, leafHash, rootHash, verifyInclusion, verifyInclusionInHead, type InclusionProof } from '../../src/ledger/merkle.js';
+import {
+  inclusionPath,
+  inclusionPaths,
+  leafHash,
+  rootHash,
+  verifyInclusion,
+  verifyInclusionInHead,
+  type InclusionProof,
+} from '../../src/ledger/merkle.js';
 
 const h = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -205,5 +213,23 @@ describe('#verifyInclusion', () => {
       const p = proofFor(leaves, 5);
       for (const treeSize of [6, 8, 16, 32, 65, 100]) expect(verifyInclusion({ ...p, treeSize })).toBe(false);
     });
+  });
+});
+
+describe('#inclusionPaths', () => {
+  it.each([1, 2, 3, 5, 7, 8, 13, 31, 33])('gives the same paths as inclusionPath for every leaf of a tree of %i', (n) => {
+    const leaves = chain(n).map((e) => leafHash(e.hash));
+    const all = leaves.map((_, i) => i);
+    const fast = inclusionPaths(all, leaves).map((p) => p.map((b) => b.toString('hex')));
+    expect(fast).toEqual(all.map((i) => inclusionPath(i, leaves).map((b) => b.toString('hex'))));
+  });
+
+  it('refuses an index outside the tree', () => {
+    expect(() =>
+      inclusionPaths(
+        [3],
+        chain(3).map((e) => leafHash(e.hash)),
+      ),
+    ).toThrow(RangeError);
   });
 });

@@ -4,7 +4,7 @@
 'use strict';
 
 const TOKEN_KEY = 'ig-auditor-token';
-const state = { token: null, ops: null, engagements: [], selected: null, packs: [] };
+const state = { token: null, ops: null, engagements: [], selected: null, packs: [], scorecardGroup: 'SERVICE' };
 
 const $ = (id) => document.getElementById(id);
 function el(tag, attrs = {}, ...children) {
@@ -183,7 +183,80 @@ async function select(id) {
   $('eng-name').textContent = e.name;
   $('eng-meta').textContent = `Audited period ${fmtDay(e.startsAt)} to ${fmtDay(e.endsAt)} · engagement ${e.id}`;
   $('eng-scope').replaceChildren(...e.scope.map((k) => el('span', { class: 'chip', text: k })));
-  await Promise.all([loadPacks(), loadRequests()]);
+  await Promise.all([loadPacks(), loadRequests(), loadScorecards()]);
+}
+
+/** The scorecards panel: AuditorScorecards per service or per team (the server applies the token's scope). */
+async function loadScorecards() {
+  const box = $('scorecards');
+  const group = state.scorecardGroup;
+  for (const tab of document.querySelectorAll('#scorecards-panel .tab'))
+    tab.setAttribute('aria-selected', String(tab.dataset.group === group));
+  box.replaceChildren(el('div', { class: 'loading', text: 'Loading scorecards…' }));
+  let cards;
+  try {
+    cards = (await run('AuditorScorecards', { groupBy: group })).scorecards;
+  } catch (err) {
+    box.replaceChildren(el('div', { class: 'banner error', text: `Could not load scorecards: ${err.message}` }));
+    return;
+  }
+  if (cards.length === 0) {
+    box.replaceChildren(empty('No scorecards', 'No service in your scope has a scorecard yet.'));
+    return;
+  }
+  const team = group === 'TEAM';
+  box.replaceChildren(
+    el(
+      'table',
+      { class: 'scorecards', 'data-group': group },
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', { text: team ? 'Team' : 'Service' }),
+          team ? el('th', { text: 'Weakest service' }) : el('th', { text: 'Team' }),
+          el('th', { text: 'Score' }),
+          el('th', { text: 'Threshold' }),
+          el('th', { text: 'Status' }),
+          el('th', { text: 'Computed' }),
+        ),
+      ),
+      el(
+        'tbody',
+        {},
+        cards.map((c) =>
+          el(
+            'tr',
+            { 'data-scorecard': team ? c.team : c.serviceId },
+            el('td', {}, el('code', { text: team ? c.team : c.serviceId })),
+            el('td', { text: (team ? c.weakestServiceId : c.team) || '—' }),
+            el(
+              'td',
+              { class: 'num' },
+              el('meter', {
+                min: '0',
+                max: '1',
+                low: String(c.threshold),
+                optimum: '1',
+                value: String(c.score),
+                title: `score ${c.score}`,
+              }),
+              ` ${c.score.toFixed(3)}`,
+            ),
+            el('td', { class: 'num', text: c.threshold.toFixed(3) }),
+            el(
+              'td',
+              {},
+              el('span', { class: `status ${c.passing ? 'passing' : 'failing'}`, text: c.passing ? 'passing' : 'below threshold' }),
+            ),
+            el('td', { class: 'small muted', text: fmtDate(c.computedAt) }),
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 async function loadPacks() {
@@ -239,6 +312,7 @@ function renderPack(p) {
       el('dd', { text: `${p.files.length} listed in the signed manifest` }),
     ),
     el('div', { class: 'watermark', text: p.watermark }),
+    verifyBox(p),
     el(
       'details',
       {},
@@ -269,6 +343,47 @@ function renderPack(p) {
     ),
     linkBox,
   );
+}
+
+/**
+ * "Verify this pack": the command an auditor runs on the downloaded archive (the verifier travels
+ * inside it) and the fingerprint of the key that signed its manifest, read from the signed
+ * manifest (AuditorPack), to compare with the one published out of band.
+ */
+function verifyBox(p) {
+  const dir = `pack-${p.id.slice(0, 8)}`;
+  const fingerprint = el('code', { class: 'fingerprint', text: 'loading…' });
+  const box = el(
+    'div',
+    { class: 'verify-box', 'data-verify': p.id },
+    el('div', { class: 'verify-title', text: 'Verify this pack' }),
+    el(
+      'p',
+      { class: 'muted small' },
+      'Only Node.js 18 or later is needed: the verifier (verify.mjs) is inside the pack. It checks the signature, every file, the watermark and the ledger proofs; exit code 0 means verified.',
+    ),
+    el(
+      'pre',
+      { class: 'command' },
+      el('code', { text: `mkdir ${dir} && tar -xzf audit-pack-${p.id}.tgz -C ${dir}\ncd ${dir} && node verify.mjs` }),
+    ),
+    el('div', { class: 'small' }, 'Signing key fingerprint (sha256 of the key’s DER), printed first by the verifier: ', fingerprint),
+    el('p', {
+      class: 'muted small',
+      text:
+        'It must equal the fingerprint in your engagement letter. Prefer not to run a script from the pack? npx @intelgraph/evidence-verify ' +
+        dir,
+    }),
+  );
+  run('AuditorPack', { id: p.id })
+    .then((d) => {
+      const keyId = d.auditPack && d.auditPack.manifest && d.auditPack.manifest.signing ? d.auditPack.manifest.signing.keyId : null;
+      fingerprint.textContent = keyId || 'unavailable';
+    })
+    .catch((err) => {
+      fingerprint.textContent = `unavailable: ${err.message}`;
+    });
+  return box;
 }
 
 async function downloadPack(p, button, linkBox) {
@@ -466,6 +581,11 @@ async function start() {
   });
   $('sign-out').addEventListener('click', () => signOut());
   $('request-form').addEventListener('submit', submitRequest);
+  for (const tab of document.querySelectorAll('#scorecards-panel .tab'))
+    tab.addEventListener('click', () => {
+      state.scorecardGroup = tab.dataset.group;
+      loadScorecards();
+    });
   try {
     const res = await fetch('/portal/operations.json');
     state.ops = await res.json();
