@@ -19,6 +19,7 @@ import { loadAttestationPolicy } from './attestations/policy.js';
 import { registerAttestationMetrics } from './attestations/metrics.js';
 import { loadScorecardPolicy } from './scorecard/policy.js';
 import { registerScorecardMetrics } from './scorecard/metrics.js';
+import { registerAuditMetrics } from './audit/metrics.js';
 import { registerBundleMetrics } from './bundles/metrics.js';
 import { loadServerSigner } from './signing/server-key.js';
 import { createServices, type Services } from './services.js';
@@ -106,6 +107,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
   registerAttestationMetrics(metrics.registry, database);
   registerScorecardMetrics(metrics.registry, services.scorecard);
   registerBundleMetrics(metrics.registry, database);
+  registerAuditMetrics(metrics.registry, database);
   const verifier = new TokenVerifier({
     secret: config.AUTH_JWT_SECRET ?? deps.jwtSecret,
     jwksUrl: config.AUTH_JWKS_URL,

@@ -18,6 +18,7 @@ import { MAX_LINK_TTL_SECONDS, MIN_LINK_TTL_SECONDS, PackLinks, type LinkClaims 
 import { PACK_VERSIONS } from './manifest.js';
 import { buildPack, type PackInputs, type PackProgress, type PackSigner } from './pack.js';
 import { auditRepo } from './repo.js';
+import { collectSections, periodOf } from './sections.js';
 import type { AccessReceiptRow, AuditEngagementRow, AuditPackMeta, AuditRequestRow, CmkRotationRow } from './tables.js';
 
 export const MAX_PACK_EVIDENCE = 5000;
@@ -280,6 +281,7 @@ export class AuditService {
         })),
         attestations: await auditRepo.attestationSummary(this.db),
       },
+      sections: await collectSections(this.db, this.deps.scorecard, { packId, period: periodOf(e, generatedAt), generatedAt, scope }),
     };
     const built = await buildPack(input, this.deps.signer, progress ? { progress } : {});
     const archiveSha256 = sha256Hex(built.archive);

@@ -196,7 +196,7 @@ describe('README examples', () => {
       await seedDemo(server.services, systemClock, async () => {
         const [row] = await runtime.database.db.select({ n: count() }).from(servicesTable);
         return (row?.n ?? 0) === 0;
-      });
+      }, runtime.database.db);
       await server.listen();
     }, 180_000);
 
