@@ -127,7 +127,7 @@ export async function seedDemo(services: Services, clock: Clock, isEmpty: () => 
     })),
   });
   await record('gateway', 'SBOM', sbom('2026.03.1', [['fastify', '5.2.0', 'MIT'], ['graphql', '16.9.0', 'MIT'], ['left-pad', '1.3.0', 'WTFPL']]), 40);
-  await record('gateway', 'SBOM', sbom('2026.04.1', [['fastify', '5.12.8', 'MIT'], ['graphql', '16.15.0', 'MIT'], ['zod', '4.6.7', 'MIT']]), 2);
+  await record('gateway', 'SBOM', sbom('2026.04.1', [['fastify', '5.12.8', 'MIT'], ['graphql', '16.15.0', 'Apache-2.0'], ['zod', '4.6.7', 'MIT']]), 2);
   await record('gateway', 'GAME_DAY', {
     performedAt: iso(15),
     scenario: 'primary database failover under load',
