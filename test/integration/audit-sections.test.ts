@@ -101,7 +101,7 @@ describe('#pack v1.5 sections of a demo pack', () => {
       expect(md, s.title).toContain(`## ${s.title}`);
       expect(pdf, s.title).toContain(s.title);
     }
-    expect(md).toMatch(/\| gateway \| 2026\.03\.1 \| 2026\.04\.1 \| 1 \| 1 \| 1 \| 1 \|/);
+    expect(md).toMatch(/\| gateway \| 2026\.03\.1 \| 2026\.04\.1 \| 1 \| 1 \| 2 \| 1 \|/);
   });
 
   it('ships each attestation as the Sigstore bundle that was submitted, verifiable with the signer key', async () => {
