@@ -43,7 +43,8 @@ export function parseImageRef(ref: string): ImageRef {
   const at = ref.indexOf('@');
   const digest = at >= 0 ? ref.slice(at + 1) : null;
   const rest = at >= 0 ? ref.slice(0, at) : ref;
-  if (digest !== null && !/^sha256:[0-9a-f]{64}$/.test(digest)) throw new RegistryError('BAD_USER_INPUT', `${ref}: the digest must be sha256:<64 hex>`);
+  if (digest !== null && !/^sha256:[0-9a-f]{64}$/.test(digest))
+    throw new RegistryError('BAD_USER_INPUT', `${ref}: the digest must be sha256:<64 hex>`);
   const slash = rest.indexOf('/');
   if (slash <= 0) throw new RegistryError('BAD_USER_INPUT', `${ref}: expected REGISTRY/REPOSITORY[:TAG][@sha256:HEX]`);
   const registry = rest.slice(0, slash);
@@ -56,7 +57,8 @@ export function parseImageRef(ref: string): ImageRef {
   }
   if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(repository))
     throw new RegistryError('BAD_USER_INPUT', `${ref}: ${JSON.stringify(repository)} is not a repository name`);
-  if (tag !== null && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) throw new RegistryError('BAD_USER_INPUT', `${ref}: ${JSON.stringify(tag)} is not a tag`);
+  if (tag !== null && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag))
+    throw new RegistryError('BAD_USER_INPUT', `${ref}: ${JSON.stringify(tag)} is not a tag`);
   if (tag === null && digest === null) tag = 'latest';
   return { registry, repository, tag, digest };
 }
@@ -95,7 +97,9 @@ export class RegistryClient {
   }
 
   private basic(): string | null {
-    return this.opts.username !== undefined ? `Basic ${Buffer.from(`${this.opts.username}:${this.opts.password ?? ''}`).toString('base64')}` : null;
+    return this.opts.username !== undefined
+      ? `Basic ${Buffer.from(`${this.opts.username}:${this.opts.password ?? ''}`).toString('base64')}`
+      : null;
   }
 
   private async request(path: string, init: RequestInit = {}, retried = false): Promise<Response> {
@@ -129,14 +133,19 @@ export class RegistryClient {
     url.searchParams.set('scope', params.scope ?? `repository:${this.ref.repository}:pull,push`);
     const basic = this.basic();
     const res = await fetch(url, basic ? { headers: { authorization: basic } } : {});
-    if (!res.ok) throw new RegistryError('BAD_USER_INPUT', `registry ${this.ref.registry}: token service answered HTTP ${res.status}`, res.status);
+    if (!res.ok)
+      throw new RegistryError('BAD_USER_INPUT', `registry ${this.ref.registry}: token service answered HTTP ${res.status}`, res.status);
     const body = (await res.json()) as { token?: string; access_token?: string };
     this.token = body.token ?? body.access_token ?? null;
   }
 
   private async failed(res: Response, what: string): Promise<never> {
     const text = (await res.text().catch(() => '')).slice(0, 300);
-    throw new RegistryError(res.status === 404 ? 'NOT_FOUND' : 'BAD_USER_INPUT', `${what}: HTTP ${res.status}${text ? ` ${text}` : ''}`, res.status);
+    throw new RegistryError(
+      res.status === 404 ? 'NOT_FOUND' : 'BAD_USER_INPUT',
+      `${what}: HTTP ${res.status}${text ? ` ${text}` : ''}`,
+      res.status,
+    );
   }
 
   private async capped(res: Response, max: number, what: string): Promise<Buffer> {
@@ -149,7 +158,9 @@ export class RegistryClient {
 
   /** The manifest at a tag or digest, its bytes and digest; null when there is none. */
   async manifest(reference: string): Promise<{ bytes: Buffer; digest: string; mediaType: string } | null> {
-    const res = await this.request(`/manifests/${reference}`, { headers: { accept: [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LIST].join(', ') } });
+    const res = await this.request(`/manifests/${reference}`, {
+      headers: { accept: [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LIST].join(', ') },
+    });
     if (res.status === 404) {
       await res.body?.cancel();
       return null;
@@ -203,7 +214,11 @@ export class RegistryClient {
   }
 
   async pushManifest(reference: string, bytes: Buffer, mediaType: string): Promise<string> {
-    const res = await this.request(`/manifests/${reference}`, { method: 'PUT', headers: { 'content-type': mediaType }, body: new Uint8Array(bytes) });
+    const res = await this.request(`/manifests/${reference}`, {
+      method: 'PUT',
+      headers: { 'content-type': mediaType },
+      body: new Uint8Array(bytes),
+    });
     if (res.status !== 201) return this.failed(res, `manifest ${reference}`);
     await res.body?.cancel();
     return sha256(bytes);
@@ -220,7 +235,11 @@ export interface SerializedDsseBundle {
 export function envelopeOf(bundle: SerializedDsseBundle): Buffer {
   const e = bundle.dsseEnvelope;
   return Buffer.from(
-    JSON.stringify({ payloadType: e.payloadType, payload: e.payload, signatures: e.signatures.map((s) => ({ keyid: s.keyid ?? '', sig: s.sig })) }),
+    JSON.stringify({
+      payloadType: e.payloadType,
+      payload: e.payload,
+      signatures: e.signatures.map((s) => ({ keyid: s.keyid ?? '', sig: s.sig })),
+    }),
   );
 }
 
@@ -248,9 +267,23 @@ export async function attachAttestation(
     annotations: { [PREDICATE_ANNOTATION]: predicateType, [BUNDLE_ANNOTATION]: JSON.stringify(bundle) },
   });
   // cosign's attestation image config: an empty rootfs; the layers are not a filesystem.
-  const config = Buffer.from(JSON.stringify({ architecture: '', config: {}, created: '0001-01-01T00:00:00Z', history: [{ created: '0001-01-01T00:00:00Z' }], os: '', rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) } }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: '',
+      config: {},
+      created: '0001-01-01T00:00:00Z',
+      history: [{ created: '0001-01-01T00:00:00Z' }],
+      os: '',
+      rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
+    }),
+  );
   const configDigest = await client.pushBlob(config);
-  const manifest: ManifestDoc = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, digest: configDigest, size: config.length }, layers };
+  const manifest: ManifestDoc = {
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config: { mediaType: OCI_CONFIG, digest: configDigest, size: config.length },
+    layers,
+  };
   const manifestDigest = await client.pushManifest(tag, Buffer.from(JSON.stringify(manifest)), OCI_MANIFEST);
   return { imageDigest, tag, manifestDigest, layers: layers.length };
 }
@@ -284,7 +317,11 @@ export async function fetchAttestations(client: RegistryClient, imageDigest: str
     }
     bundle ??= {
       mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-      verificationMaterial: { publicKey: { hint: envelope.signatures[0]?.keyid ?? '' }, tlogEntries: [], timestampVerificationData: { rfc3161Timestamps: [] } },
+      verificationMaterial: {
+        publicKey: { hint: envelope.signatures[0]?.keyid ?? '' },
+        tlogEntries: [],
+        timestampVerificationData: { rfc3161Timestamps: [] },
+      },
       dsseEnvelope: envelope,
     };
     out.push({ layerDigest: layer.digest, predicateType: layer.annotations?.[PREDICATE_ANNOTATION] ?? null, bundle });

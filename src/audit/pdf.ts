@@ -193,7 +193,11 @@ export function renderSummaryPdf(input: PdfSummaryInput): Promise<Buffer> {
 
   for (const s of input.sections ?? []) {
     heading(doc, s.title);
-    doc.font('Helvetica').fontSize(9).fillColor(MUTED).text(s.note, { width: doc.page.width - 2 * MARGIN });
+    doc
+      .font('Helvetica')
+      .fontSize(9)
+      .fillColor(MUTED)
+      .text(s.note, { width: doc.page.width - 2 * MARGIN });
     doc.moveDown(0.3);
     if (s.rows.length) table(doc, s.columns, s.rows);
   }

@@ -168,7 +168,8 @@ export function sbomDelta(fromBom: unknown, toBom: unknown): SbomDelta {
     const change = { ref, name: now.name, fromVersion: was.version, toVersion: now.version };
     if (order > 0) d.upgraded.push(change);
     else if (order < 0) d.downgraded.push(change);
-    if (was.licenses.join('\n') !== now.licenses.join('\n')) d.licenseChanges.push({ ref, name: now.name, from: was.licenses, to: now.licenses });
+    if (was.licenses.join('\n') !== now.licenses.join('\n'))
+      d.licenseChanges.push({ ref, name: now.name, from: was.licenses, to: now.licenses });
     if (order === 0 && was.licenses.join('\n') === now.licenses.join('\n')) d.unchanged++;
   }
   for (const [ref, c] of before) if (!after.has(ref)) d.removed.push(describe(ref, c));

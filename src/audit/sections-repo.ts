@@ -157,4 +157,3 @@ export const sectionsRepo = {
       .orderBy(asc(cmkRotations.tenantId), asc(cmkRotations.keyId), asc(cmkRotations.rotatedAt), asc(cmkRotations.id));
   },
 };
-

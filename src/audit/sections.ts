@@ -109,7 +109,13 @@ async function attestationsSection(db: Db, i: SectionsInput): Promise<PackSectio
     attachments,
     note: `${out.length} releases in the period, ${n} attestations (each Sigstore bundle is in sections/attestations/).`,
     table: {
-      columns: [col('Release', 150), col('Subjects', 60, 'right'), col('Attested', 60, 'right'), col('Refused', 60, 'right'), col('Predicate', 150)],
+      columns: [
+        col('Release', 150),
+        col('Subjects', 60, 'right'),
+        col('Attested', 60, 'right'),
+        col('Refused', 60, 'right'),
+        col('Predicate', 150),
+      ],
       rows: out.map((r) => [
         r.id,
         String(r.subjects.length),
@@ -146,7 +152,13 @@ async function acaSection(db: Db, i: SectionsInput): Promise<PackSection> {
     note: `${migrations.length} data migrations in the period with their automated canary analysis.`,
     table: {
       columns: [col('Plan', 150), col('Phase', 90), col('Verdict', 70), col('Judged', 80), col('Reason', 100)],
-      rows: migrations.map((m) => [m.plan, m.phase, m.verdict ?? '-', m.report ? day(m.report.judgedAt) : '-', m.report?.reasons[0] ?? m.failureReason ?? '']),
+      rows: migrations.map((m) => [
+        m.plan,
+        m.phase,
+        m.verdict ?? '-',
+        m.report ? day(m.report.judgedAt) : '-',
+        m.report?.reasons[0] ?? m.failureReason ?? '',
+      ]),
     },
   };
 }
@@ -169,7 +181,13 @@ async function anomaliesSection(db: Db, i: SectionsInput): Promise<PackSection> 
     score: a.score,
     zScore: a.zScore,
     primaryActor: a.primaryActor === null ? null : pseudo(a.primaryActor),
-    exemplars: a.exemplars.map((e) => ({ decisionId: e.decisionId, traceId: e.traceId, actor: pseudo(e.actor), resource: resourceType(e.resource), at: e.at })),
+    exemplars: a.exemplars.map((e) => ({
+      decisionId: e.decisionId,
+      traceId: e.traceId,
+      actor: pseudo(e.actor),
+      resource: resourceType(e.resource),
+      at: e.at,
+    })),
     detectedAt: a.detectedAt.toISOString(),
     triageDeadline: a.triageDeadline.toISOString(),
     acknowledgedAt: iso(a.acknowledgedAt),
@@ -240,8 +258,24 @@ async function deltaSection(db: Db, i: SectionsInput): Promise<PackSection> {
     attachments: [],
     note: `${applies.length} applies recorded by ${heads.length} sites' ledgers (${applies.filter((a) => a.status !== 'applied').length} refused or failed).`,
     table: {
-      columns: [col('Site', 90), col('Seq', 40, 'right'), col('Kind', 45), col('From', 70), col('To', 70), col('Status', 60), col('At', 70)],
-      rows: applies.map((a) => [a.site, String(a.siteSeq), a.bundleKind ?? '-', a.fromVersion || '(none)', a.toVersion, a.status, day(a.at)]),
+      columns: [
+        col('Site', 90),
+        col('Seq', 40, 'right'),
+        col('Kind', 45),
+        col('From', 70),
+        col('To', 70),
+        col('Status', 60),
+        col('At', 70),
+      ],
+      rows: applies.map((a) => [
+        a.site,
+        String(a.siteSeq),
+        a.bundleKind ?? '-',
+        a.fromVersion || '(none)',
+        a.toVersion,
+        a.status,
+        day(a.at),
+      ]),
     },
   };
 }
@@ -281,8 +315,22 @@ async function scorecardSection(db: Db, i: SectionsInput, scorecard: ScorecardSe
     attachments: [],
     note: `${services.length} services and ${teams.length} teams scored at generation; ${decisions.length} promotion decisions in the period, each with its signed VSA.`,
     table: {
-      columns: [col('Release', 130), col('Service', 90), col('Allowed', 50), col('Score', 50, 'right'), col('Decided', 70), col('Reason', 90)],
-      rows: decisions.map((d) => [d.releaseId, d.serviceId, d.allowed ? 'yes' : 'NO', d.score.toFixed(3), day(d.decidedAt), d.reasons[0] ?? '']),
+      columns: [
+        col('Release', 130),
+        col('Service', 90),
+        col('Allowed', 50),
+        col('Score', 50, 'right'),
+        col('Decided', 70),
+        col('Reason', 90),
+      ],
+      rows: decisions.map((d) => [
+        d.releaseId,
+        d.serviceId,
+        d.allowed ? 'yes' : 'NO',
+        d.score.toFixed(3),
+        day(d.decidedAt),
+        d.reasons[0] ?? '',
+      ]),
     },
   };
 }
@@ -290,7 +338,8 @@ async function scorecardSection(db: Db, i: SectionsInput, scorecard: ScorecardSe
 /** The SBOM of a release: the newest SBOM naming its version (metadata.component.version), else the newest collected by its creation. */
 function sbomFor(release: { serviceId: string; version: string; createdAt: Date }, sboms: EvidenceRow[]): EvidenceRow | null {
   const ofService = sboms.filter((e) => e.serviceId === release.serviceId);
-  const version = (e: EvidenceRow) => (e.content as { metadata?: { component?: { version?: unknown } } } | null)?.metadata?.component?.version;
+  const version = (e: EvidenceRow) =>
+    (e.content as { metadata?: { component?: { version?: unknown } } } | null)?.metadata?.component?.version;
   const named = ofService.filter((e) => version(e) === release.version);
   const pool = named.length ? named : ofService.filter((e) => e.collectedAt <= release.createdAt);
   return pool.at(-1) ?? null;
@@ -337,7 +386,15 @@ async function sbomSection(db: Db, i: SectionsInput): Promise<PackSection> {
     attachments: [],
     note: `${deltas.length} pairs of consecutive releases compared (CycloneDX components matched by package URL).`,
     table: {
-      columns: [col('Service', 80), col('From', 70), col('To', 70), col('Added', 45, 'right'), col('Removed', 50, 'right'), col('Upgraded', 50, 'right'), col('Licence changes', 80, 'right')],
+      columns: [
+        col('Service', 80),
+        col('From', 70),
+        col('To', 70),
+        col('Added', 45, 'right'),
+        col('Removed', 50, 'right'),
+        col('Upgraded', 50, 'right'),
+        col('Licence changes', 80, 'right'),
+      ],
       rows: deltas.map((d) => [
         d.serviceId,
         d.from.version,
@@ -370,7 +427,9 @@ async function recordSections(db: Db, i: SectionsInput): Promise<PackSection[]> 
   const drills = of('DR_DRILL');
   const rtbf = of('RTBF_PROOF');
   const games = of('GAME_DAY');
-  const requests = rtbf.flatMap((r) => (Array.isArray(r.record.requests) ? (r.record.requests as Record<string, unknown>[]) : []).map((q) => ({ r, q })));
+  const requests = rtbf.flatMap((r) =>
+    (Array.isArray(r.record.requests) ? (r.record.requests as Record<string, unknown>[]) : []).map((q) => ({ r, q })),
+  );
   return [
     {
       name: 'dr-drill-log',
@@ -380,7 +439,13 @@ async function recordSections(db: Db, i: SectionsInput): Promise<PackSection[]> 
       note: `${drills.length} DR drills recorded in the period (${drills.filter((d) => d.record.success !== true).length} unsuccessful).`,
       table: {
         columns: [col('Service', 80), col('Performed', 70), col('Scenario', 150), col('Success', 50), col('RTO (min)', 60, 'right')],
-        rows: drills.map((d) => [d.serviceId, day(str(d.record.performedAt)), str(d.record.scenario), d.record.success === true ? 'yes' : 'NO', str(d.record.rtoMinutes)]),
+        rows: drills.map((d) => [
+          d.serviceId,
+          day(str(d.record.performedAt)),
+          str(d.record.scenario),
+          d.record.success === true ? 'yes' : 'NO',
+          str(d.record.rtoMinutes),
+        ]),
       },
     },
     {
@@ -390,8 +455,22 @@ async function recordSections(db: Db, i: SectionsInput): Promise<PackSection[]> 
       attachments: [],
       note: `${requests.length} RTBF requests in ${rtbf.length} records (${requests.filter(({ q }) => q.completedAt && q.proof).length} completed with proof).`,
       table: {
-        columns: [col('Service', 80), col('Tenant', 60), col('Request', 90), col('Received', 70), col('Completed', 70), col('SLA (d)', 45, 'right')],
-        rows: requests.map(({ r, q }) => [r.serviceId, r.tenantId ?? '-', str(q.id), day(str(q.receivedAt)), q.completedAt ? day(str(q.completedAt)) : 'OPEN', str(q.slaDays)]),
+        columns: [
+          col('Service', 80),
+          col('Tenant', 60),
+          col('Request', 90),
+          col('Received', 70),
+          col('Completed', 70),
+          col('SLA (d)', 45, 'right'),
+        ],
+        rows: requests.map(({ r, q }) => [
+          r.serviceId,
+          r.tenantId ?? '-',
+          str(q.id),
+          day(str(q.receivedAt)),
+          q.completedAt ? day(str(q.completedAt)) : 'OPEN',
+          str(q.slaDays),
+        ]),
       },
     },
     {
@@ -469,4 +548,3 @@ export const periodOf = (e: { startsAt: Date; endsAt: Date }, generatedAt: Date)
   from: e.startsAt,
   to: new Date(Math.min(e.endsAt.getTime(), generatedAt.getTime())),
 });
-

@@ -43,7 +43,13 @@ export async function writeBundleProvenance(
       builderId: input.builderId ?? DEFAULT_BUNDLE_BUILDER,
       buildType: BUNDLE_BUILD_TYPE,
       externalParameters: {
-        bundle: { kind: input.kind, version: input.version, sequence: input.sequence, baseVersion: input.baseVersion, manifestSha256: input.bundleDigest },
+        bundle: {
+          kind: input.kind,
+          version: input.version,
+          sequence: input.sequence,
+          baseVersion: input.baseVersion,
+          manifestSha256: input.bundleDigest,
+        },
       },
     },
     env,
@@ -59,12 +65,18 @@ export async function writeBundleProvenance(
  * archive's sha256. Refuses (check PROVENANCE) when it is missing, for another archive, or not
  * signed by the key.
  */
-export async function verifyBundleProvenance(bundle: string, provenancePath: string, publicKeyPem: Buffer): Promise<{ archiveSha256: string; signer: string }> {
+export async function verifyBundleProvenance(
+  bundle: string,
+  provenancePath: string,
+  publicKeyPem: Buffer,
+): Promise<{ archiveSha256: string; signer: string }> {
   let text: Buffer;
   try {
     text = await readFile(provenancePath);
   } catch (err) {
-    throw new OfflineError('PROVENANCE', `the site requires provenance and ${provenancePath} cannot be read (${(err as Error).message})`, { cause: err });
+    throw new OfflineError('PROVENANCE', `the site requires provenance and ${provenancePath} cannot be read (${(err as Error).message})`, {
+      cause: err,
+    });
   }
   if (text.length > MAX_PROVENANCE_BYTES) refuse('PROVENANCE', `${provenancePath} is larger than ${MAX_PROVENANCE_BYTES} bytes`);
   const { sha256 } = await hashFile(bundle);

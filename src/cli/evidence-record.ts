@@ -20,7 +20,7 @@ async function readJson(file: string): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new Error(`${file} is not JSON: ${(err as Error).message}`);
+    throw new Error(`${file} is not JSON: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -83,23 +83,23 @@ export function registerRecordCommands(program: Command): void {
       let recorded = 0;
       for (const r of rotations) {
         if (seen.has(`${r.keyId}\u0000${r.rotatedAt.toISOString()}`)) continue;
-        const { recordCmkRotation: x } = await gql<{ recordCmkRotation: { keyId: string; nextDueAt: string; overdue: boolean; ledgerSeq: number } }>(
-          target,
-          `mutation($i: CmkRotationInput!) { recordCmkRotation(input: $i) { keyId nextDueAt overdue ledgerSeq } }`,
-          {
-            i: {
-              keyId: r.keyId,
-              tenantId: o.tenant,
-              provider: r.provider,
-              oldVersion: r.oldVersion,
-              newVersion: r.newVersion,
-              rotatedAt: r.rotatedAt.toISOString(),
-              nextDueAt: r.nextDueAt.toISOString(),
-            },
+        const { recordCmkRotation: x } = await gql<{
+          recordCmkRotation: { keyId: string; nextDueAt: string; overdue: boolean; ledgerSeq: number };
+        }>(target, `mutation($i: CmkRotationInput!) { recordCmkRotation(input: $i) { keyId nextDueAt overdue ledgerSeq } }`, {
+          i: {
+            keyId: r.keyId,
+            tenantId: o.tenant,
+            provider: r.provider,
+            oldVersion: r.oldVersion,
+            newVersion: r.newVersion,
+            rotatedAt: r.rotatedAt.toISOString(),
+            nextDueAt: r.nextDueAt.toISOString(),
           },
-        );
+        });
         recorded++;
-        process.stdout.write(`recorded rotation of ${x.keyId} at ${r.rotatedAt.toISOString()}; next due ${x.nextDueAt}${x.overdue ? ' (OVERDUE)' : ''}; ledger entry ${x.ledgerSeq}\n`);
+        process.stdout.write(
+          `recorded rotation of ${x.keyId} at ${r.rotatedAt.toISOString()}; next due ${x.nextDueAt}${x.overdue ? ' (OVERDUE)' : ''}; ledger entry ${x.ledgerSeq}\n`,
+        );
       }
       process.stdout.write(`${recorded} rotation(s) recorded, ${rotations.length - recorded} already known\n`);
     });

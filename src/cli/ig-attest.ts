@@ -222,7 +222,10 @@ program
     const digest = await client.resolveDigest();
     let bundle: unknown;
     if (opts.key) {
-      const [{ buildProvenance }, { KeyPairSigner }] = await Promise.all([import('../attestations/provenance.js'), import('../signing/key-signer.js')]);
+      const [{ buildProvenance }, { KeyPairSigner }] = await Promise.all([
+        import('../attestations/provenance.js'),
+        import('../signing/key-signer.js'),
+      ]);
       const statement = buildProvenance(
         {
           subjects: [`${ref.registry}/${ref.repository}@${digest}`],
@@ -240,7 +243,9 @@ program
     const hex = digest.slice('sha256:'.length);
     // Attaching a statement about another artifact would only plant an attestation no gate accepts.
     if (!statement.subjects.some((s) => s.digest.sha256 === hex))
-      throw new Error(`SUBJECT_MISMATCH: the statement does not name ${digest} (it names ${statement.subjects.map((s) => Object.values(s.digest)[0]).join(', ') || 'nothing'})`);
+      throw new Error(
+        `SUBJECT_MISMATCH: the statement does not name ${digest} (it names ${statement.subjects.map((s) => Object.values(s.digest)[0]).join(', ') || 'nothing'})`,
+      );
     const r = await oci.attachAttestation(client, bundle as Parameters<typeof oci.attachAttestation>[1], statement.predicateType);
     process.stdout.write(
       `attached ${statement.predicateType} to ${ref.registry}/${ref.repository}@${r.imageDigest}: ${ref.registry}/${ref.repository}:${r.tag} (manifest ${r.manifestDigest}, ${r.layers} attestation(s))\n`,

@@ -82,11 +82,23 @@ function describeBuild(r: BuildResult): string {
 }
 
 /** A signed bundle gets signed SLSA provenance beside it; an unsigned one gets none (nothing to sign it with). */
-async function provenanceFor(signer: KeyPairSigner | null, r: BuildResult, builderId: string | undefined): Promise<{ provenance: string | null; archiveSha256: string | null }> {
+async function provenanceFor(
+  signer: KeyPairSigner | null,
+  r: BuildResult,
+  builderId: string | undefined,
+): Promise<{ provenance: string | null; archiveSha256: string | null }> {
   if (!signer) return { provenance: null, archiveSha256: null };
   const p = await writeBundleProvenance(
     signer,
-    { out: r.out, kind: r.kind, version: r.version, sequence: r.sequence, baseVersion: r.baseVersion, bundleDigest: r.bundleDigest, ...(builderId ? { builderId } : {}) },
+    {
+      out: r.out,
+      kind: r.kind,
+      version: r.version,
+      sequence: r.sequence,
+      baseVersion: r.baseVersion,
+      bundleDigest: r.bundleDigest,
+      ...(builderId ? { builderId } : {}),
+    },
     process.env,
   );
   return { provenance: p.path, archiveSha256: p.archiveSha256 };
@@ -117,20 +129,35 @@ program
   .option('--json', 'print the result as JSON')
   .option('--progress', 'progress lines on stderr (default: when stderr is a terminal)')
   .option('--no-progress', 'no progress lines')
-  .action(async (opts: Common & { version: string; from: string; out: string; key?: string; unsigned?: boolean; sequence?: number; builderId?: string }) =>
-    reporting(opts, async () => {
-      const signer = await signerFor(opts);
-      const r = await buildFull({
-        version: opts.version,
-        sourceDir: opts.from,
-        out: opts.out,
-        signer,
-        ...(opts.sequence !== undefined ? { sequence: opts.sequence } : {}),
-        progress: progressFor(opts, 'build'),
-      });
-      const p = await provenanceFor(signer, r, opts.builderId);
-      out(opts, { ...r, ...p }, `${describeBuild(r)}${p.provenance ? `\nwrote ${p.provenance}: SLSA provenance of ${r.out} (sha256 ${p.archiveSha256}), signed` : ''}`);
-    }),
+  .action(
+    async (
+      opts: Common & {
+        version: string;
+        from: string;
+        out: string;
+        key?: string;
+        unsigned?: boolean;
+        sequence?: number;
+        builderId?: string;
+      },
+    ) =>
+      reporting(opts, async () => {
+        const signer = await signerFor(opts);
+        const r = await buildFull({
+          version: opts.version,
+          sourceDir: opts.from,
+          out: opts.out,
+          signer,
+          ...(opts.sequence !== undefined ? { sequence: opts.sequence } : {}),
+          progress: progressFor(opts, 'build'),
+        });
+        const p = await provenanceFor(signer, r, opts.builderId);
+        out(
+          opts,
+          { ...r, ...p },
+          `${describeBuild(r)}${p.provenance ? `\nwrote ${p.provenance}: SLSA provenance of ${r.out} (sha256 ${p.archiveSha256}), signed` : ''}`,
+        );
+      }),
   );
 
 program
@@ -177,7 +204,11 @@ program
           progress: progressFor(opts, 'delta'),
         });
         const p = await provenanceFor(signer, r, opts.builderId);
-        out(opts, { ...r, ...p }, `${describeBuild(r)}${p.provenance ? `\nwrote ${p.provenance}: SLSA provenance of ${r.out} (sha256 ${p.archiveSha256}), signed` : ''}`);
+        out(
+          opts,
+          { ...r, ...p },
+          `${describeBuild(r)}${p.provenance ? `\nwrote ${p.provenance}: SLSA provenance of ${r.out} (sha256 ${p.archiveSha256}), signed` : ''}`,
+        );
       }),
   );
 
@@ -216,7 +247,10 @@ program
   .option('--target <dir>', 'the install directory (or "target" in the config file)')
   .option('--key <file>', 'the public key signatures must verify with (implies --verify; or "publicKey" in the config file)')
   .option('--verify', 'require a valid signature (the config file can require it too; no flag waives it)')
-  .option('--require-provenance', 'require signed SLSA provenance of the bundle (or "requireProvenance" in the config file); implies --verify')
+  .option(
+    '--require-provenance',
+    'require signed SLSA provenance of the bundle (or "requireProvenance" in the config file); implies --verify',
+  )
   .option('--provenance <file>', 'the provenance (default BUNDLE.provenance.sigstore.json)')
   .option('--config <file>', 'site configuration (JSON): target, publicKey, requireSignature, site, ledger, log, limits')
   .option('--site <id>', 'site id recorded in the ledger (default: config "site", else the host name)')

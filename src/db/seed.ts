@@ -126,19 +126,42 @@ export async function seedDemo(services: Services, clock: Clock, isEmpty: () => 
       licenses: [{ license: { id: license } }],
     })),
   });
-  await record('gateway', 'SBOM', sbom('2026.03.1', [['fastify', '5.2.0', 'MIT'], ['graphql', '16.9.0', 'MIT'], ['left-pad', '1.3.0', 'WTFPL']]), 40);
-  await record('gateway', 'SBOM', sbom('2026.04.1', [['fastify', '5.12.8', 'MIT'], ['graphql', '16.15.0', 'Apache-2.0'], ['zod', '4.6.7', 'MIT']]), 2);
-  await record('gateway', 'GAME_DAY', {
-    performedAt: iso(15),
-    scenario: 'primary database failover under load',
-    hypothesis: 'the gateway keeps p99 under 1 s while PostgreSQL fails over',
-    outcome: 'passed',
-    faults: [{ type: 'kill-primary', target: 'postgresql', durationSeconds: 90 }],
-    participants: ['sre-oncall', 'platform'],
-    findings: ['connection pool recovered in 11 s'],
-    actionItems: [{ title: 'alert on pool exhaustion sooner', owner: 'platform' }],
-    tool: 'demo-seed',
-  }, 14);
+  await record(
+    'gateway',
+    'SBOM',
+    sbom('2026.03.1', [
+      ['fastify', '5.2.0', 'MIT'],
+      ['graphql', '16.9.0', 'MIT'],
+      ['left-pad', '1.3.0', 'WTFPL'],
+    ]),
+    40,
+  );
+  await record(
+    'gateway',
+    'SBOM',
+    sbom('2026.04.1', [
+      ['fastify', '5.12.8', 'MIT'],
+      ['graphql', '16.15.0', 'Apache-2.0'],
+      ['zod', '4.6.7', 'MIT'],
+    ]),
+    2,
+  );
+  await record(
+    'gateway',
+    'GAME_DAY',
+    {
+      performedAt: iso(15),
+      scenario: 'primary database failover under load',
+      hypothesis: 'the gateway keeps p99 under 1 s while PostgreSQL fails over',
+      outcome: 'passed',
+      faults: [{ type: 'kill-primary', target: 'postgresql', durationSeconds: 90 }],
+      participants: ['sre-oncall', 'platform'],
+      findings: ['connection pool recovered in 11 s'],
+      actionItems: [{ title: 'alert on pool exhaustion sooner', owner: 'platform' }],
+      tool: 'demo-seed',
+    },
+    14,
+  );
 
   for (const [serviceId, version] of [
     ['gateway', '2026.03.1'],
@@ -205,20 +228,59 @@ async function seedOperations(services: Services, db: Db, ago: (days: number) =>
   const entries: ChainEntry[] = [];
   const apply = (r: Omit<ApplyRecord, 'site'>, days: number) => {
     const prevHash = entries.at(-1)?.hash ?? GENESIS_HASH;
-    const body = { seq: entries.length + 1, kind: SITE_APPLY_KIND, actor: 'ig-offline', at: ago(days).toISOString(), payload: { site, ...r } };
+    const body = {
+      seq: entries.length + 1,
+      kind: SITE_APPLY_KIND,
+      actor: 'ig-offline',
+      at: ago(days).toISOString(),
+      payload: { site, ...r },
+    };
     entries.push({ ...body, prevHash, hash: entryHash(prevHash, body) } as ChainEntry);
   };
   const digest = (s: string) => sha256Hex(s);
   apply(
-    { status: 'applied', bundleKind: 'full', fromVersion: null, toVersion: '2026.03.1', sequence: 1, bundleDigest: digest('full 2026.03.1'), manifestDigest: digest('tree 2026.03.1'), fileCount: 412, check: null, reason: null },
+    {
+      status: 'applied',
+      bundleKind: 'full',
+      fromVersion: null,
+      toVersion: '2026.03.1',
+      sequence: 1,
+      bundleDigest: digest('full 2026.03.1'),
+      manifestDigest: digest('tree 2026.03.1'),
+      fileCount: 412,
+      check: null,
+      reason: null,
+    },
     20,
   );
   apply(
-    { status: 'rejected', bundleKind: 'delta', fromVersion: '2026.03.1', toVersion: '2026.04.1', sequence: 2, bundleDigest: digest('delta 2026.04.1 tampered'), manifestDigest: null, fileCount: null, check: 'SIGNATURE', reason: 'the manifest signature does not verify with the pinned key' },
+    {
+      status: 'rejected',
+      bundleKind: 'delta',
+      fromVersion: '2026.03.1',
+      toVersion: '2026.04.1',
+      sequence: 2,
+      bundleDigest: digest('delta 2026.04.1 tampered'),
+      manifestDigest: null,
+      fileCount: null,
+      check: 'SIGNATURE',
+      reason: 'the manifest signature does not verify with the pinned key',
+    },
     6,
   );
   apply(
-    { status: 'applied', bundleKind: 'delta', fromVersion: '2026.03.1', toVersion: '2026.04.1', sequence: 2, bundleDigest: digest('delta 2026.04.1'), manifestDigest: digest('tree 2026.04.1'), fileCount: 418, check: null, reason: null },
+    {
+      status: 'applied',
+      bundleKind: 'delta',
+      fromVersion: '2026.03.1',
+      toVersion: '2026.04.1',
+      sequence: 2,
+      bundleDigest: digest('delta 2026.04.1'),
+      manifestDigest: digest('tree 2026.04.1'),
+      fileCount: 418,
+      check: null,
+      reason: null,
+    },
     5,
   );
   await services.bundles.importSiteLedger(seeder, site, entries);
@@ -266,7 +328,13 @@ async function seedOperations(services: Services, db: Db, ago: (days: number) =>
     createdAt: ago(12),
     expiresAt: ago(-18),
   });
-  const exemplar = (n: number, actor: string, resource: string) => ({ decisionId: `demo-decision-${n}`, traceId: `trace-${n}`, actor, resource, at: ago(7).toISOString() });
+  const exemplar = (n: number, actor: string, resource: string) => ({
+    decisionId: `demo-decision-${n}`,
+    traceId: `trace-${n}`,
+    actor,
+    resource,
+    at: ago(7).toISOString(),
+  });
   const anomaly = {
     kind: 'DENY_SPIKE' as const,
     windowStart: ago(7),
@@ -286,7 +354,10 @@ async function seedOperations(services: Services, db: Db, ago: (days: number) =>
       score: 0.97,
       severity: 'HIGH',
       primaryActor: 'mallory@globex.example',
-      exemplars: [exemplar(1, 'mallory@globex.example', 'tenant:acme/evidence'), exemplar(2, 'mallory@globex.example', 'tenant:acme/releases')],
+      exemplars: [
+        exemplar(1, 'mallory@globex.example', 'tenant:acme/evidence'),
+        exemplar(2, 'mallory@globex.example', 'tenant:acme/releases'),
+      ],
       status: 'RESOLVED',
       falsePositive: false,
       acknowledgedAt: new Date(ago(7).getTime() + 600_000),

@@ -74,7 +74,9 @@ async function pushBlob(host: string, repo: string, bytes: Buffer): Promise<stri
 /** Pushes a one-layer OCI image with the registry HTTP API (blob uploads, then the manifest); returns its digest. */
 export async function pushImage(host: string, repo: string, tag: string, content: string): Promise<string> {
   const layer = Buffer.from(content);
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [digestOf(layer)] } }));
+  const config = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [digestOf(layer)] } }),
+  );
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,

@@ -90,7 +90,9 @@ describe('#pack v1.5 sections of a demo pack', () => {
       expect(formatProblems(s.name, doc)).toEqual([]);
       expect((doc[s.items] as unknown[]).length, `${path} ${s.items}`).toBeGreaterThan(0);
       expect(formatProblems(s.name, { ...doc, [s.items]: 'none' }).join('\n')).toContain(`/${s.items}: must be array`);
-      expect(formatProblems(s.name, { ...doc, format: 'https://example.test/other' }).join('\n')).toContain('/format: must be equal to constant');
+      expect(formatProblems(s.name, { ...doc, format: 'https://example.test/other' }).join('\n')).toContain(
+        '/format: must be equal to constant',
+      );
     });
   }
 
@@ -105,16 +107,23 @@ describe('#pack v1.5 sections of a demo pack', () => {
   });
 
   it('ships each attestation as the Sigstore bundle that was submitted, verifiable with the signer key', async () => {
-    const doc = json<{ releases: { id: string; subjects: { digest: string }[]; attestations: { bundlePath: string; provenance: { predicateType: string } | null }[] }[] }>(
-      'sections/attestations.json',
-    );
+    const doc = json<{
+      releases: {
+        id: string;
+        subjects: { digest: string }[];
+        attestations: { bundlePath: string; provenance: { predicateType: string } | null }[];
+      }[];
+    }>('sections/attestations.json');
     expect(doc.releases.map((r) => r.id)).toEqual(['gateway-2026.03.1', 'gateway-2026.04.1', 'ingest-2026.04.1']);
     for (const r of doc.releases) {
       const a = r.attestations[0];
       expect(a?.provenance?.predicateType).toBe('https://slsa.dev/provenance/v1');
       const bundle = files.get(a?.bundlePath ?? '') as Buffer;
       const hex = (r.subjects[0]?.digest ?? '').slice('sha256:'.length);
-      const v = await verifyAttestation(bundle, { publicKeyPem: t.server.services.signer.publicKeyPem, artifact: { digest: { alg: 'sha256', hex } } });
+      const v = await verifyAttestation(bundle, {
+        publicKeyPem: t.server.services.signer.publicKeyPem,
+        artifact: { digest: { alg: 'sha256', hex } },
+      });
       expect(v.ok, a?.bundlePath).toBe(true);
     }
   });
@@ -139,8 +148,14 @@ describe('#pack v1.5 sections of a demo pack', () => {
     expect(all).not.toContain('tenant:acme/evidence');
     const doc = json<{ findings: Record<string, unknown>[]; suppressions: { id: string }[] }>('sections/anomaly-findings.json');
     const resolved = doc.findings.find((f) => f.status === 'RESOLVED');
-    expect(resolved).toMatchObject({ falsePositive: false, resolvedBy: 'secops@demo', primaryActor: expect.stringMatching(/^actor:[0-9a-f]{16}$/) });
-    expect((resolved?.exemplars as { actor: string; resource: string }[]).map((e) => [e.actor === resolved?.primaryActor, e.resource])).toEqual([
+    expect(resolved).toMatchObject({
+      falsePositive: false,
+      resolvedBy: 'secops@demo',
+      primaryActor: expect.stringMatching(/^actor:[0-9a-f]{16}$/),
+    });
+    expect(
+      (resolved?.exemplars as { actor: string; resource: string }[]).map((e) => [e.actor === resolved?.primaryActor, e.resource]),
+    ).toEqual([
       [true, 'tenant'],
       [true, 'tenant'],
     ]);
@@ -149,14 +164,22 @@ describe('#pack v1.5 sections of a demo pack', () => {
   });
 
   it('carries the gate decision with its VSA, the ACA verdict, the refused delta and the overdue key', () => {
-    const sc = json<{ decisions: { releaseId: string; allowed: boolean; vsa: { dsseEnvelope: unknown } }[]; teams: unknown[] }>('sections/scorecard-export.json');
-    expect(sc.decisions).toEqual([expect.objectContaining({ releaseId: 'gateway-2026.04.1', vsa: expect.objectContaining({ dsseEnvelope: expect.any(Object) }) })]);
+    const sc = json<{ decisions: { releaseId: string; allowed: boolean; vsa: { dsseEnvelope: unknown } }[]; teams: unknown[] }>(
+      'sections/scorecard-export.json',
+    );
+    expect(sc.decisions).toEqual([
+      expect.objectContaining({ releaseId: 'gateway-2026.04.1', vsa: expect.objectContaining({ dsseEnvelope: expect.any(Object) }) }),
+    ]);
     expect(sc.teams.length).toBe(2);
-    expect(json<{ migrations: { verdict: string; report: { checks: unknown[] } }[] }>('sections/aca-reports.json').migrations[0]).toMatchObject({
+    expect(
+      json<{ migrations: { verdict: string; report: { checks: unknown[] } }[] }>('sections/aca-reports.json').migrations[0],
+    ).toMatchObject({
       verdict: 'PASS',
       report: { checks: expect.arrayContaining([expect.objectContaining({ name: 'divergence', result: 'PASS' })]) },
     });
-    const applies = json<{ applies: { status: string; check: string | null }[]; sites: { site: string; entries: number }[] }>('sections/delta-apply-log.json');
+    const applies = json<{ applies: { status: string; check: string | null }[]; sites: { site: string; entries: number }[] }>(
+      'sections/delta-apply-log.json',
+    );
     expect(applies.applies.map((a) => [a.status, a.check])).toEqual([
       ['applied', null],
       ['rejected', 'SIGNATURE'],
@@ -185,16 +208,38 @@ describe('#ig-evidence record and import-kms', () => {
   it('refuses a tool output that does not match its format, recording nothing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sections-'));
     const bad = join(dir, 'drill.json');
-    await import('node:fs/promises').then((fs) => fs.writeFile(bad, JSON.stringify({ performedAt: 'yesterday', scenario: 'x', success: true })));
+    await import('node:fs/promises').then((fs) =>
+      fs.writeFile(bad, JSON.stringify({ performedAt: 'yesterday', scenario: 'x', success: true })),
+    );
     const before = await t.db.database.sql<{ n: number }[]>`select count(*)::int as n from evidence where kind = 'DR_DRILL'`;
-    const r = await runBin('ig-evidence', ['record-dr-drill', '--from', bad, '--service', 'gateway', '--url', t.url, '--token', await t.token(as.compliance)]);
+    const r = await runBin('ig-evidence', [
+      'record-dr-drill',
+      '--from',
+      bad,
+      '--service',
+      'gateway',
+      '--url',
+      t.url,
+      '--token',
+      await t.token(as.compliance),
+    ]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('not a valid dr-drill document: /performedAt: must match format "date-time"');
     expect(await t.db.database.sql<{ n: number }[]>`select count(*)::int as n from evidence where kind = 'DR_DRILL'`).toEqual(before);
   });
 
   it('imports the rotations of an AWS KMS export once, and the overdue metric counts the tenant key', async () => {
-    const args = ['import-kms', '--from', fixture('kms-aws-list-key-rotations.json'), '--tenant', 'initech', '--url', t.url, '--token', await t.token(as.compliance)];
+    const args = [
+      'import-kms',
+      '--from',
+      fixture('kms-aws-list-key-rotations.json'),
+      '--tenant',
+      'initech',
+      '--url',
+      t.url,
+      '--token',
+      await t.token(as.compliance),
+    ];
     const first = await runBin('ig-evidence', args);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain('2 rotation(s) recorded, 0 already known');

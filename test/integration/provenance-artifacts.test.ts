@@ -57,7 +57,16 @@ describe('#bundle provenance', () => {
     };
     const { createHash } = await import('node:crypto');
     expect(statement.predicateType).toBe('https://slsa.dev/provenance/v1');
-    expect(statement.subject).toEqual([{ name: 'v1.tgz', digest: { sha256: createHash('sha256').update(await readFile(b1)).digest('hex') } }]);
+    expect(statement.subject).toEqual([
+      {
+        name: 'v1.tgz',
+        digest: {
+          sha256: createHash('sha256')
+            .update(await readFile(b1))
+            .digest('hex'),
+        },
+      },
+    ]);
     expect(statement.predicate.buildDefinition.externalParameters.bundle.version).toBe('v1');
   });
 
@@ -145,15 +154,26 @@ describe('#image provenance in an OCI registry', () => {
       ]);
       expect(a.code, a.stderr).toBe(0);
       const tag = `${appDigest.replace(':', '-')}.att`;
-      expect(a.stdout).toContain(`attached https://slsa.dev/provenance/v1 to ${registry.host}/demo/app@${appDigest}: ${registry.host}/demo/app:${tag}`);
+      expect(a.stdout).toContain(
+        `attached https://slsa.dev/provenance/v1 to ${registry.host}/demo/app@${appDigest}: ${registry.host}/demo/app:${tag}`,
+      );
 
       // What cosign reads: an OCI manifest at the tag whose layer is the DSSE envelope.
-      const res = await fetch(`http://${registry.host}/v2/demo/app/manifests/${tag}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+      const res = await fetch(`http://${registry.host}/v2/demo/app/manifests/${tag}`, {
+        headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+      });
       expect(res.status).toBe(200);
-      const manifest = (await res.json()) as { mediaType: string; layers: { mediaType: string; digest: string; annotations: Record<string, string> }[] };
+      const manifest = (await res.json()) as {
+        mediaType: string;
+        layers: { mediaType: string; digest: string; annotations: Record<string, string> }[];
+      };
       expect(manifest.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
-      expect(manifest.layers.map((l) => [l.mediaType, l.annotations.predicateType])).toEqual([['application/vnd.dsse.envelope.v1+json', 'https://slsa.dev/provenance/v1']]);
-      const envelope = (await (await fetch(`http://${registry.host}/v2/demo/app/blobs/${manifest.layers[0]?.digest ?? ''}`)).json()) as Record<string, unknown>;
+      expect(manifest.layers.map((l) => [l.mediaType, l.annotations.predicateType])).toEqual([
+        ['application/vnd.dsse.envelope.v1+json', 'https://slsa.dev/provenance/v1'],
+      ]);
+      const envelope = (await (
+        await fetch(`http://${registry.host}/v2/demo/app/blobs/${manifest.layers[0]?.digest ?? ''}`)
+      ).json()) as Record<string, unknown>;
       expect(Object.keys(envelope).sort()).toEqual(['payload', 'payloadType', 'signatures']);
       expect(envelope.payloadType).toBe('application/vnd.in-toto+json');
 
@@ -172,14 +192,22 @@ describe('#image provenance in an OCI registry', () => {
     async () => {
       const bare = await runBin('ig-gate', ['attestations', '--image', `${registry.host}/demo/bare:1.0`, '--key', pub]);
       expect(bare.code).toBe(1);
-      expect(bare.stdout).toMatch(/^missing {2}\S+demo\/bare:1\.0 sha256:[0-9a-f]{64}: no attestation in the registry \(sha256-[0-9a-f]{64}\.att\)$/m);
+      expect(bare.stdout).toMatch(
+        /^missing {2}\S+demo\/bare:1\.0 sha256:[0-9a-f]{64}: no attestation in the registry \(sha256-[0-9a-f]{64}\.att\)$/m,
+      );
 
       // Provenance of the app image planted on another image (attach itself refuses to do this).
       const statement = buildProvenance(
-        { subjects: [`${registry.host}/demo/app@${appDigest}`], builderId: 'https://ci.intelgraph.test/builder', buildType: 'https://intelgraph.test/build-types/image/v1' },
+        {
+          subjects: [`${registry.host}/demo/app@${appDigest}`],
+          builderId: 'https://ci.intelgraph.test/builder',
+          buildType: 'https://intelgraph.test/build-types/image/v1',
+        },
         {},
       );
-      const bundle = (await (await KeyPairSigner.fromFile(key)).sign(Buffer.from(JSON.stringify(statement)), INTOTO_PAYLOAD_TYPE)) as SerializedDsseBundle;
+      const bundle = (await (
+        await KeyPairSigner.fromFile(key)
+      ).sign(Buffer.from(JSON.stringify(statement)), INTOTO_PAYLOAD_TYPE)) as SerializedDsseBundle;
       const other = `${registry.host}/demo/other:1.0`;
       await attachAttestation(new RegistryClient(parseImageRef(other)), bundle, statement.predicateType);
       const gate = await runBin('ig-gate', ['attestations', '--image', other, '--key', pub]);

@@ -193,10 +193,15 @@ describe('README examples', () => {
       runtime = await openRuntime(config, () => undefined);
       const jwtSecret = await devSecret(config.DATA_DIR, true);
       server = await createServer({ config, database: runtime.database, applicationName: runtime.applicationName, jwtSecret });
-      await seedDemo(server.services, systemClock, async () => {
-        const [row] = await runtime.database.db.select({ n: count() }).from(servicesTable);
-        return (row?.n ?? 0) === 0;
-      }, runtime.database.db);
+      await seedDemo(
+        server.services,
+        systemClock,
+        async () => {
+          const [row] = await runtime.database.db.select({ n: count() }).from(servicesTable);
+          return (row?.n ?? 0) === 0;
+        },
+        runtime.database.db,
+      );
       await server.listen();
     }, 180_000);
 

@@ -11,21 +11,36 @@ const fixture = (f: string) => JSON.parse(readFileSync(join(ROOT, 'test/fixtures
 // The tool-output formats, each with a real example and a broken copy. (The pack-section formats
 // are tested on the sections of a demo pack: test/integration/audit-sections.test.ts.)
 const examples: { format: FormatName; file: string; broken: (d: Record<string, unknown>) => unknown; problem: RegExp }[] = [
-  { format: 'dr-drill', file: 'dr-drill.json', broken: ({ success: _, ...rest }) => rest, problem: /must have required property 'success'/ },
+  {
+    format: 'dr-drill',
+    file: 'dr-drill.json',
+    broken: ({ success: _, ...rest }) => rest,
+    problem: /must have required property 'success'/,
+  },
   {
     format: 'rtbf-requests',
     file: 'rtbf-requests.json',
     broken: (d) => ({ ...d, requests: [{ ...(d.requests as object[])[0], slaDays: 0 }] }),
     problem: /\/requests\/0\/slaDays: must be >= 1/,
   },
-  { format: 'game-day', file: 'game-day.json', broken: (d) => ({ ...d, outcome: 'fine' }), problem: /\/outcome: must be equal to one of the allowed values/ },
+  {
+    format: 'game-day',
+    file: 'game-day.json',
+    broken: (d) => ({ ...d, outcome: 'fine' }),
+    problem: /\/outcome: must be equal to one of the allowed values/,
+  },
   {
     format: 'kms-rotations-export',
     file: 'kms-aws-list-key-rotations.json',
     broken: (d) => ({ ...d, Rotations: [{ KeyId: 'k' }] }),
     problem: /RotationDate/,
   },
-  { format: 'kms-rotations-export', file: 'kms-generic.json', broken: (d) => ({ ...d, keys: [{ keyId: 'k', rotations: [] }] }), problem: /rotationPeriodDays/ },
+  {
+    format: 'kms-rotations-export',
+    file: 'kms-generic.json',
+    broken: (d) => ({ ...d, keys: [{ keyId: 'k', rotations: [] }] }),
+    problem: /rotationPeriodDays/,
+  },
 ];
 
 describe('#evidence formats', () => {
@@ -48,14 +63,18 @@ describe('#evidence formats', () => {
   }
 
   it('refuses a record with a field the format does not define', () => {
-    expect(formatProblems('dr-drill', { ...fixture('dr-drill.json'), operator: 'bob' }).join('\n')).toMatch(/must NOT have additional properties/);
+    expect(formatProblems('dr-drill', { ...fixture('dr-drill.json'), operator: 'bob' }).join('\n')).toMatch(
+      /must NOT have additional properties/,
+    );
   });
 });
 
 describe('#kms exports', () => {
   it('reads AWS ListKeyRotations (epoch seconds and ISO dates), oldest first, due a period later', () => {
     const r = rotationsFromKmsExport(fixture('kms-aws-list-key-rotations.json'), { periodDays: 365 });
-    expect(r.map((x) => [x.oldVersion.slice(0, 8), x.newVersion.slice(0, 8), x.rotatedAt.toISOString(), x.nextDueAt.toISOString()])).toEqual([
+    expect(
+      r.map((x) => [x.oldVersion.slice(0, 8), x.newVersion.slice(0, 8), x.rotatedAt.toISOString(), x.nextDueAt.toISOString()]),
+    ).toEqual([
       ['before-f', 'a1b2c3d4', '2025-03-24T07:06:40.000Z', '2026-03-24T07:06:40.000Z'],
       ['a1b2c3d4', 'b2c3d4e5', '2026-03-24T07:06:40.000Z', '2027-03-24T07:06:40.000Z'],
     ]);
@@ -87,8 +106,20 @@ describe('#sbom deltas', () => {
 
   it('finds added, removed, upgraded and downgraded components and licence changes, matched by purl without version', () => {
     const d = sbomDelta(
-      bom([c('fastify', '5.2.0', { id: 'MIT' }), c('graphql', '16.9.0', { id: 'MIT' }), c('left-pad', '1.3.0', { id: 'WTFPL' }), c('zod', '4.1.0', { id: 'MIT' }), c('ws', '8.0.0', { id: 'MIT' })]),
-      bom([c('fastify', '5.12.8', { id: 'MIT' }), c('graphql', '16.9.0', 'MIT OR Apache-2.0'), c('zod', '3.22.0', { id: 'MIT' }), c('ws', '8.0.0', { id: 'MIT' }), c('undici', '7.0.0', { name: 'Custom licence' })]),
+      bom([
+        c('fastify', '5.2.0', { id: 'MIT' }),
+        c('graphql', '16.9.0', { id: 'MIT' }),
+        c('left-pad', '1.3.0', { id: 'WTFPL' }),
+        c('zod', '4.1.0', { id: 'MIT' }),
+        c('ws', '8.0.0', { id: 'MIT' }),
+      ]),
+      bom([
+        c('fastify', '5.12.8', { id: 'MIT' }),
+        c('graphql', '16.9.0', 'MIT OR Apache-2.0'),
+        c('zod', '3.22.0', { id: 'MIT' }),
+        c('ws', '8.0.0', { id: 'MIT' }),
+        c('undici', '7.0.0', { name: 'Custom licence' }),
+      ]),
     );
     expect(d.added.map((x) => [x.name, x.version, x.licenses])).toEqual([['undici', '7.0.0', ['Custom licence']]]);
     expect(d.removed.map((x) => [x.name, x.licenses])).toEqual([['left-pad', ['WTFPL']]]);
