@@ -172,10 +172,11 @@ describe('#pack v1.5 sections of a demo pack', () => {
     ]);
     expect(sc.teams.length).toBe(2);
     expect(
-      json<{ migrations: { verdict: string; report: { checks: unknown[] } }[] }>('sections/aca-reports.json').migrations[0],
+      json<{ migrations: { verdict: string; phase: string; report: { checks: unknown[] } }[] }>('sections/aca-reports.json').migrations[0],
     ).toMatchObject({
-      verdict: 'PASS',
-      report: { checks: expect.arrayContaining([expect.objectContaining({ name: 'divergence', result: 'PASS' })]) },
+      verdict: 'FAIL',
+      phase: 'ROLLED_BACK',
+      report: { checks: expect.arrayContaining([expect.objectContaining({ name: 'divergence', result: 'FAIL' })]) },
     });
     const applies = json<{ applies: { status: string; check: string | null }[]; sites: { site: string; entries: number }[] }>(
       'sections/delta-apply-log.json',

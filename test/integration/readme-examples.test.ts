@@ -122,7 +122,8 @@ const EXPECT: Record<string, (run: Run) => Promise<void> | void> = {
     expect(stdout).toMatch(/^no unapproved overage/m);
     expect(stdout).toMatch(/^2026-01-02T22:40:00\.000Z,90,[^,]+,1$/m);
     expect(stdout).toMatch(/^evidence-covering$/m);
-    expect(stdout).toMatch(/^no data migrations$/m);
+    // The demo's one migration: a canary that failed its analysis and was rolled back.
+    expect(stdout).toMatch(/^[0-9a-f]{8} +evidence-covering +ROLLED_BACK +PRIMARY .* FAIL /m);
   },
 };
 
