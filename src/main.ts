@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     const seeded = await seedDemo(server.services, systemClock, async () => {
       const [row] = await runtime.database.db.select({ n: count() }).from(servicesTable);
       return (row?.n ?? 0) === 0;
-    });
+    }, runtime.database.db);
     if (seeded) say('Seeded demo data (services gateway, graph-core, ingest; tenants acme, globex, initech).');
   }
   let stopping = false;

@@ -19,6 +19,7 @@ import { loadAttestationPolicy } from './attestations/policy.js';
 import { registerAttestationMetrics } from './attestations/metrics.js';
 import { loadScorecardPolicy } from './scorecard/policy.js';
 import { registerScorecardMetrics } from './scorecard/metrics.js';
+import { registerAuditMetrics } from './audit/metrics.js';
 import { registerBundleMetrics } from './bundles/metrics.js';
 import { loadServerSigner } from './signing/server-key.js';
 import { registerLedgerRoutes } from './ledger/routes.js';
@@ -127,6 +128,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
   registerAttestationMetrics(metrics.registry, database);
   registerScorecardMetrics(metrics.registry, services.scorecard);
   registerBundleMetrics(metrics.registry, database);
+  registerAuditMetrics(metrics.registry, database);
   // After the metrics took theirs: a scrape is not a request and opens no span.
   tracing?.traceServices(services, ['ledger', 'catalog', 'evidence', 'attestations', 'scorecard', 'budgets', 'bundles', 'anomalies', 'evolution', 'audit']);
   const verifier = new TokenVerifier({

@@ -18,6 +18,7 @@ import {
   type PackManifest,
 } from './manifest.js';
 import { renderSummaryPdf, type PdfSummaryInput } from './pdf.js';
+import { sectionFiles, sectionsMarkdown, type PackSection } from './section-docs.js';
 import { watermarkCsv, watermarkJson, watermarkMarkdown, watermarkText, watermarkText80 } from './watermark.js';
 
 /** What signs a pack: the server's key pair (src/signing/server-key.ts). */
@@ -64,6 +65,8 @@ export interface PackInputs {
   /** The bundled verifier (src/audit/verifier/bundle.ts), shipped as verify.mjs. */
   verifier: Buffer;
   summaries: Pick<PdfSummaryInput, 'scorecards' | 'budgets' | 'attestations'>;
+  /** The v1.5 sections (sections.ts collects them); none for a pack without them. */
+  sections?: PackSection[];
 }
 
 export interface BuiltPack {
@@ -109,8 +112,14 @@ CONTENTS
                           in-toto Statement v1 whose only subject is manifest.json's sha256,
                           predicateType ${PACK_PREDICATE_TYPE}
   ${PUBLIC_KEY_PATH.padEnd(24)}the public key (PEM) that signed it
-  summary.pdf             cover summary: scorecards, privacy budgets, attestations
+  summary.pdf             cover summary: scorecards, privacy budgets, attestations, and
+                          one part per section below
   SUMMARY.md              the same in Markdown
+  sections/NAME.json      v1.5 sections, each in a documented evidence format: attestations
+                          (with the Sigstore bundles beside it), aca-reports,
+                          anomaly-findings, delta-apply-log, scorecard-export, sbom-deltas,
+                          dr-drill-log, rtbf-log, game-day-log, cmk-rotations
+  schemas/evidence-formats.json  the JSON Schema of every section format
   evidence/index.csv      one line per evidence item
   evidence/KIND/ID.json   each evidence item with its content; "sha256" is the sha256 of the
                           RFC 8785 canonical JSON of "content", as in the evidence registry
@@ -182,6 +191,7 @@ function markdownSummary(input: PackInputs, evidenceByKind: { kind: string; coun
     '## Attestations',
     '',
     `${input.summaries.attestations.releases} releases, ${input.summaries.attestations.total} attestations: ${input.summaries.attestations.verified} verified, ${input.summaries.attestations.invalid} refused.`,
+    ...sectionsMarkdown(input.sections ?? []),
   ];
   return lines.join('\n');
 }
@@ -265,6 +275,7 @@ export async function buildPack(
       }),
     });
   }
+  docs.push(...sectionFiles(watermark, input.sections ?? []));
   opts.progress?.('summary.pdf', 0, 1);
   docs.push({
     path: 'summary.pdf',
@@ -286,6 +297,7 @@ export async function buildPack(
       ledger: input.ledger,
       evidenceByKind,
       ...input.summaries,
+      sections: (input.sections ?? []).map((x) => ({ title: x.title, note: x.note, columns: x.table.columns, rows: x.table.rows })),
     }),
   });
   opts.progress?.('summary.pdf', 1, 1);

@@ -17,6 +17,8 @@ export interface PdfSummaryInput {
   scorecards: { serviceId: string; team: string; score: number; threshold: number; passing: boolean }[];
   budgets: { tenantId: string; window: string; windowStart: string; limit: number; spent: number; granted: number }[];
   attestations: { total: number; verified: number; invalid: number; releases: number };
+  /** The v1.5 sections: a heading, a one-line note and a table each. */
+  sections?: { title: string; note: string; columns: { title: string; width: number; align?: 'left' | 'right' }[]; rows: string[][] }[];
 }
 
 const MARGIN = 56;
@@ -188,6 +190,17 @@ export async function renderSummaryPdf(input: PdfSummaryInput): Promise<Buffer> 
       ],
     ],
   );
+
+  for (const s of input.sections ?? []) {
+    heading(doc, s.title);
+    doc
+      .font('Helvetica')
+      .fontSize(9)
+      .fillColor(MUTED)
+      .text(s.note, { width: doc.page.width - 2 * MARGIN });
+    doc.moveDown(0.3);
+    if (s.rows.length) table(doc, s.columns, s.rows);
+  }
 
   heading(doc, 'Verifying this pack');
   doc

@@ -20,6 +20,7 @@ import { buildPack, type PackInputs, type PackProgress, type PackSigner } from '
 import { packLedgerProofs, type PackLedgerSnapshot, type WantedEntry } from './ledger-proofs.js';
 import { auditRepo } from './repo.js';
 import { verifierScript } from './verifier/bundle.js';
+import { collectSections, periodOf } from './sections.js';
 import type { AccessReceiptRow, AuditEngagementRow, AuditPackMeta, AuditRequestRow, CmkRotationRow } from './tables.js';
 import { isUuid } from '../util/ids.js';
 
@@ -331,6 +332,7 @@ export class AuditService {
         })),
         attestations: await auditRepo.attestationSummary(this.db),
       },
+      sections: await collectSections(this.db, this.deps.scorecard, { packId, period: periodOf(e, generatedAt), generatedAt, scope }),
     };
     const built = await buildPack(input, this.deps.signer, progress ? { progress } : {});
     const archiveSha256 = sha256Hex(built.archive);

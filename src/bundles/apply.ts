@@ -9,6 +9,7 @@ import { DEFAULT_LIMITS, scanArchive, type Limits } from './archive.js';
 import { OfflineError, refuse } from './errors.js';
 import { acquireLock, exists, fsyncPath, hashFile, writeFileSynced } from './fsutil.js';
 import { inspectBundle, type InspectedBundle } from './inspect.js';
+import { verifyBundleProvenance } from './provenance.js';
 import { checkDeltaAgainstBase, manifestBytes, treeDigest, treeManifestOf, type BundleManifest, type FileEntry } from './manifest.js';
 import { silentProgress, type Progress } from './progress.js';
 import { appendSiteLedger, appliedEntryOf, readVerifiedSiteLedger, SITE_APPLY_KIND, type ApplyRecord } from './site-ledger.js';
@@ -39,6 +40,11 @@ export interface ApplyOptions {
   /** From configuration or flags, never from the bundle. */
   requireSignature: boolean;
   publicKeyPem: Buffer | null;
+  /**
+   * From configuration or flags: the bundle's SLSA provenance must verify with this key and name
+   * the archive's sha256 (BUNDLE.provenance.sigstore.json unless another path is given).
+   */
+  provenance?: { path: string; publicKeyPem: Buffer } | null;
   /** Recorded as the actor and site of ledger entries. */
   site: string;
   ledgerPath?: string;
@@ -130,6 +136,7 @@ async function verify(
   known.inspected = inspected;
   const m = inspected.manifest;
   checkFlags(o, m);
+  if (o.provenance) await verifyBundleProvenance(o.bundle, o.provenance.path, o.provenance.publicKeyPem);
   const installed = (await exists(layout.root)) ? await readInstalled(layout.root, limits.maxEntries) : null;
   known.installed = installed;
   const ledger = await readVerifiedSiteLedger(ledgerPath);

@@ -26,6 +26,8 @@ export const OFFLINE_CHECKS = [
   'UNSIGNED',
   /** The signature does not verify against the configured key, or does not cover the manifest. */
   'SIGNATURE',
+  /** The site requires provenance and the bundle's is missing, for another archive, or not signed by the key. */
+  'PROVENANCE',
   /** The manifest is missing, malformed, not canonical, or inconsistent. */
   'MANIFEST',
   /** --from/--to do not match the manifest, or the version clashes with the installed one. */

@@ -10,7 +10,7 @@ import { SITE_PATTERN } from './site-ledger.js';
  * are relative to the file. Flags override values, except that a flag can never turn off a
  * signature requirement the file sets.
  *
- *   { "target": "/srv/black-cell", "publicKey": "keys/release.pub", "requireSignature": true,
+ *   { "target": "/srv/black-cell", "publicKey": "keys/release.pub", "requireSignature": true, "requireProvenance": true,
  *     "site": "bc-north-1", "ledger": "/srv/black-cell/ledger.jsonl", "log": "…/apply.log",
  *     "limits": { "maxTotalBytes": 1073741824, "maxFileBytes": 268435456, "maxEntries": 50000 },
  *     "server": "https://compliance.example/graphql", "tokenFile": "/etc/ig/token" }
@@ -20,6 +20,8 @@ const configSchema = z.strictObject({
   target: z.string().min(1).optional(),
   publicKey: z.string().min(1).optional(),
   requireSignature: z.boolean().optional(),
+  /** Every bundle must come with SLSA provenance signed by publicKey (BUNDLE.provenance.sigstore.json). */
+  requireProvenance: z.boolean().optional(),
   site: z.string().regex(SITE_PATTERN, 'letters, digits and . _ : -, 1-128 characters').optional(),
   ledger: z.string().min(1).optional(),
   log: z.string().min(1).optional(),

@@ -212,4 +212,63 @@ program
     },
   );
 
+program
+  .command('attach')
+  .description(
+    "Store a signed attestation of an image in the image's registry, where cosign looks (tag sha256-<digest>.att, a DSSE layer); the statement must name the image's digest",
+  )
+  .requiredOption('--image <ref>', 'REGISTRY/REPO[:TAG][@sha256:HEX]; a tag is resolved to its digest first')
+  .option('--bundle <file>', 'the Sigstore bundle to attach (from `ig-attest sign`)')
+  .option('--key <file>', 'instead of --bundle: build SLSA provenance for the image and sign it with this key (PREFIX.key)')
+  .option('--builder-id <uri>', 'with --key: SLSA builder id')
+  .option('--build-type <uri>', 'with --key: SLSA build type')
+  .option('--plain-http', 'talk plain HTTP to the registry (default only for loopback registries)')
+  .action(async (opts: { image: string; bundle?: string; key?: string; builderId?: string; buildType?: string; plainHttp?: boolean }) => {
+    if ((opts.bundle === undefined) === (opts.key === undefined)) throw new Error('give exactly one of --bundle FILE or --key FILE');
+    const oci = await import('../attestations/oci.js');
+    const ref = oci.parseImageRef(opts.image);
+    const client = new oci.RegistryClient(ref, opts.plainHttp ? { plainHttp: true } : {});
+    const digest = await client.resolveDigest();
+    let bundle: unknown;
+    if (opts.key) {
+      const [{ buildProvenance }, { KeyPairSigner }] = await Promise.all([
+        import('../attestations/provenance.js'),
+        import('../signing/key-signer.js'),
+      ]);
+      const statement = buildProvenance(
+        {
+          subjects: [`${ref.registry}/${ref.repository}@${digest}`],
+          ...(opts.builderId ? { builderId: opts.builderId } : {}),
+          ...(opts.buildType ? { buildType: opts.buildType } : {}),
+        },
+        process.env,
+      );
+      bundle = await (await KeyPairSigner.fromFile(opts.key)).sign(Buffer.from(JSON.stringify(statement)), INTOTO_PAYLOAD_TYPE);
+    } else {
+      const { MAX_BUNDLE_BYTES } = await sigstore();
+      bundle = parseJsonInput((await readCapped(opts.bundle ?? '', MAX_BUNDLE_BYTES)).toString('utf8'), opts.bundle ?? '');
+    }
+    const statement = statementOfBundle(bundle);
+    const hex = digest.slice('sha256:'.length);
+    // Attaching a statement about another artifact would only plant an attestation no gate accepts.
+    if (!statement.subjects.some((s) => s.digest.sha256 === hex))
+      throw new Error(
+        `SUBJECT_MISMATCH: the statement does not name ${digest} (it names ${statement.subjects.map((s) => Object.values(s.digest)[0]).join(', ') || 'nothing'})`,
+      );
+    const r = await oci.attachAttestation(client, bundle as Parameters<typeof oci.attachAttestation>[1], statement.predicateType);
+    process.stdout.write(
+      `attached ${statement.predicateType} to ${ref.registry}/${ref.repository}@${r.imageDigest}: ${ref.registry}/${ref.repository}:${r.tag} (manifest ${r.manifestDigest}, ${r.layers} attestation(s))\n`,
+    );
+  });
+
+/** The statement a DSSE bundle carries (its predicate type and subjects), or an error naming what is wrong. */
+function statementOfBundle(bundle: unknown): { predicateType: string; subjects: { name: string; digest: Record<string, string> }[] } {
+  const env = (bundle as { dsseEnvelope?: { payload?: unknown; payloadType?: unknown } } | null)?.dsseEnvelope;
+  if (!env || typeof env.payload !== 'string' || env.payloadType !== INTOTO_PAYLOAD_TYPE)
+    throw new Error('NOT_ATTESTATION: the bundle carries no in-toto DSSE envelope');
+  const s = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as { predicateType?: unknown; subject?: unknown };
+  if (typeof s.predicateType !== 'string' || !Array.isArray(s.subject)) throw new Error('STATEMENT: not an in-toto statement');
+  return { predicateType: s.predicateType, subjects: s.subject as { name: string; digest: Record<string, string> }[] };
+}
+
 await runCli(program);

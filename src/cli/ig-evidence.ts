@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { Command } from 'commander';
 import { registerCollectCommands } from './evidence-collect.js';
+import { registerRecordCommands } from './evidence-record.js';
 import { gql, targetFrom, type GqlTarget } from './gql-client.js';
 import { runCli } from './run.js';
 
@@ -144,5 +145,6 @@ program
   });
 
 registerCollectCommands(program);
+registerRecordCommands(program);
 
 await runCli(program);

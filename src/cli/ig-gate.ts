@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Command } from 'commander';
 import type { AttestationPolicy } from '../attestations/policy.js';
 import { parseSubject } from '../attestations/provenance.js';
+import type { StatementSubject } from '../signing/statement.js';
 import type { DigestAlgorithm } from '../signing/types.js';
 import { gql, targetFrom } from './gql-client.js';
 import { runCli } from './run.js';
@@ -19,18 +21,40 @@ interface Coverage {
   } | null;
 }
 
-/** Offline: each subject must have a bundle in DIR that verifies against the policy. */
-async function offlineGate(dir: string, subjectsFile: string, policy: AttestationPolicy): Promise<string[]> {
-  const [{ verifyAgainstPolicy }, { MAX_BUNDLE_BYTES }] = await Promise.all([import('../attestations/policy.js'), import('../signing/verify.js')]);
-  const subjects = (await readFile(subjectsFile, 'utf8'))
+/** The subjects of a subjects file: one NAME@ALG:HEX per line. */
+async function subjectsOf(file: string): Promise<StatementSubject[]> {
+  return (await readFile(file, 'utf8'))
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'))
     .map(parseSubject);
+}
+
+/** Artifacts given as files (e.g. Black-Cell bundles): subject = file name and sha256; their provenance beside them is a candidate. */
+async function artifactSubjects(files: string[]): Promise<{ subjects: StatementSubject[]; provenance: string[] }> {
+  const subjects: StatementSubject[] = [];
+  const provenance: string[] = [];
+  for (const f of files) {
+    const hex = createHash('sha256').update(await readFile(f)).digest('hex');
+    subjects.push({ name: basename(f), digest: { sha256: hex } });
+    provenance.push(`${f}.provenance.sigstore.json`);
+  }
+  return { subjects, provenance };
+}
+
+/** Offline: each subject must have a bundle (in DIR, or given as files) that verifies against the policy. */
+async function offlineGate(dir: string | undefined, bundleFiles: string[], subjects: StatementSubject[], policy: AttestationPolicy): Promise<string[]> {
+  const [{ verifyAgainstPolicy }, { MAX_BUNDLE_BYTES }] = await Promise.all([import('../attestations/policy.js'), import('../signing/verify.js')]);
   const bundles: { file: string; json: unknown }[] = [];
-  for (const f of (await readdir(dir)).filter((f) => f.endsWith('.json')).sort()) {
-    const text = await readFile(join(dir, f));
-    bundles.push({ file: f, json: text.length > MAX_BUNDLE_BYTES ? text : parseJsonInput(text.toString('utf8'), join(dir, f)) });
+  const paths = [...(dir ? (await readdir(dir)).filter((f) => f.endsWith('.json')).sort().map((f) => join(dir, f)) : []), ...bundleFiles];
+  for (const path of paths) {
+    let text: Buffer;
+    try {
+      text = await readFile(path);
+    } catch {
+      continue; // An artifact without provenance beside it: reported as missing below.
+    }
+    bundles.push({ file: basename(path), json: text.length > MAX_BUNDLE_BYTES ? text : parseJsonInput(text.toString('utf8'), path) });
   }
   const problems: string[] = [];
   for (const s of subjects) {
@@ -51,6 +75,38 @@ async function offlineGate(dir: string, subjectsFile: string, policy: Attestatio
   return problems;
 }
 
+/** Images: each must have, in its registry, an attestation that verifies against the policy and names its digest. */
+async function imageGate(refs: string[], policy: AttestationPolicy, plainHttp: boolean): Promise<string[]> {
+  const [{ verifyAgainstPolicy }, oci] = await Promise.all([import('../attestations/policy.js'), import('../attestations/oci.js')]);
+  const problems: string[] = [];
+  for (const ref of refs) {
+    const client = new oci.RegistryClient(oci.parseImageRef(ref), plainHttp ? { plainHttp } : {});
+    const digest = await client.resolveDigest();
+    const hex = digest.slice('sha256:'.length);
+    const found = await oci.fetchAttestations(client, digest);
+    const failures: string[] = [];
+    let ok = false;
+    for (const a of found) {
+      const r = await verifyAgainstPolicy(a.bundle, { alg: 'sha256', hex }, policy);
+      if (r.ok && r.kind === 'attestation') {
+        ok = true;
+        process.stdout.write(`ok       ${ref} ${digest} (${oci.attestationTag(digest)} layer ${a.layerDigest.slice(0, 19)}…, ${r.predicateType}, signed by ${r.signerIdentity})\n`);
+        break;
+      }
+      failures.push(`layer ${a.layerDigest.slice(0, 19)}…: ${r.ok ? 'NOT_ATTESTATION' : `${r.reason}: ${r.message}`}`);
+    }
+    if (!ok)
+      problems.push(
+        failures.length
+          ? `invalid  ${ref} ${digest}: ${failures.join('; ')}`
+          : `missing  ${ref} ${digest}: no attestation in the registry (${oci.attestationTag(digest)})`,
+      );
+  }
+  return problems;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
 program
   .command('attestations')
   .description('Exit non-zero, naming each subject, when any subject of a release lacks a valid attestation')
@@ -61,8 +117,16 @@ program
   .option('--subjects <file>', 'offline: the release subjects, one NAME@ALG:HEX per line')
   .option('--policy <file>', 'offline: attestation policy (default policy/attestation-policy.json)')
   .option('--key <file>', 'offline: trust exactly this public key instead of the policy signers')
-  .action(async (opts: { release?: string; url?: string; token?: string; bundles?: string; subjects?: string; policy?: string; key?: string }) => {
+  .option('--artifact <file>', 'offline: an artifact file (e.g. a Black-Cell bundle); its provenance is FILE.provenance.sigstore.json or in --bundles; repeatable', collect, [])
+  .option('--image <ref>', 'an image REGISTRY/REPO[:TAG][@sha256:HEX]: its attestations are read from the registry (cosign tag sha256-HEX.att); repeatable', collect, [])
+  .option('--plain-http', 'talk plain HTTP to the registry (default only for loopback registries)')
+  .action(async (opts: { release?: string; url?: string; token?: string; bundles?: string; subjects?: string; policy?: string; key?: string; artifact: string[]; image: string[]; plainHttp?: boolean }) => {
     let problems: string[];
+    const policyOf = async () => {
+      const { loadAttestationPolicy } = await import('../attestations/policy.js');
+      const base = loadAttestationPolicy(opts.policy);
+      return opts.key ? { ...base, signers: [{ name: opts.key, publicKeyPem: await readFile(opts.key, 'utf8') }] } : base;
+    };
     if (opts.release) {
       const data = await gql<Coverage>(
         targetFrom(opts),
@@ -74,14 +138,15 @@ program
       const invalid = new Map(c.invalid.map((i) => [i.subjectDigest, i.failureReason]));
       problems = c.missing.map((m) => (invalid.has(m.digest) ? `invalid  ${m.name} ${m.digest}: ${invalid.get(m.digest)}` : `missing  ${m.name} ${m.digest}`));
       process.stdout.write(`release ${opts.release}: ${c.attested}/${c.subjects} subjects attested\n`);
-    } else if (opts.bundles && opts.subjects) {
+    } else if (opts.image.length > 0) {
+      problems = await imageGate(opts.image, await policyOf(), opts.plainHttp === true);
+    } else if ((opts.bundles && opts.subjects) || opts.artifact.length > 0) {
       // The Sigstore verifier loads only for an offline gate, not for `--help` or the API gates.
-      const { loadAttestationPolicy } = await import('../attestations/policy.js');
-      const base = loadAttestationPolicy(opts.policy);
-      const policy = opts.key ? { ...base, signers: [{ name: opts.key, publicKeyPem: await readFile(opts.key, 'utf8') }] } : base;
-      problems = await offlineGate(opts.bundles, opts.subjects, policy);
+      const fromFiles = await artifactSubjects(opts.artifact);
+      const subjects = [...(opts.subjects ? await subjectsOf(opts.subjects) : []), ...fromFiles.subjects];
+      problems = await offlineGate(opts.bundles, fromFiles.provenance, subjects, await policyOf());
     } else {
-      throw new Error('pass --release ID, or --bundles DIR with --subjects FILE');
+      throw new Error('pass --release ID, --image REF, --artifact FILE, or --bundles DIR with --subjects FILE');
     }
     for (const p of problems) process.stdout.write(`${p}\n`);
     if (problems.length) throw new Blocked(`${problems.length} subject(s) without a valid attestation: promotion blocked`);

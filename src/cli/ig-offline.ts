@@ -7,6 +7,7 @@ import { DEFAULT_LIMITS, type Limits } from '../bundles/archive.js';
 import { buildDelta, buildFull, type BuildResult } from '../bundles/build.js';
 import { OfflineError, refuse } from '../bundles/errors.js';
 import { LineProgress, silentProgress, type Progress } from '../bundles/progress.js';
+import { provenancePathOf, writeBundleProvenance } from '../bundles/provenance.js';
 import { checkedChain, exportOf, exportText, pushToServer, siteOf } from '../bundles/resync.js';
 import { loadSiteConfig, type SiteConfig } from '../bundles/site-config.js';
 import { readExport, readVerifiedSiteLedger, SITE_PATTERN } from '../bundles/site-ledger.js';
@@ -80,6 +81,29 @@ function describeBuild(r: BuildResult): string {
   return `wrote ${r.out}: ${what}, sequence ${r.sequence}, ${r.fileCount} files${changes}, ${r.bytes} bytes, ${r.signed ? 'signed' : 'UNSIGNED'}; manifest ${r.manifestDigest}`;
 }
 
+/** A signed bundle gets signed SLSA provenance beside it; an unsigned one gets none (nothing to sign it with). */
+async function provenanceFor(
+  signer: KeyPairSigner | null,
+  r: BuildResult,
+  builderId: string | undefined,
+): Promise<{ provenance: string | null; archiveSha256: string | null }> {
+  if (!signer) return { provenance: null, archiveSha256: null };
+  const p = await writeBundleProvenance(
+    signer,
+    {
+      out: r.out,
+      kind: r.kind,
+      version: r.version,
+      sequence: r.sequence,
+      baseVersion: r.baseVersion,
+      bundleDigest: r.bundleDigest,
+      ...(builderId ? { builderId } : {}),
+    },
+    process.env,
+  );
+  return { provenance: p.path, archiveSha256: p.archiveSha256 };
+}
+
 function limitsOf(config: SiteConfig, flags: { maxTotalBytes?: number; maxFileBytes?: number; maxEntries?: number }): Limits {
   return {
     maxTotalBytes: flags.maxTotalBytes ?? config.limits?.maxTotalBytes ?? DEFAULT_LIMITS.maxTotalBytes,
@@ -101,22 +125,39 @@ program
   .option('--key <file>', 'signing key from `ig-attest keygen` (PREFIX.key)')
   .option('--unsigned', 'build without a signature (only sites that do not require one accept it)')
   .option('--sequence <n>', 'sequence number (default 1); each version a site installs needs a higher one', integer('--sequence'))
+  .option('--builder-id <uri>', 'SLSA builder id recorded in the provenance (default https://intelgraph.dev/ig-offline)')
   .option('--json', 'print the result as JSON')
   .option('--progress', 'progress lines on stderr (default: when stderr is a terminal)')
   .option('--no-progress', 'no progress lines')
-  .action(async (opts: Common & { version: string; from: string; out: string; key?: string; unsigned?: boolean; sequence?: number }) =>
-    reporting(opts, async () => {
-      const signer = await signerFor(opts);
-      const r = await buildFull({
-        version: opts.version,
-        sourceDir: opts.from,
-        out: opts.out,
-        signer,
-        ...(opts.sequence !== undefined ? { sequence: opts.sequence } : {}),
-        progress: progressFor(opts, 'build'),
-      });
-      out(opts, r, describeBuild(r));
-    }),
+  .action(
+    async (
+      opts: Common & {
+        version: string;
+        from: string;
+        out: string;
+        key?: string;
+        unsigned?: boolean;
+        sequence?: number;
+        builderId?: string;
+      },
+    ) =>
+      reporting(opts, async () => {
+        const signer = await signerFor(opts);
+        const r = await buildFull({
+          version: opts.version,
+          sourceDir: opts.from,
+          out: opts.out,
+          signer,
+          ...(opts.sequence !== undefined ? { sequence: opts.sequence } : {}),
+          progress: progressFor(opts, 'build'),
+        });
+        const p = await provenanceFor(signer, r, opts.builderId);
+        out(
+          opts,
+          { ...r, ...p },
+          `${describeBuild(r)}${p.provenance ? `\nwrote ${p.provenance}: SLSA provenance of ${r.out} (sha256 ${p.archiveSha256}), signed` : ''}`,
+        );
+      }),
   );
 
 program
@@ -132,6 +173,7 @@ program
   .option('--unsigned', 'build without a signature')
   .option('--base-key <file>', "verify the base bundle's signature with this public key first")
   .option('--sequence <n>', "sequence number (default: the base's + 1)", integer('--sequence'))
+  .option('--builder-id <uri>', 'SLSA builder id recorded in the provenance (default https://intelgraph.dev/ig-offline)')
   .option('--json', 'print the result as JSON')
   .option('--progress', 'progress lines on stderr (default: when stderr is a terminal)')
   .option('--no-progress', 'no progress lines')
@@ -146,6 +188,7 @@ program
         unsigned?: boolean;
         baseKey?: string;
         sequence?: number;
+        builderId?: string;
       },
     ) =>
       reporting(opts, async () => {
@@ -160,7 +203,12 @@ program
           baseKeyPem: opts.baseKey ? await readKey(opts.baseKey, '--base-key') : null,
           progress: progressFor(opts, 'delta'),
         });
-        out(opts, r, describeBuild(r));
+        const p = await provenanceFor(signer, r, opts.builderId);
+        out(
+          opts,
+          { ...r, ...p },
+          `${describeBuild(r)}${p.provenance ? `\nwrote ${p.provenance}: SLSA provenance of ${r.out} (sha256 ${p.archiveSha256}), signed` : ''}`,
+        );
       }),
   );
 
@@ -199,6 +247,11 @@ program
   .option('--target <dir>', 'the install directory (or "target" in the config file)')
   .option('--key <file>', 'the public key signatures must verify with (implies --verify; or "publicKey" in the config file)')
   .option('--verify', 'require a valid signature (the config file can require it too; no flag waives it)')
+  .option(
+    '--require-provenance',
+    'require signed SLSA provenance of the bundle (or "requireProvenance" in the config file); implies --verify',
+  )
+  .option('--provenance <file>', 'the provenance (default BUNDLE.provenance.sigstore.json)')
   .option('--config <file>', 'site configuration (JSON): target, publicKey, requireSignature, site, ledger, log, limits')
   .option('--site <id>', 'site id recorded in the ledger (default: config "site", else the host name)')
   .option('--ledger <file>', 'site ledger (default: config "ledger", else TARGET/ledger.jsonl)')
@@ -218,6 +271,8 @@ program
         target?: string;
         key?: string;
         verify?: boolean;
+        requireProvenance?: boolean;
+        provenance?: string;
         config?: string;
         site?: string;
         ledger?: string;
@@ -232,9 +287,11 @@ program
         const target = opts.target ?? config.target;
         if (!target) return refuse('USAGE', 'give --target DIR (or "target" in --config)');
         // A key on the command line is a key to check with: ignoring it for want of --verify would be a trap.
-        const requireSignature = opts.verify === true || config.requireSignature === true || opts.key !== undefined;
+        const requireProvenance = opts.requireProvenance === true || config.requireProvenance === true;
+        const requireSignature = requireProvenance || opts.verify === true || config.requireSignature === true || opts.key !== undefined;
         const keyPath = opts.key ?? config.publicKey;
         if (requireSignature && !keyPath) refuse('USAGE', 'a signature is required: give --key PREFIX.pub (or "publicKey" in --config)');
+        const publicKeyPem = requireSignature && keyPath ? await readKey(keyPath, 'public key') : null;
         const site = opts.site ?? config.site ?? hostname();
         if (!SITE_PATTERN.test(site)) refuse('USAGE', `site ${JSON.stringify(site)} is not a site id (letters, digits and . _ : -)`);
         const onStep = crashHook();
@@ -244,7 +301,8 @@ program
           to: opts.to,
           from: opts.from ?? null,
           requireSignature,
-          publicKeyPem: requireSignature && keyPath ? await readKey(keyPath, 'public key') : null,
+          publicKeyPem,
+          provenance: requireProvenance && publicKeyPem ? { path: opts.provenance ?? provenancePathOf(opts.bundle), publicKeyPem } : null,
           site,
           ledgerPath: opts.ledger ?? config.ledger ?? join(target, 'ledger.jsonl'),
           logPath: opts.log ?? config.log ?? join(target, 'logs', 'apply.log'),

@@ -7,6 +7,8 @@ import { readArchive } from '../../src/audit/archive.js';
 import type { PackManifest } from '../../src/audit/manifest.js';
 import { buildPack, type PackInputs } from '../../src/audit/pack.js';
 import { verifierScript } from '../../src/audit/verifier/bundle.js';
+import { collectSections, periodOf } from '../../src/audit/sections.js';
+import { scopeOf } from '../../src/auth/scope.js';
 import { verifyPack } from '../../src/audit/verify.js';
 import { leafHash, rootHash } from '../../src/ledger/merkle.js';
 import { sha256Hex } from '../../src/util/canonical.js';
@@ -194,6 +196,12 @@ describe('#generateAuditPack', () => {
         // Nothing was attested or budgeted on this server: the summaries are empty, as at generation.
         attestations: { total: 0, verified: 0, invalid: 0, releases: 0 },
       },
+      sections: await collectSections(t.db.database.db, t.server.services.scorecard, {
+        packId: m.packId,
+        period: periodOf({ startsAt: new Date(m.engagement.startsAt), endsAt: new Date(m.engagement.endsAt) }, new Date(m.generatedAt)),
+        generatedAt: new Date(m.generatedAt),
+        scope: scopeOf({ sub: 'x', roles: new Set(['compliance']), tenants: '*', engagements: new Set() }),
+      }),
     };
     const rebuilt = await buildPack(input, t.server.services.signer, { signature: pack.signature as never });
     expect(rebuilt.files).toEqual(pack.files);
@@ -250,7 +258,8 @@ describe('watermark', () => {
   it('heads every JSON, Markdown, CSV and text document', () => {
     for (const [path, data] of files) {
       const text = data.toString('utf8');
-      if (path.endsWith('.json') && path !== 'manifest.sigstore.json')
+      // Sigstore bundles (the manifest's signature, attested releases' bundles) are kept as signed.
+      if (path.endsWith('.json') && !path.endsWith('.sigstore.json'))
         expect((JSON.parse(text) as { _watermark: string })._watermark, path).toBe(pack.watermark);
       if (path.endsWith('.md')) expect(text.startsWith(`> **${pack.watermark}**`), path).toBe(true);
       if (path.endsWith('.csv')) expect(text.startsWith(`# ${pack.watermark}\n`), path).toBe(true);

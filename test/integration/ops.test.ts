@@ -52,6 +52,7 @@ describe('#ops pack', () => {
   it('has a rule for each seed alert and the subgraph’s own', () => {
     expect(rules.map((r) => r.alert).sort()).toEqual(
       [
+        'CmkRotationOverdue',
         'ComplianceScoreBelowThreshold',
         'DeltaVerifyFailure',
         'DualPathDivergence',

@@ -136,7 +136,8 @@ const EXPECT: Record<string, (run: Run) => Promise<void> | void> = {
     expect(stdout).toMatch(/^no unapproved overage/m);
     expect(stdout).toMatch(/^2026-01-02T22:40:00\.000Z,90,[^,]+,1$/m);
     expect(stdout).toMatch(/^evidence-covering$/m);
-    expect(stdout).toMatch(/^no data migrations$/m);
+    // The demo's one migration: a canary that failed its analysis and was rolled back.
+    expect(stdout).toMatch(/^[0-9a-f]{8} +evidence-covering +ROLLED_BACK +PRIMARY .* FAIL /m);
   },
 };
 
@@ -207,10 +208,15 @@ describe('README examples', () => {
       runtime = await openRuntime(config, () => undefined);
       const jwtSecret = await devSecret(config.DATA_DIR, true);
       server = await createServer({ config, database: runtime.database, applicationName: runtime.applicationName, jwtSecret });
-      await seedDemo(server.services, systemClock, async () => {
-        const [row] = await runtime.database.db.select({ n: count() }).from(servicesTable);
-        return (row?.n ?? 0) === 0;
-      });
+      await seedDemo(
+        server.services,
+        systemClock,
+        async () => {
+          const [row] = await runtime.database.db.select({ n: count() }).from(servicesTable);
+          return (row?.n ?? 0) === 0;
+        },
+        runtime.database.db,
+      );
       await server.listen();
     }, 180_000);
 

@@ -11,7 +11,7 @@ let t: TestServer;
 
 beforeAll(async () => {
   t = await startTestServer();
-  expect(await seedDemo(t.server.services, systemClock, async () => true)).toBe(true);
+  expect(await seedDemo(t.server.services, systemClock, async () => true, t.db.database.db)).toBe(true);
 });
 afterAll(async () => {
   await t?.close();
@@ -58,7 +58,7 @@ describe('#seedDemo', () => {
 
   it('leaves a catalog that is not empty alone', async () => {
     const before = await t.db.database.sql<{ n: number }[]>`select count(*)::int as n from ledger`;
-    expect(await seedDemo(t.server.services, systemClock, async () => false)).toBe(false);
+    expect(await seedDemo(t.server.services, systemClock, async () => false, t.db.database.db)).toBe(false);
     expect(await t.db.database.sql<{ n: number }[]>`select count(*)::int as n from ledger`).toEqual(before);
   });
 });
