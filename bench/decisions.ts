@@ -8,18 +8,11 @@
 // (env): BENCH_DECISIONS (200000), BENCH_BATCH (1000 events per upload), BENCH_CONCURRENCY (8).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import postgres from 'postgres';
 import { mintToken } from '../src/auth/tokens.js';
-import { parseConfig } from '../src/config.js';
-import { connect } from '../src/db/client.js';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded.js';
-import { runMigrations } from '../src/db/migrate.js';
-import { createServer } from '../src/server.js';
+import { startBenchServer } from './in-process.js';
 
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 const TOTAL = Number(process.env.BENCH_DECISIONS ?? 200_000);
@@ -112,32 +105,7 @@ async function client(url: string, token: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  let embedded: EmbeddedDatabase | undefined;
-  let dir: string | undefined;
-  let base = process.env.DATABASE_URL;
-  if (!base) {
-    dir = await mkdtemp(join(tmpdir(), 'ig-bench-decisions-'));
-    embedded = await startEmbeddedPostgres({ dataDir: dir, persistent: false });
-    base = embedded.url;
-  }
-  // A database of its own, so the figures never include anyone else's rows.
-  const name = `bench_decisions_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(base, { max: 1, onnotice: () => undefined });
-  await admin.unsafe(`create database ${name}`);
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  await runMigrations(url.toString());
-  const database = connect(url.toString(), { max: 10, applicationName: 'bench-decisions' });
-  const config = parseConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    METRICS_ENABLED: 'false',
-    AUTH_JWT_SECRET: SECRET,
-    DATABASE_URL: url.toString(),
-  });
-  const server = await createServer({ config, database, applicationName: 'bench-decisions' });
+  const { database, server, close } = await startBenchServer('bench-decisions', SECRET);
   const address = await server.listen();
   const token = await mintToken({ secret: SECRET, sub: 'bench-opa', roles: ['policy_engine'], tenants: ['*'], engagements: [] });
   // The postmaster: the parent of a backend (only when PostgreSQL runs on this machine).
@@ -176,12 +144,7 @@ async function main(): Promise<void> {
     );
     if (report.failures || stored !== report.decisions) process.exitCode = 1;
   } finally {
-    await server.close();
-    await database.close();
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
-    await embedded?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await close();
   }
 }
 

@@ -15,21 +15,14 @@
 // Ratios are of each size against the empty table, measured in the same run. Target: ingest with
 // the largest table present at least 0.8x the rate on the empty table.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { mintToken } from '../src/auth/tokens.js';
 import { services } from '../src/catalog/tables.js';
-import { parseConfig } from '../src/config.js';
-import { connect } from '../src/db/client.js';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded.js';
-import { runMigrations } from '../src/db/migrate.js';
 import { EVIDENCE_KINDS } from '../src/evidence/formats.js';
 import { evidence } from '../src/evidence/tables.js';
-import { createServer } from '../src/server.js';
+import { startBenchServer } from './in-process.js';
 import { digestJson } from '../src/util/canonical.js';
 import { ENTITIES_QUERY } from './common.js';
 import type { ClientReport } from './decisions.js';
@@ -63,33 +56,10 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  let embedded: EmbeddedDatabase | undefined;
-  let dir: string | undefined;
-  let base = process.env.DATABASE_URL;
-  if (!base) {
-    dir = await mkdtemp(join(tmpdir(), 'ig-bench-scale-'));
-    embedded = await startEmbeddedPostgres({ dataDir: dir, persistent: false });
-    base = embedded.url;
-  }
-  const name = `bench_scale_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(base, { max: 1, onnotice: () => undefined });
-  await admin.unsafe(`create database ${name}`);
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  await runMigrations(url.toString());
-  const database = connect(url.toString(), { max: 10, applicationName: 'bench-scale' });
-  const config = parseConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    METRICS_ENABLED: 'false',
-    AUTH_JWT_SECRET: SECRET,
-    DATABASE_URL: url.toString(),
+  const { url, database, server, close } = await startBenchServer('bench-scale', SECRET, {
     // The bench ticks the detector itself, between phases.
     ANOMALY_TICK_MS: '0',
   });
-  const server = await createServer({ config, database, applicationName: 'bench-scale' });
   const address = await server.listen();
   const opa = await mintToken({ secret: SECRET, sub: 'bench-opa', roles: ['policy_engine'], tenants: ['*'], engagements: [] });
   const viewer = await mintToken({ secret: SECRET, sub: 'bench@viewer', roles: ['viewer'], tenants: ['*'], engagements: [] });
@@ -105,7 +75,7 @@ async function main(): Promise<void> {
     return total;
   };
   // A fill connection of its own: no WAL flush wait per chunk, nothing else queued behind it.
-  const fill = postgres(url.toString(), { max: 1, onnotice: () => undefined });
+  const fill = postgres(url, { max: 1, onnotice: () => undefined });
   const rows: Row[] = [];
   try {
     // Evidence for the page: SERVICES services x 40 rows, as bench/db.ts seeds them.
@@ -166,12 +136,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await fill.end();
-    await server.close();
-    await database.close();
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
-    await embedded?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await close();
   }
   report(rows);
 

@@ -10,21 +10,12 @@
 // subscriber, from the moment the spend was sent. Settings (env): DATABASE_URL (else an embedded
 // PostgreSQL in a temp folder), BENCH_SUBSCRIBERS (1000), BENCH_SETTLE_MS (3000).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import postgres from 'postgres';
 import WebSocket from 'ws';
 import { mintToken } from '../src/auth/tokens.js';
-import { parseConfig } from '../src/config.js';
-import { connect } from '../src/db/client.js';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded.js';
-import { runMigrations } from '../src/db/migrate.js';
 import { startCoreSubgraph } from '../src/gateway/core-subgraph.js';
 import { startGateway } from '../src/gateway/gateway.js';
-import { createServer } from '../src/server.js';
+import { startBenchServer } from './in-process.js';
 
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
@@ -136,32 +127,9 @@ async function memory(): Promise<{ heap: number; rss: number }> {
 }
 
 async function main(): Promise<void> {
-  let embedded: EmbeddedDatabase | undefined;
-  let dir: string | undefined;
-  let base = process.env.DATABASE_URL;
-  if (!base) {
-    dir = await mkdtemp(join(tmpdir(), 'ig-bench-subs-'));
-    embedded = await startEmbeddedPostgres({ dataDir: dir, persistent: false });
-    base = embedded.url;
-  }
-  const name = `bench_subs_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(base, { max: 1, onnotice: () => undefined });
-  await admin.unsafe(`create database ${name}`);
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  await runMigrations(url.toString());
-  const database = connect(url.toString(), { max: 10, applicationName: 'bench-subscriptions' });
-  const config = parseConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    METRICS_ENABLED: 'false',
-    AUTH_JWT_SECRET: SECRET,
-    DATABASE_URL: url.toString(),
+  const { server, close } = await startBenchServer('bench-subscriptions', SECRET, {
     ANOMALY_TICK_MS: '0',
   });
-  const server = await createServer({ config, database, applicationName: 'bench-subscriptions' });
   const subgraphUrl = `${await server.listen()}/graphql`;
   const core = await startCoreSubgraph({ host: '127.0.0.1', port: 0 });
   const gateway = await startGateway({ host: '127.0.0.1', port: 0, subgraphUrl, coreUrl: core.url });
@@ -204,12 +172,7 @@ async function main(): Promise<void> {
     await new Promise((r) => child.on('exit', r));
     await gateway.close();
     await core.close();
-    await server.close();
-    await database.close();
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
-    await embedded?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await close();
   }
 }
 
