@@ -127,7 +127,9 @@ async function reachableBinaries(bins: Binaries, ids: Ids, runtimeDir: string, s
   const target = join(runtimeDir, `pg-${bins.version}`);
   const copy = binariesIn(target, bins.version);
   const marker = join(target, '.complete');
-  if ((await readFile(marker, 'utf8').catch(() => '')) !== bins.version) {
+  // A finished copy is reused only while it runs: one left broken (a copy of an install whose
+  // library symlinks were missing, say) is made again rather than failing every start.
+  if ((await readFile(marker, 'utf8').catch(() => '')) !== bins.version || !runs(copy, ids)) {
     await mkdir(runtimeDir, { recursive: true, mode: 0o755 });
     mustReach(runtimeDir, ids);
     // Copied aside and renamed, so a copy cut short is never taken for a finished one.
