@@ -237,11 +237,10 @@ export class AuditService {
    * evidence.recorded entry and the receipts of earlier downloads of the engagement's packs that
    * the caller's scope covers. One read-only snapshot, so every proof is against that head.
    */
-  private ledgerForPack(evidenceIds: readonly string[], engagementId: string, scope: TenantScope): Promise<PackLedgerSnapshot> {
+  private ledgerForPack(treeSize: number, evidenceIds: readonly string[], engagementId: string, scope: TenantScope): Promise<PackLedgerSnapshot> {
     return this.db.transaction(
       async (tx) => {
-        const head = await ledgerRepo.head(tx);
-        const hashes = await ledgerRepo.hashesUpTo(tx, head.seq);
+        const hashes = await ledgerRepo.hashesUpTo(tx, treeSize);
         const toEntry = (r: LedgerRow): PackLedgerEntry => ({ ...r, at: r.at.toISOString(), tenants: r.tenants ?? null });
         const wanted: WantedEntry[] = [];
         const recorded = new Map<string, LedgerRow>();
@@ -298,7 +297,10 @@ export class AuditService {
     const scorecards = await this.deps.scorecard.scorecards('SERVICE');
     const budgets = await this.deps.budgets.budgets(session, null);
     const evidence = [...inScope, ...attached];
+    // The signed checkpoint first, then every proof against exactly that tree.
+    const head = await this.treeHead();
     const ledger = await this.ledgerForPack(
+      head.treeSize,
       evidence.map((x) => x.id),
       e.id,
       scope,
@@ -311,7 +313,7 @@ export class AuditService {
       engagement: { id: e.id, name: e.name, auditor: e.auditor, scope: e.scope, startsAt: e.startsAt, endsAt: e.endsAt },
       evidence,
       requests,
-      ledger: ledger.treeHead,
+      ledger: { ...ledger.treeHead, checkpoint: head.checkpoint },
       ledgerProofs: ledger.proofs,
       verifier: await verifierScript(),
       summaries: {
