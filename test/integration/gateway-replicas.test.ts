@@ -20,7 +20,8 @@ const officer: Caller = { sub: 'olivia@privacy', roles: ['privacy_officer'], ten
 const dpEngine: Caller = { sub: 'dp-engine', roles: ['dp_engine'], tenants: ['*'] };
 
 beforeAll(async () => {
-  a = await startTestServer({ env: { EVOLUTION_REFRESH_MS: '100' } });
+  // Threshold alerts only (see gateway-subscriptions.test.ts): no EXHAUSTION_FORECAST in the sequence.
+  a = await startTestServer({ env: { EVOLUTION_REFRESH_MS: '100', BUDGET_FORECAST_MARGIN_MINUTES: '44640' } });
   await seedEvidence(a.db.database.sql, 20, 100);
   bDatabase = connect(a.db.url, { max: 5, applicationName: `${a.db.applicationName}-b` });
   b = await createServer({ config: a.config, database: bDatabase, applicationName: `${a.db.applicationName}-b` });

@@ -28,7 +28,10 @@ beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ig-gw-anomaly-'));
   const detector = join(dir, 'detector.json');
   await writeFile(detector, JSON.stringify({ periodMs: 10 * MINUTE, seasonDays: 3, seasonNeighbours: 1, recentIntervals: 10, cooldownIntervals: 3 }));
-  t = await startTestServer({ clock, env: { ANOMALY_DETECTOR_CONFIG: detector } });
+  // Threshold alerts only: spending 85% of a day's budget in its first second would also raise
+  // the window's EXHAUSTION_FORECAST (tested in budget-composition.test.ts); a margin longer than
+  // the DAY window keeps it out of these event sequences.
+  t = await startTestServer({ clock, env: { ANOMALY_DETECTOR_CONFIG: detector, BUDGET_FORECAST_MARGIN_MINUTES: '44640' } });
   gw = await startTestGateway(t.url);
 });
 afterAll(async () => {
