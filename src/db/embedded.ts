@@ -8,6 +8,7 @@ import {
   mkdir,
   readdir,
   readFile,
+  readlink,
   realpath,
   rename,
   rm,
@@ -18,7 +19,7 @@ import {
 } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { arch, platform, userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -194,7 +195,8 @@ async function processInfo(pid: number): Promise<{ ppid: number; dataDir: string
     const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
     const d = argv.indexOf('-D');
     const ppid = Number(/^PPid:\s*(\d+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    const parentName = (await readFile(`/proc/${ppid}/comm`, 'utf8').catch(() => '')).trim();
+    // The executable, not `comm`: Node 24 names its main thread "MainThread".
+    const parentName = basename(await readlink(`/proc/${ppid}/exe`).catch(() => ''));
     return { ppid, dataDir: d >= 0 ? argv[d + 1] : undefined, parentName };
   } catch {
     return undefined;
