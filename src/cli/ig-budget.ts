@@ -81,6 +81,8 @@ interface Alert {
   seq: number;
   tenantId: string;
   status: string;
+  kind: 'THRESHOLD' | 'EXHAUSTION_FORECAST';
+  projectedExhaustionAt: string | null;
   epsilonRemaining: number;
   notice: string;
 }
@@ -155,7 +157,7 @@ program
       const after = budgetAlertLog.at(-1)?.seq ?? 0;
       const stop = ws.subscribe<{ budgetAlerts: Alert }>(
         {
-          query: `subscription($after: Int) { budgetAlerts(afterSeq: $after) { seq tenantId status epsilonRemaining notice } }`,
+          query: `subscription($after: Int) { budgetAlerts(afterSeq: $after) { seq tenantId status kind projectedExhaustionAt epsilonRemaining notice } }`,
           variables: { after },
         },
         {
@@ -163,7 +165,11 @@ program
             const alert = m.data?.budgetAlerts;
             if (!alert || (alert.tenantId !== a && alert.tenantId !== b)) return;
             alerts.push(alert);
-            say(`  ⚑ alert #${alert.seq} ${alert.tenantId}: ${alert.status} (${alert.epsilonRemaining} ε left)`);
+            say(
+              alert.kind === 'EXHAUSTION_FORECAST'
+                ? `  ⚑ alert #${alert.seq} ${alert.tenantId}: EXHAUSTION_FORECAST (runs out by ${alert.projectedExhaustionAt}; ${alert.epsilonRemaining} ε left)`
+                : `  ⚑ alert #${alert.seq} ${alert.tenantId}: ${alert.status} (${alert.epsilonRemaining} ε left)`,
+            );
           },
           error: (e) => say(`  subscription error: ${e instanceof Error ? e.message : JSON.stringify(e)}`),
           complete: () => undefined,
@@ -247,7 +253,10 @@ program
         );
       }
       if (!ok) throw new Error('a window spent more than its limit plus approved overrides');
-      say(`no unapproved overage; ${alerts.length} alerts received live`);
+      // A burst of queries projects exhaustion early unless the window is about to end, so whether
+      // forecasts come depends on the time of day: they are counted apart from the thresholds.
+      const forecasts = alerts.filter((x) => x.kind === 'EXHAUSTION_FORECAST').length;
+      say(`no unapproved overage; ${alerts.length - forecasts} threshold alerts and ${forecasts} exhaustion forecasts received live`);
       if (opts.compare) await compare({ officer, engine, say, tenants: compareTenants, limit, delta, query });
     },
   );

@@ -30,7 +30,8 @@ async function npmStart(env: Record<string, string>): Promise<Started> {
     cwd: ROOT,
     detached: true,
     env: {
-      ...process.env,
+      // `npm test` against DATABASE_URL: these tests are of the embedded PostgreSQL's life, not that one.
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'DATABASE_URL')),
       PORT: '0',
       METRICS_PORT: '0',
       EMBEDDED_PG_RUNTIME_DIR: runtimeDir,
