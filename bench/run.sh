@@ -24,7 +24,7 @@
 # bench/results/profiles/, summarised by bench/profile-summary.ts), BENCH_LIGHT_ROUNDS (8),
 # BENCH_LIGHT_SLICE_SECONDS (8), BENCH_LIGHT_THINK_MS (the p50 of a back-to-back slice),
 # BENCH_SPEND_ROUNDS (3), BENCH_SPEND_SLICE_SECONDS (5), BENCH_SHAPE_ROUNDS (BENCH_ROUNDS, else 4),
-# BENCH_SHAPE_SLICE_SECONDS (3), BENCH_IDLE_SECONDS (10),
+# BENCH_SHAPE_SLICE_SECONDS (3), BENCH_IDLE_SECONDS (10), BENCH_IDLE_SETTLE_SECONDS (idle phase: 120),
 # BENCH_PHASES ("entities spends rdp shapes": which of this script's phases run; "idle" alone:
 # the deployed server's idle cost, with BENCH_PROFILE=1 a profile of its idle window).
 set -euo pipefail
