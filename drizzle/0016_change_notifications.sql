@@ -1,5 +1,5 @@
--- Replicas learn of changes from PostgreSQL instead of polling for them (docs/reference.md, "Idle
--- cost"). Triggers, not the application, announce them, so that every writer is covered: the
+-- Replicas learn of changes from PostgreSQL instead of polling for them (an idle replica reads
+-- nothing). Triggers, not the application, announce them, so that every writer is covered: the
 -- server, the CLIs, and an operator's SQL (a read-path flip by hand must reach every replica too).
 -- A notification carries no data; listeners re-read the table. NOTIFY in a transaction is sent
 -- at commit, and identical ones are sent once.
