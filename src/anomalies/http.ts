@@ -90,10 +90,14 @@ export function attachAnomalies(opts: {
     opts.tickMs,
     (err) => app.log.error({ err }, 'anomaly detection round failed'),
   );
-  const subscribed = opts.pubsub.subscribe(DECISIONS_CHANNEL, () => rounds.wake()).then((unsubscribe) => {
-    rounds.wake();
-    return unsubscribe;
-  });
+  const subscribed = opts.pubsub.subscribe(DECISIONS_CHANNEL, () => rounds.wake()).then(
+    (unsubscribe) => unsubscribe,
+    (err: unknown) => {
+      app.log.error({ err }, 'anomalies: LISTEN failed; detection runs on its deadlines and every 30 ticks only');
+      return () => undefined;
+    },
+  );
+  void subscribed.then(() => rounds.wake());
   return {
     close: async () => {
       (await subscribed)();

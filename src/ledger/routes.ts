@@ -39,10 +39,14 @@ export function registerLedgerRoutes(
     opts.tickMs,
     (err) => app.log.error({ err }, 'ledger checkpoint publication failed'),
   );
-  const subscribed = opts.pubsub.subscribe(HEAD_CHANNEL, () => publisher.wake()).then((unsubscribe) => {
-    publisher.wake();
-    return unsubscribe;
-  });
+  const subscribed = opts.pubsub.subscribe(HEAD_CHANNEL, () => publisher.wake()).then(
+    (unsubscribe) => unsubscribe,
+    (err: unknown) => {
+      app.log.error({ err }, 'ledger: LISTEN failed; checkpoints are published on demand only');
+      return () => undefined;
+    },
+  );
+  void subscribed.then(() => publisher.wake());
   return {
     close: async () => {
       (await subscribed)();
