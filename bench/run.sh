@@ -14,7 +14,8 @@
 # Then the shapes phase (bench/shapes.ts): what a gateway mostly sends ({ __typename }, small
 # _entities batches, ledger(first: 100), 20 x evidence(first: 10) with cursors), each against the
 # bare server, with graphql-jit on both sides (bare-jit, candidate-jit); 1,000 callers' tokens in
-# rotation; the idle CPU and RSS of a server as deployed (deployed).
+# rotation; the idle CPU and RSS of a server as deployed (deployed). The idle phase (bench/idle.ts,
+# not in the default phases) measures only that, with only the deployed server running.
 #
 # Settings (env): DATABASE_URL (else an embedded PostgreSQL in a temp folder), BENCH_ROUNDS (8;
 # fewer if BENCH_ROUNDS_BUDGET_SECONDS, 180, runs out first on a busy machine),
@@ -23,8 +24,9 @@
 # bench/results/profiles/, summarised by bench/profile-summary.ts), BENCH_LIGHT_ROUNDS (8),
 # BENCH_LIGHT_SLICE_SECONDS (8), BENCH_LIGHT_THINK_MS (the p50 of a back-to-back slice),
 # BENCH_SPEND_ROUNDS (3), BENCH_SPEND_SLICE_SECONDS (5), BENCH_SHAPE_ROUNDS (BENCH_ROUNDS, else 4),
-# BENCH_SHAPE_SLICE_SECONDS (3), BENCH_IDLE_SECONDS (10),
-# BENCH_PHASES ("entities spends rdp shapes": which of this script's phases run).
+# BENCH_SHAPE_SLICE_SECONDS (3), BENCH_IDLE_SECONDS (10), BENCH_IDLE_SETTLE_SECONDS (idle phase: 120),
+# BENCH_PHASES ("entities spends rdp shapes": which of this script's phases run; "idle" alone:
+# the deployed server's idle cost, with BENCH_PROFILE=1 a profile of its idle window).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -115,16 +117,22 @@ start_server() { # name, entry, args…
 }
 PHASES=" ${BENCH_PHASES:-entities spends rdp shapes} "
 phase() { [[ "$PHASES" == *" $1 "* ]]; }
-NAMES=(bare candidate noauth shadow)
-start_server bare bench/serve-bare.ts
-GRAPHQL_EXECUTOR=graphql-js start_server candidate bench/serve-candidate.ts
-GRAPHQL_EXECUTOR=graphql-js start_server noauth bench/serve-candidate.ts --no-auth
-# The dual-read budget: the same server shadowing the seeded migration (bench/shadow-routes.ts).
-GRAPHQL_EXECUTOR=graphql-js BENCH_SHADOW_MIGRATION_ID=$(json "$RUN/db.json" shadowMigrationId) start_server shadow bench/serve-candidate.ts --shadow
+NAMES=()
+if phase entities || phase spends || phase rdp || phase shapes; then
+  NAMES+=(bare candidate noauth shadow)
+  start_server bare bench/serve-bare.ts
+  GRAPHQL_EXECUTOR=graphql-js start_server candidate bench/serve-candidate.ts
+  GRAPHQL_EXECUTOR=graphql-js start_server noauth bench/serve-candidate.ts --no-auth
+  # The dual-read budget: the same server shadowing the seeded migration (bench/shadow-routes.ts).
+  GRAPHQL_EXECUTOR=graphql-js BENCH_SHADOW_MIGRATION_ID=$(json "$RUN/db.json" shadowMigrationId) start_server shadow bench/serve-candidate.ts --shadow
+fi
 if phase shapes; then
-  NAMES+=(bare-jit candidate-jit deployed)
+  NAMES+=(bare-jit candidate-jit)
   start_server bare-jit bench/serve-bare.ts --jit
   GRAPHQL_EXECUTOR=jit start_server candidate-jit bench/serve-candidate.ts
+fi
+if phase shapes || phase idle; then
+  NAMES+=(deployed)
   start_server deployed bench/serve-candidate.ts --as-deployed
 fi
 for i in "${!NAMES[@]}"; do
@@ -133,7 +141,7 @@ done
 echo "bench: servers up (${NAMES[*]}) on core $SERVER_CORE"
 
 # In the background and waited for, so that a signal reaches the trap at once.
-for p in entities:measure spends:spends rdp:spends-rdp shapes:shapes; do
+for p in entities:measure spends:spends rdp:spends-rdp shapes:shapes idle:idle; do
   phase "${p%%:*}" || continue
   taskset -c "$LOAD_CORE" node --import tsx "bench/${p#*:}.ts" "$RUN" &
   MEASURE_PID=$!

@@ -6,9 +6,10 @@
 // and RSS). BENCH_PROFILE=1 adds a V8 profile of the real server on the small-batch shape.
 //
 //   node --import tsx bench/shapes.ts <run dir with db.json, bare.json, bare-jit.json, candidate.json, candidate-jit.json, deployed.json>
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { mintToken } from '../src/auth/tokens.js';
+import { measureIdle, rssMiB } from './idle.js';
 import { formatSummary, summarize } from './profile-summary.js';
 import { BENCH_SECRET, cpuSeconds, median, readJson, runWrk, serviceId, SERVICES, type ReadyInfo } from './common.js';
 
@@ -253,18 +254,8 @@ say(
 );
 
 // Idle: a server as deployed (background work at its defaults), never sent a request.
-function rssMiB(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-}
-await sleep(2000);
-const idleCpu0 = cpuSeconds(deployed.pid);
-await sleep(IDLE_S * 1000);
 const idle = {
-  seconds: IDLE_S,
-  cpuMsPerSecond: ((cpuSeconds(deployed.pid) - idleCpu0) * 1000) / IDLE_S,
-  rssMiB: rssMiB(deployed.pid).rss,
+  ...(await measureIdle(deployed, IDLE_S)),
   loaded: Object.fromEntries(NAMES.map((n) => [n, rssMiB(servers[n].pid)])),
 };
 say(

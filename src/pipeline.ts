@@ -87,6 +87,9 @@ function isVariableError(e: GraphQLError): boolean {
   return node?.kind === Kind.VARIABLE_DEFINITION && e.message.startsWith(`Variable "$${node.variable.name.value}"`);
 }
 
+/** A route option's hooks, whether given as one function, several, or none. */
+const hooksOf = <T>(hooks: T | T[] | undefined): T[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]);
+
 export class Pipeline {
   /** Rules on top of graphql-js's specified ones (Apollo adds those itself). */
   readonly rules: ValidationRule[];
@@ -195,18 +198,16 @@ export class Pipeline {
    */
   registerHttp(app: FastifyInstance, path: string): void {
     app.decorateRequest('session', null);
-    const onRoute = (request: FastifyRequest) =>
-      request.routeOptions.url === path && (request.method === 'GET' || request.method === 'POST');
-    app.addHook('onRequest', async (request, reply) => {
-      if (!onRoute(request)) return;
+    const onRequest = async (request: FastifyRequest, reply: FastifyReply) => {
+      if (request.method !== 'GET' && request.method !== 'POST') return;
       try {
         request.session = await this.authenticate(request.headers.authorization);
       } catch (err) {
         return this.unauthenticated(reply, err instanceof DomainError ? err.message : 'invalid token');
       }
-    });
-    app.addHook('preHandler', async (request, reply) => {
-      if (!onRoute(request)) return;
+    };
+    const preHandler = async (request: FastifyRequest, reply: FastifyReply) => {
+      if (request.method !== 'GET' && request.method !== 'POST') return;
       const params = (request.method === 'GET' ? request.query : request.body) as GraphQLParams | GraphQLParams[] | null | undefined;
       const single = typeof params === 'object' && params !== null && !Array.isArray(params) ? params : null;
       if (!request.session) {
@@ -227,6 +228,13 @@ export class Pipeline {
         for (const [k, v] of Object.entries(single)) if (typeof v === 'string') search.set(k, v);
         request.raw.url = `${path}?${search.toString()}`;
       }
+    };
+    // Hooks of the GraphQL route itself (Apollo's, registered after this), put first: no other
+    // route runs them, and the route's requests need not ask which route they are on.
+    app.addHook('onRoute', (route) => {
+      if (route.url !== path) return;
+      route.onRequest = [onRequest, ...hooksOf(route.onRequest)];
+      route.preHandler = [preHandler, ...hooksOf(route.preHandler)];
     });
   }
 

@@ -124,7 +124,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
   const metrics = new Metrics(database, deps.applicationName, config.DB_POOL_MAX);
   registerBudgetMetrics(metrics.registry, services.budgets);
   registerEvolutionMetrics(metrics.registry, services.readPaths);
-  services.readPaths.start();
+  await services.readPaths.start();
   registerAttestationMetrics(metrics.registry, database);
   registerScorecardMetrics(metrics.registry, services.scorecard);
   registerBundleMetrics(metrics.registry, database);
@@ -235,6 +235,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     anomalies: services.anomalies,
     verifier,
     registry: metrics.registry,
+    pubsub: services.pubsub,
     tickMs: config.ANOMALY_TICK_MS,
   });
 
@@ -243,6 +244,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
   const ledgerRoutes = registerLedgerRoutes(app, {
     ledger: services.ledger,
     verifier,
+    pubsub: services.pubsub,
     every: config.LEDGER_CHECKPOINT_EVERY,
     intervalMs: config.LEDGER_CHECKPOINT_INTERVAL_SECONDS * 1000,
     tickMs: config.LEDGER_CHECKPOINT_TICK_MS,
@@ -301,7 +303,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     metricsUrl: () => metricsUrl,
     close: async () => {
       await anomalyDetection.close();
-      ledgerRoutes.close();
+      await ledgerRoutes.close();
       await denials.flush();
       await services.readPaths.close();
       await ws.close();

@@ -63,8 +63,10 @@ export function createServices(database: Database, clock: Clock, opts: ServiceOp
   const attestations = new AttestationService(database.db, ledger, clock, opts.attestationPolicy);
   const budgets = new BudgetService(database.db, ledger, pubsub, clock, opts.budgetDefaults, opts.budgetForecast);
   const scorecard = new ScorecardService(database.db, database.sql, ledger, clock, opts.scorecardPolicy, opts.signer, attestations);
-  const readPaths = new ReadPathRouter({ sql: database.sql, url: database.url, ...opts.evolution });
-  const machine = new MigrationMachine(database.db, ledger, clock, () => readPaths.refresh());
+  const readPaths = new ReadPathRouter({ sql: database.sql, url: database.url, pubsub, ...opts.evolution });
+  const machine = new MigrationMachine(database.db, ledger, clock, async () => {
+    await readPaths.refresh();
+  });
   return {
     readPaths,
     evolution: new EvolutionService(database.db, machine),

@@ -25,6 +25,8 @@ import { anomalyRepo, type AggregateRow } from './repo.js';
 import type { AnomalyKind, IncidentRecord, IntervalStatsRow, PolicyAnomalyRow, RuleStateRow, Severity, SuppressionRow } from './tables.js';
 
 export const ANOMALY_CHANNEL = 'policy_anomalies';
+/** Announced after every stored batch of decisions: detection rounds wake on it (src/anomalies/http.ts). */
+export const DECISIONS_CHANNEL = 'policy_decisions';
 const MAX_EXEMPLARS = 10;
 /** Intervals judged per tick (a long replay is caught up over several ticks); per transaction: CHUNK_INTERVALS. */
 const MAX_INTERVALS_PER_TICK = 1440;
@@ -53,6 +55,13 @@ export interface TickReport {
   issueErrors: number;
   /** Expired day partitions of decisions rolled up and dropped in this round. */
   partitionsRetired: number;
+  /**
+   * The leader's next work without new decisions, in ms from now by the engine's clock: the next
+   * interval to close, the next escalation deadline, the next day's partitions and retention;
+   * 0 when this round left some undone (a long replay, retention's per-round cap, an issue to
+   * retry). Null when this replica does not lead.
+   */
+  dueInMs: number | null;
 }
 
 /**
@@ -171,14 +180,23 @@ export class AnomalyEngine {
       issuesOpened: 0,
       issueErrors: 0,
       partitionsRetired: 0,
+      dueInMs: null,
     };
     if (!(await this.leader.acquire())) return report;
     report.leader = true;
-    const opened = await this.judgeClosedIntervals(report);
-    report.detected = opened;
+    const judged = await this.judgeClosedIntervals(report);
+    report.detected = judged.detected;
     report.escalated = await this.escalate();
     await this.workIssues(report);
     report.partitionsRetired = await this.maintainPartitions();
+    const now = this.clock.now().getTime();
+    if (judged.dueAt <= now || report.issueErrors > 0 || report.partitionsRetired >= MAX_RETIRED_PER_TICK) {
+      report.dueInMs = 0;
+    } else {
+      const escalation = (await anomalyRepo.nextEscalationAt(this.db))?.getTime() ?? Number.POSITIVE_INFINITY;
+      const tomorrow = (dayOf(now) + 1) * DAY_MS;
+      report.dueInMs = Math.max(0, Math.min(judged.dueAt, escalation, tomorrow) - now);
+    }
     return report;
   }
 
@@ -231,16 +249,22 @@ export class AnomalyEngine {
     return Math.floor((watermark - this.opts.graceMs) / I) * I;
   }
 
-  private async judgeClosedIntervals(report: TickReport): Promise<number> {
+  /**
+   * Judges the intervals closed by now (at most MAX_INTERVALS_PER_TICK). `dueAt`: when the next
+   * one closes by the clock alone (closeUntil's idle rule: a grace after its end, and a grace
+   * after the last ingest); decisions arriving sooner announce themselves.
+   */
+  private async judgeClosedIntervals(report: TickReport): Promise<{ detected: number; dueAt: number }> {
     const I = this.opts.detector.intervalMs;
+    const never = { detected: 0, dueAt: Number.POSITIVE_INFINITY };
     const state = await anomalyRepo.state(this.db);
-    if (!state) return 0;
+    if (!state) return never;
     const until = this.closeUntil(state, this.clock.now());
-    if (until === null) return 0;
+    if (until === null) return never;
     let from = state.judgedUntil?.getTime() ?? null;
     if (from === null) {
       const first = await anomalyRepo.earliestDecision(this.db, await this.partitions.list());
-      if (!first) return 0;
+      if (!first) return never;
       from = Math.floor(first.getTime() / I) * I;
     }
     let detected = 0;
@@ -253,7 +277,8 @@ export class AnomalyEngine {
       report.judgedIntervals += (to - from) / I;
       from = to;
     }
-    return detected;
+    const idleSince = (state.ingestedAt?.getTime() ?? Number.NEGATIVE_INFINITY) + this.opts.graceMs;
+    return { detected, dueAt: stop < until ? Number.NEGATIVE_INFINITY : Math.max(from + I + this.opts.graceMs, idleSince) };
   }
 
   /** Judges [from, to) in one transaction: stats, rule states, anomalies and progress commit together. */

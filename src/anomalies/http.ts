@@ -4,9 +4,14 @@ import type { Session } from '../auth/session.js';
 import type { TokenVerifier } from '../auth/tokens.js';
 import { DomainError } from '../errors.js';
 import { sendError } from '../util/http-error.js';
+import type { PgPubSub } from '../pubsub/pg.js';
+import { Wakeup } from '../util/wakeup.js';
+import { DECISIONS_CHANNEL } from './engine.js';
 import { registerAnomalyMetrics } from './metrics.js';
 import type { AnomalyService } from './service.js';
 
+/** The leader's longest sleep, in ticks (default 10 s x 30: five minutes). */
+const RECHECK_TICKS = 30;
 
 async function session(verifier: TokenVerifier, request: FastifyRequest): Promise<Session> {
   let s: Session | null;
@@ -22,14 +27,15 @@ async function session(verifier: TokenVerifier, request: FastifyRequest): Promis
 
 /**
  * Wires policy-anomaly detection into the HTTP server: the OPA decision-log endpoint, the
- * database issue sink's issue pages, the metrics, and the detection timer (each replica ticks;
- * only the advisory-lock leader does the work). Returns what `close` must stop.
+ * database issue sink's issue pages, the metrics, and the detection rounds (each replica runs
+ * them; only the advisory-lock leader does the work). Returns what `close` must stop.
  */
 export function attachAnomalies(opts: {
   app: FastifyInstance;
   anomalies: AnomalyService;
   verifier: TokenVerifier;
   registry: Registry;
+  pubsub: PgPubSub;
   tickMs: number;
 }): { close(): Promise<void> } {
   const { app, anomalies, verifier } = opts;
@@ -70,17 +76,32 @@ export function attachAnomalies(opts: {
     }
   });
 
-  let timer: NodeJS.Timeout | null = null;
-  if (opts.tickMs > 0) {
-    timer = setInterval(() => {
-      anomalies.engine.tick().catch((err: unknown) => app.log.error({ err }, 'anomaly detection round failed'));
-    }, opts.tickMs);
-    // Detection must not keep a process alive that is otherwise done.
-    timer.unref();
-  }
+  if (opts.tickMs <= 0) return { close: () => anomalies.engine.close() };
+  // Rounds run when decisions arrive (every replica hears ingest's NOTIFY), when the leader's next
+  // work falls due (TickReport.dueInMs), and at most once per tickMs; an idle leader sleeps. A
+  // replica that does not lead tries again every tickMs: nothing announces a leader's death
+  // (PostgreSQL just releases its lock). The leader looks again at least every RECHECK_TICKS
+  // ticks whatever its deadlines say, as they are reckoned on a clock that can be stepped.
+  const rounds = new Wakeup(
+    async () => {
+      const report = await anomalies.engine.tick();
+      return report.dueInMs === null ? opts.tickMs : Math.min(report.dueInMs, RECHECK_TICKS * opts.tickMs);
+    },
+    opts.tickMs,
+    (err) => app.log.error({ err }, 'anomaly detection round failed'),
+  );
+  const subscribed = opts.pubsub.subscribe(DECISIONS_CHANNEL, () => rounds.wake()).then(
+    (unsubscribe) => unsubscribe,
+    (err: unknown) => {
+      app.log.error({ err }, 'anomalies: LISTEN failed; detection runs on its deadlines and every 30 ticks only');
+      return () => undefined;
+    },
+  );
+  void subscribed.then(() => rounds.wake());
   return {
     close: async () => {
-      if (timer) clearInterval(timer);
+      (await subscribed)();
+      await rounds.close();
       await anomalies.engine.close();
     },
   };

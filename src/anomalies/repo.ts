@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lte, ne, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lte, min, ne, or, sql } from 'drizzle-orm';
 import type { Sql, TransactionSql } from 'postgres';
 import type { DbOrTx } from '../db/client.js';
 import { isoDay, partitionName } from './partitions.js';
@@ -342,6 +342,15 @@ export const anomalyRepo = {
       .orderBy(asc(policyAnomalies.nextEscalationAt))
       .limit(100)
       .for('update', { skipLocked: true }),
+
+  /** The earliest escalation deadline of an OPEN anomaly (what dueForEscalation will find next). */
+  nextEscalationAt: async (db: DbOrTx): Promise<Date | null> =>
+    (
+      await db
+        .select({ at: min(policyAnomalies.nextEscalationAt) })
+        .from(policyAnomalies)
+        .where(eq(policyAnomalies.status, 'OPEN'))
+    )[0]?.at ?? null,
 
   /** Escalates one step and gives the anomaly a new seq, so live subscribers hear of it again. */
   escalate: async (tx: DbOrTx, id: string, nextAt: Date): Promise<PolicyAnomalyRow> =>

@@ -5,10 +5,10 @@ import type { Session } from '../auth/session.js';
 import type { Db } from '../db/client.js';
 import { DomainError, badInput } from '../errors.js';
 import type { LedgerService } from '../ledger/service.js';
-import { liveEvents, type PgPubSub } from '../pubsub/pg.js';
+import { liveEvents, PgPubSub } from '../pubsub/pg.js';
 import type { Clock } from '../util/clock.js';
 import type { DecisionLogParser } from './decision-log.js';
-import { ANOMALY_CHANNEL, type AnomalyEngine } from './engine.js';
+import { ANOMALY_CHANNEL, DECISIONS_CHANNEL, type AnomalyEngine } from './engine.js';
 import { dayOf, isMissingPartition, type DecisionPartitions } from './partitions.js';
 import { anomalyRepo } from './repo.js';
 import type { AnomalyIssueRow, AnomalyStatus, PolicyAnomalyRow, SuppressionRow } from './tables.js';
@@ -98,6 +98,7 @@ export class AnomalyService {
     let newest = 0;
     for (const d of decisions) newest = Math.max(newest, d.at.getTime());
     await anomalyRepo.advanceProgress(this.sql, new Date(newest), now);
+    await PgPubSub.publish(this.db, DECISIONS_CHANNEL, newest);
     for (const c of this.ingestCounters) c(source, outcome);
     return outcome;
   }

@@ -1,6 +1,8 @@
 import type { Sql } from 'postgres';
 import { Counter, Gauge } from 'prom-client';
 import type { Db } from '../db/client.js';
+import type { PgPubSub } from '../pubsub/pg.js';
+import { Wakeup } from '../util/wakeup.js';
 import { dualRead, type DualReadRecord } from './dual-read.js';
 import type { RouteSource } from './options.js';
 import { findPlan } from './plans/index.js';
@@ -8,6 +10,9 @@ import { ComparisonRecorder } from './recorder.js';
 import { evolutionRepo } from './repo.js';
 import { lanePlan, PgReadOnly, shadowLane, shadowPool, ShadowSlots, type ShadowLane } from './shadow.js';
 import type { MigrationPhase, MigrationPlan, ReadArgs, ReadFn, ReadPath, ReadResult, ResolverName } from './types.js';
+
+/** Announced by migration 0016's trigger on every write to data_migrations. */
+export const CHANGES_CHANNEL = 'data_migrations';
 
 /** The read path of one resolver on this replica, as last read from the database. */
 export interface Route {
@@ -33,7 +38,9 @@ export interface RouterOptions {
   poolMax: number;
   /** Concurrent comparisons, at most (below poolMax, so refresh and writes are never stuck). */
   maxInFlight: number;
-  /** How often the read paths are re-read from the database. */
+  /** Where changes of data_migrations are announced (migration 0016's trigger). */
+  pubsub: PgPubSub;
+  /** At most one re-read per this interval when changes are announced (a burst costs one read). */
   refreshMs: number;
   flushMs?: number;
   /** Where routes are read from on each refresh (default: data_migrations). */
@@ -52,8 +59,11 @@ export interface EvolutionCounters {
 /**
  * Per-process read-path switch of the migrated resolvers. The hot path asks `reader(...)` and
  * gets the baseline statement at the cost of one Map lookup while no migration routes its
- * resolver; the routes are re-read from data_migrations every `refreshMs` on the lane's own
- * connection, which is how a flip reaches every replica within seconds and without a deploy.
+ * resolver. The routes are re-read on the lane's own connection when data_migrations changes
+ * (a trigger NOTIFYs, whoever wrote: a replica, a CLI, an operator's SQL), at most once per
+ * `refreshMs`: that is how a flip reaches every replica within seconds and without a deploy,
+ * and why an idle replica reads nothing. No poll besides: a notification is lost only while the
+ * LISTEN connection is down, and PgPubSub wakes its subscribers when it listens again.
  */
 export class ReadPathRouter {
   private routes = new Map<ResolverName, Route>();
@@ -63,9 +73,10 @@ export class ReadPathRouter {
   readonly slots: ShadowSlots;
   readonly recorder: ComparisonRecorder;
   readonly counters: EvolutionCounters;
-  private timer: NodeJS.Timeout | undefined;
-  private refreshing: Promise<void> | null = null;
-  private queued: Promise<void> | null = null;
+  private readonly changes: Wakeup;
+  private unsubscribe: (() => void) | undefined;
+  private refreshing: Promise<boolean> | null = null;
+  private queued: Promise<boolean> | null = null;
   private readonly unknownPlans = new Set<string>();
   private closed = false;
 
@@ -106,23 +117,24 @@ export class ReadPathRouter {
       maxBuffered: 10_000,
       onDrop: (n, reason) => this.counters.dropped.inc({ plan: 'any', reason }, n),
     });
+    // A failed read keeps the last known routes (each answers correctly) and is retried.
+    this.changes = new Wakeup(async () => ((await this.refresh()) ? null : 0), opts.refreshMs, () => undefined);
   }
 
-  /** Starts the refresh loop and the recorder; the first refresh runs at once. */
-  start(): void {
-    if (this.timer || this.closed) return;
-    void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.opts.refreshMs);
-    this.timer.unref();
+  /** Listens for changes, then reads the routes (nothing committed in between is missed); starts the recorder. */
+  async start(): Promise<void> {
+    if (this.unsubscribe || this.closed) return;
+    this.unsubscribe = await this.opts.pubsub.subscribe(CHANGES_CHANNEL, () => this.changes.wake());
     this.recorder.start();
+    if (!(await this.refresh())) this.changes.wake();
   }
 
   current(resolver: ResolverName): Route | undefined {
     return this.routes.get(resolver);
   }
 
-  /** Re-reads the routes now (also after a flip made through this replica). */
-  refresh(): Promise<void> {
+  /** Re-reads the routes now (also after a flip made through this replica); false if the read failed. */
+  refresh(): Promise<boolean> {
     // A load already running may have read data_migrations before the caller's write (a flip
     // through this replica must show at once): queue one more load after it. Callers that come
     // meanwhile share the queued one, which starts after all their writes.
@@ -139,15 +151,14 @@ export class ReadPathRouter {
     return this.refreshing;
   }
 
-  private async load(): Promise<void> {
-    if (this.closed) return;
+  private async load(): Promise<boolean> {
+    if (this.closed) return true;
     let rows: Awaited<ReturnType<typeof evolutionRepo.routed>>;
     try {
       rows = await (this.opts.routes ?? evolutionRepo.routed)(this.laneDb);
     } catch (err) {
-      // Keep the last known routes: every route answers correctly, and the next refresh retries.
       this.opts.log?.('read-path refresh failed', err);
-      return;
+      return false;
     }
     const next = new Map<ResolverName, Route>();
     for (const r of rows) {
@@ -171,6 +182,7 @@ export class ReadPathRouter {
     this.counters.route.reset();
     for (const [resolver, route] of next)
       this.counters.route.set({ resolver, plan: route.plan.name, phase: route.phase, read_path: route.readPath }, 1);
+    return true;
   }
 
   /**
@@ -211,8 +223,8 @@ export class ReadPathRouter {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.unsubscribe?.();
+    await this.changes.close();
     await this.refreshing;
     await this.queued;
     await this.recorder.close();

@@ -1,16 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import type { TokenVerifier } from '../auth/tokens.js';
+import type { PgPubSub } from '../pubsub/pg.js';
+import { Wakeup } from '../util/wakeup.js';
 import type { LedgerService } from './service.js';
+
+/** Announced by migration 0016's trigger whenever the ledger's head moves. */
+const HEAD_CHANNEL = 'ledger_head';
 
 /**
  * GET /ledger/checkpoint: the signed checkpoint of the current head, as the note text (what
  * witnesses and `ig-ledger verify-consistency` read), for compliance and auditors. And the
- * publication timer: a checkpoint every `every` entries or `intervalMs` of growth.
+ * publisher: a checkpoint every `every` entries or `intervalMs` of growth.
  */
 export function registerLedgerRoutes(
   app: FastifyInstance,
-  opts: { ledger: LedgerService; verifier: TokenVerifier; every: number; intervalMs: number; tickMs: number },
-): { close(): void } {
+  opts: { ledger: LedgerService; verifier: TokenVerifier; pubsub: PgPubSub; every: number; intervalMs: number; tickMs: number },
+): { close(): Promise<void> } {
   app.get('/ledger/checkpoint', async (request, reply) => {
     let session;
     try {
@@ -24,24 +29,28 @@ export function registerLedgerRoutes(
     return reply.code(200).header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-store').send(checkpoint.note);
   });
 
-  let timer: NodeJS.Timeout | null = null;
-  let running = false;
-  if (opts.tickMs > 0) {
-    timer = setInterval(() => {
-      if (running) return;
-      running = true;
-      opts.ledger
-        .publishIfDue(opts.every, opts.intervalMs)
-        .catch((err: unknown) => app.log.error({ err }, 'ledger checkpoint publication failed'))
-        .finally(() => {
-          running = false;
-        });
-    }, opts.tickMs);
-    timer.unref();
-  }
+  if (opts.tickMs <= 0) return { close: async () => undefined };
+  // Looks when the head moves (migration 0016's trigger NOTIFYs, whoever appended), at most once
+  // per tickMs, and once more when a grown ledger's last checkpoint comes of age; once at start
+  // for what was appended while no replica ran. No poll: a notification lost while the LISTEN
+  // connection was down is made up for by the wake PgPubSub sends when it listens again.
+  const publisher = new Wakeup(
+    async () => (await opts.ledger.publishIfDue(opts.every, opts.intervalMs)).dueInMs,
+    opts.tickMs,
+    (err) => app.log.error({ err }, 'ledger checkpoint publication failed'),
+  );
+  const subscribed = opts.pubsub.subscribe(HEAD_CHANNEL, () => publisher.wake()).then(
+    (unsubscribe) => unsubscribe,
+    (err: unknown) => {
+      app.log.error({ err }, 'ledger: LISTEN failed; checkpoints are published on demand only');
+      return () => undefined;
+    },
+  );
+  void subscribed.then(() => publisher.wake());
   return {
-    close: () => {
-      if (timer) clearInterval(timer);
+    close: async () => {
+      (await subscribed)();
+      await publisher.close();
     },
   };
 }

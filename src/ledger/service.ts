@@ -288,16 +288,18 @@ export class LedgerService {
 
   /**
    * Publishes a checkpoint when the ledger grew by `every` entries since the last one, or grew
-   * at all and the last one is older than `intervalMs`. Called by the server's timer.
+   * at all and the last one is older than `intervalMs`. Called by the server's publisher, which
+   * also learns when to look again without new entries: `dueInMs`, once the grown ledger's last
+   * checkpoint is `intervalMs` old (null: nothing waits).
    */
-  async publishIfDue(every: number, intervalMs: number): Promise<LedgerCheckpointRow | null> {
+  async publishIfDue(every: number, intervalMs: number): Promise<{ published: LedgerCheckpointRow | null; dueInMs: number | null }> {
     const [head, latest] = await Promise.all([ledgerRepo.head(this.db), ledgerRepo.latestCheckpoint(this.db)]);
     const size = latest?.treeSize ?? 0;
-    if (head.seq <= size && latest) return null;
+    if (head.seq <= size && latest) return { published: null, dueInMs: null };
     const grown = head.seq - size;
     const age = latest ? this.clock.now().getTime() - latest.createdAt.getTime() : Number.POSITIVE_INFINITY;
-    if (grown >= every || (grown > 0 && age >= intervalMs) || !latest) return this.checkpoint();
-    return null;
+    if (grown >= every || (grown > 0 && age >= intervalMs) || !latest) return { published: await this.checkpoint(), dueInMs: null };
+    return { published: null, dueInMs: intervalMs - age };
   }
 
   /**

@@ -11,7 +11,8 @@ export interface Executor {
  * A notification carries only the channel (and a sequence number for logs); subscribers read
  * the events themselves from their table by sequence number, so a missed or coalesced
  * notification costs nothing, and a reconnecting subscriber catches up from its last seq.
- * One LISTEN connection per channel per process, shared by all its subscribers.
+ * One LISTEN per channel per process (on postgres.js's one listening connection), shared by all
+ * its subscribers; a subscriber is also woken when that connection LISTENs again after a drop.
  */
 export class PgPubSub {
   private readonly waiters = new Map<string, Set<() => void>>();
@@ -34,9 +35,17 @@ export class PgPubSub {
     set.add(wake);
     let listen = this.listening.get(channel);
     if (!listen) {
-      listen = this.sql.listen(channel, () => {
+      const wakeAll = () => {
         for (const w of this.waiters.get(channel) ?? []) w();
-      });
+      };
+      let listened = false;
+      // postgres.js LISTENs again after its connection dropped; whatever was notified meanwhile
+      // is lost, so every subscriber is woken to read for itself (the first LISTEN is no news).
+      const relisten = () => {
+        if (listened) wakeAll();
+        listened = true;
+      };
+      listen = this.sql.listen(channel, wakeAll, relisten);
       this.listening.set(channel, listen);
     }
     await listen;

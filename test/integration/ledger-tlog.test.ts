@@ -1,8 +1,11 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { connect } from '../../src/db/client.js';
 import { entryHash } from '../../src/ledger/chain.js';
+import { LedgerService } from '../../src/ledger/service.js';
+import { systemClock } from '../../src/util/clock.js';
 import { openCheckpoint, parseVerifierKey } from '../../src/ledger/checkpoint.js';
 import { verifyInclusionInHead } from '../../src/ledger/merkle.js';
 import { verifyConsistency } from '../../src/ledger/tiles.js';
@@ -217,5 +220,39 @@ describe('when history is rewritten with a recomputed chain and tiles', () => {
     const c = (await consistency(old.treeSize, now.treeSize)).data?.ledgerConsistency as Consistency;
     expect(c.fromRoot).not.toBe(old.rootHash);
     expect(verifyConsistency(old.treeSize, now.treeSize, Buffer.from(old.rootHash, 'hex'), Buffer.from(now.rootHash, 'hex'), hex(c.proof))).toBe(false);
+  });
+});
+
+describe('the checkpoint publisher', () => {
+  it('publishes when the head moves (a NOTIFY from the database, not a poll), by count at once and by age once due', async () => {
+    const p = await startTestServer({
+      env: { LEDGER_CHECKPOINT_TICK_MS: '50', LEDGER_CHECKPOINT_EVERY: '5', LEDGER_CHECKPOINT_INTERVAL_SECONDS: '4' },
+    });
+    try {
+      const latest = async () =>
+        (await p.db.database.sql<{ n: number }[]>`select coalesce(max(tree_size), 0)::int as n from ledger_checkpoint`)[0]?.n;
+      const head = async () => (await p.db.database.sql<{ seq: number }[]>`select seq::int from ledger_head`)[0]?.seq;
+      // At start it looks once: the genesis entry has no checkpoint yet.
+      await vi.waitFor(async () => expect(await latest()).toBe(await head()), { timeout: 10_000, interval: 50 });
+      const start = (await head()) as number;
+      // Five entries appended by another client (as a CLI would): the trigger's NOTIFY wakes it.
+      const other = connect(p.db.url, { max: 1, applicationName: 'ledger-publisher-test' });
+      try {
+        const ledger = new LedgerService(other.db, systemClock, {});
+        await other.db.transaction(async (tx) => {
+          for (let i = 0; i < 5; i++) await ledger.append(tx, { kind: 'test.event', actor: 'cli@test', payload: { i }, tenants: [] });
+        });
+        await vi.waitFor(async () => expect(await latest()).toBe(start + 5), { timeout: 10_000, interval: 50 });
+        // One more: below the count, so it waits for the last checkpoint to be four seconds old.
+        await ledger.appendNow({ kind: 'test.event', actor: 'cli@test', payload: { i: 5 }, tenants: [] });
+        await new Promise((r) => setTimeout(r, 500));
+        expect(await latest()).toBe(start + 5);
+        await vi.waitFor(async () => expect(await latest()).toBe(start + 6), { timeout: 10_000, interval: 100 });
+      } finally {
+        await other.close();
+      }
+    } finally {
+      await p.close();
+    }
   });
 });
