@@ -11,7 +11,7 @@ import { evolutionRepo } from './repo.js';
 import { lanePlan, PgReadOnly, shadowLane, shadowPool, ShadowSlots, type ShadowLane } from './shadow.js';
 import type { MigrationPhase, MigrationPlan, ReadArgs, ReadFn, ReadPath, ReadResult, ResolverName } from './types.js';
 
-/** Announced by migration 0016's trigger on every write to data_migrations. */
+/** Announced by migration 0014's trigger on every write to data_migrations. */
 export const CHANGES_CHANNEL = 'data_migrations';
 
 /** The read path of one resolver on this replica, as last read from the database. */
@@ -38,7 +38,7 @@ export interface RouterOptions {
   poolMax: number;
   /** Concurrent comparisons, at most (below poolMax, so refresh and writes are never stuck). */
   maxInFlight: number;
-  /** Where changes of data_migrations are announced (migration 0016's trigger). */
+  /** Where changes of data_migrations are announced (migration 0014's trigger). */
   pubsub: PgPubSub;
   /** At most one re-read per this interval when changes are announced (a burst costs one read). */
   refreshMs: number;

@@ -4,7 +4,7 @@ import type { PgPubSub } from '../pubsub/pg.js';
 import { Wakeup } from '../util/wakeup.js';
 import type { LedgerService } from './service.js';
 
-/** Announced by migration 0016's trigger whenever the ledger's head moves. */
+/** Announced by migration 0014's trigger whenever the ledger's head moves. */
 const HEAD_CHANNEL = 'ledger_head';
 
 /**
@@ -30,7 +30,7 @@ export function registerLedgerRoutes(
   });
 
   if (opts.tickMs <= 0) return { close: async () => undefined };
-  // Looks when the head moves (migration 0016's trigger NOTIFYs, whoever appended), at most once
+  // Looks when the head moves (migration 0014's trigger NOTIFYs, whoever appended), at most once
   // per tickMs, and once more when a grown ledger's last checkpoint comes of age; once at start
   // for what was appended while no replica ran. No poll: a notification lost while the LISTEN
   // connection was down is made up for by the wake PgPubSub sends when it listens again.
