@@ -21,6 +21,7 @@ import { packLedgerProofs, type PackLedgerSnapshot, type WantedEntry } from './l
 import { auditRepo } from './repo.js';
 import { verifierScript } from './verifier/bundle.js';
 import { collectSections, periodOf } from './sections.js';
+import type { AttestationPolicy } from '../attestations/policy.js';
 import type { AccessReceiptRow, AuditEngagementRow, AuditPackMeta, AuditRequestRow, CmkRotationRow } from './tables.js';
 import { isUuid } from '../util/ids.js';
 
@@ -83,6 +84,8 @@ export interface AuditDeps {
   ledger: LedgerService;
   scorecard: ScorecardService;
   budgets: BudgetService;
+  /** Who may sign attestations: the pack carries it so its verifier can check the bundles. */
+  attestationPolicy: AttestationPolicy;
   signer: PackSigner;
   /** Base URL of this deployment (PUBLIC_URL, or the address listened on). */
   publicUrl: () => string;
@@ -237,7 +240,12 @@ export class AuditService {
    * evidence.recorded entry and the receipts of earlier downloads of the engagement's packs that
    * the caller's scope covers. One read-only snapshot, so every proof is against that head.
    */
-  private ledgerForPack(treeSize: number, evidenceIds: readonly string[], engagementId: string, scope: TenantScope): Promise<PackLedgerSnapshot> {
+  private ledgerForPack(
+    treeSize: number,
+    evidenceIds: readonly string[],
+    engagementId: string,
+    scope: TenantScope,
+  ): Promise<PackLedgerSnapshot> {
     return this.db.transaction(
       async (tx) => {
         const hashes = await ledgerRepo.hashesUpTo(tx, treeSize);
@@ -334,7 +342,13 @@ export class AuditService {
         })),
         attestations: await auditRepo.attestationSummary(this.db),
       },
-      sections: await collectSections(this.db, this.deps.scorecard, { packId, period: periodOf(e, generatedAt), generatedAt, scope }),
+      sections: await collectSections(this.db, this.deps.scorecard, {
+        packId,
+        period: periodOf(e, generatedAt),
+        generatedAt,
+        scope,
+        signers: this.deps.attestationPolicy.signers,
+      }),
     };
     const built = await buildPack(input, this.deps.signer, progress ? { progress } : {});
     const archiveSha256 = sha256Hex(built.archive);
