@@ -92,7 +92,10 @@ const schema = z
     ANOMALY_SLA_LOW_MINUTES: z.coerce.number().int().min(1).default(240),
     ANOMALY_ISSUE_SINK: z.enum(['database', 'github']).default('database'),
     ANOMALY_GITHUB_API_URL: z.url().default('https://api.github.com'),
-    ANOMALY_GITHUB_REPOSITORY: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/repo').optional(),
+    ANOMALY_GITHUB_REPOSITORY: z
+      .string()
+      .regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/repo')
+      .optional(),
     ANOMALY_GITHUB_TOKEN: z.string().optional(),
     ANOMALY_TRACE_URL_TEMPLATE: z.string().includes('{traceId}', { message: 'must contain {traceId}' }).optional(),
     DECISION_LOG_RULE_PATH: z.string().default('path'),
@@ -109,6 +112,11 @@ const schema = z
     IG_ENV_FILE: z.string().optional(),
     // `npm run demo:audit` writes its pack here (default DATA_DIR/audit-demo).
     DEMO_OUT_DIR: z.string().optional(),
+    // Registry credentials of `ig-attest attach --image` / `ig-gate attestations --image`: these,
+    // else the registry's entry in DOCKER_CONFIG/config.json (default ~/.docker/config.json).
+    REGISTRY_USERNAME: z.string().optional(),
+    REGISTRY_PASSWORD: z.string().optional(),
+    DOCKER_CONFIG: z.string().optional(),
     // OpenTelemetry tracing (src/tracing.ts), the standard OTEL_* variables: off unless an
     // exporter or an OTLP endpoint is named. Only traces; the SDK is loaded only when on.
     OTEL_SDK_DISABLED: bool.default(false),
@@ -187,7 +195,10 @@ export function shareWithClis(c: Config, port: number): string | undefined {
     AUTH_AUDIENCE: c.AUTH_AUDIENCE,
   };
   const lines = SHARED.flatMap((k) => (values[k] === undefined ? [] : [`${k}=${values[k]}`]));
-  writeFileSync(`${file}.tmp`, `# Written by npm start for the CLIs of this checkout; the environment overrides it.\n${lines.join('\n')}\n`);
+  writeFileSync(
+    `${file}.tmp`,
+    `# Written by npm start for the CLIs of this checkout; the environment overrides it.\n${lines.join('\n')}\n`,
+  );
   renameSync(`${file}.tmp`, file);
   return file;
 }

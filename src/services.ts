@@ -81,6 +81,13 @@ export function createServices(database: Database, clock: Clock, opts: ServiceOp
     evidence: new EvidenceService(database.db, database.sql, ledger, clock, readPaths.reader('Service.evidence', evidencePages)),
     attestations,
     scorecard,
-    audit: new AuditService(database.db, clock, { ledger, scorecard, budgets, signer: opts.signer, publicUrl: opts.publicUrl ?? (() => 'http://localhost:4001') }),
+    audit: new AuditService(database.db, clock, {
+      ledger,
+      scorecard,
+      budgets,
+      attestationPolicy: opts.attestationPolicy,
+      signer: opts.signer,
+      publicUrl: opts.publicUrl ?? (() => 'http://localhost:4001'),
+    }),
   };
 }

@@ -1156,6 +1156,12 @@ export type Query = {
   dataMigrations: Array<DataMigration>;
   /** Applies reported by sites (optionally one site), in site then site-ledger order. */
   deltaApplies: Array<DeltaApply>;
+  /**
+   * The scorecards of an engagement's scope, per service or per team: the services with evidence of
+   * the engagement's kinds that the caller's tenant scope covers, or with a release in its period;
+   * a team's card is over those services only. Compliance, or the engagement's auditor.
+   */
+  engagementScorecards: Array<Scorecard>;
   /** One evidence item by id; null when absent or not visible to the caller. */
   evidenceArtifact?: Maybe<EvidenceArtifact>;
   /** Ledger entries in seq order, optionally of one kind, after a seq: for a tenant-scoped caller, only entries of its tenants. */
@@ -1230,6 +1236,12 @@ export type QueryCmkRotationsArgs = {
 export type QueryDeltaAppliesArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   site?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryEngagementScorecardsArgs = {
+  engagementId: Scalars['ID']['input'];
+  groupBy: ScorecardGrouping;
 };
 
 
@@ -2253,6 +2265,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   cmkRotations?: Resolver<Array<ResolversTypes['CmkRotation']>, ParentType, ContextType, RequireFields<QueryCmkRotationsArgs, 'overdueOnly'>>;
   dataMigrations?: Resolver<Array<ResolversTypes['DataMigration']>, ParentType, ContextType>;
   deltaApplies?: Resolver<Array<ResolversTypes['DeltaApply']>, ParentType, ContextType, RequireFields<QueryDeltaAppliesArgs, 'first'>>;
+  engagementScorecards?: Resolver<Array<ResolversTypes['Scorecard']>, ParentType, ContextType, RequireFields<QueryEngagementScorecardsArgs, 'engagementId' | 'groupBy'>>;
   evidenceArtifact?: Resolver<Maybe<ResolversTypes['EvidenceArtifact']>, ParentType, ContextType, RequireFields<QueryEvidenceArtifactArgs, 'id'>>;
   ledger?: Resolver<Array<ResolversTypes['LedgerEntry']>, ParentType, ContextType, RequireFields<QueryLedgerArgs, 'first'>>;
   ledgerCheckpoint?: Resolver<ResolversTypes['LedgerCheckpoint'], ParentType, ContextType>;

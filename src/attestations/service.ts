@@ -30,7 +30,9 @@ function claimedDigests(bundle: unknown): string[] {
     const payload = (bundle as { dsseEnvelope?: { payload?: unknown } }).dsseEnvelope?.payload;
     if (typeof payload !== 'string') return [];
     const statement = JSON.parse(Buffer.from(payload, 'base64').toString('utf8')) as { subject?: { digest?: Record<string, unknown> }[] };
-    return (statement.subject ?? []).flatMap((s) => Object.entries(s.digest ?? {}).map(([alg, hex]) => `${alg.toLowerCase()}:${String(hex).toLowerCase()}`));
+    return (statement.subject ?? []).flatMap((s) =>
+      Object.entries(s.digest ?? {}).map(([alg, hex]) => `${alg.toLowerCase()}:${String(hex).toLowerCase()}`),
+    );
   } catch {
     return [];
   }
@@ -41,14 +43,17 @@ export class AttestationService {
     private readonly db: Db,
     private readonly ledger: LedgerService,
     private readonly clock: Clock,
-    private readonly policy: AttestationPolicy,
+    readonly policy: AttestationPolicy,
   ) {}
 
   byIds(ids: readonly string[]): Promise<ReleaseRow[]> {
     return releaseRepo.byIds(this.db, ids);
   }
 
-  async register(session: Session, input: { id: string; serviceId: string; version: string; subjects: { name: string; digest: string }[] }): Promise<ReleaseRow> {
+  async register(
+    session: Session,
+    input: { id: string; serviceId: string; version: string; subjects: { name: string; digest: string }[] },
+  ): Promise<ReleaseRow> {
     requireRole(session, 'ci');
     if (!ID.test(input.id)) throw badInput('id must be 1-200 characters of letters, digits and . _ : @ / + -', { field: 'id' });
     const version = input.version.trim();
@@ -64,21 +69,35 @@ export class AttestationService {
         throw badInput(`subjects[${i}].digest: ${err instanceof Error ? err.message : 'invalid'}`, { field: `subjects.${i}.digest` });
       }
     });
-    if (new Set(subjects.map((s) => s.digest)).size !== subjects.length) throw badInput('subjects must have distinct digests', { field: 'subjects' });
+    if (new Set(subjects.map((s) => s.digest)).size !== subjects.length)
+      throw badInput('subjects must have distinct digests', { field: 'subjects' });
     try {
       return await this.db.transaction(async (tx) => {
-        const { row, created } = await releaseRepo.insert(tx, { id: input.id, serviceId: input.serviceId, version, subjects });
+        // The injected clock, like every other timestamp here: packs select releases by their period.
+        const { row, created } = await releaseRepo.insert(tx, {
+          id: input.id,
+          serviceId: input.serviceId,
+          version,
+          subjects,
+          createdAt: this.clock.now(),
+        });
         if (!created) {
           if (canonicalJson([row.serviceId, row.version, row.subjects]) !== canonicalJson([input.serviceId, version, subjects])) {
             throw new DomainError('CONFLICT', `release ${input.id} is already registered with other contents`);
           }
           return row;
         }
-        await this.ledger.append(tx, { tenants: [], kind: 'release.registered', actor: session.sub, payload: { releaseId: row.id, serviceId: row.serviceId, version, subjects } });
+        await this.ledger.append(tx, {
+          tenants: [],
+          kind: 'release.registered',
+          actor: session.sub,
+          payload: { releaseId: row.id, serviceId: row.serviceId, version, subjects },
+        });
         return row;
       });
     } catch (err) {
-      if (pgErrorCode(err) === PG.FOREIGN_KEY_VIOLATION) throw badInput(`unknown service ${input.serviceId}: upsertService it first`, { field: 'serviceId' });
+      if (pgErrorCode(err) === PG.FOREIGN_KEY_VIOLATION)
+        throw badInput(`unknown service ${input.serviceId}: upsertService it first`, { field: 'serviceId' });
       throw err;
     }
   }
@@ -125,7 +144,11 @@ export class AttestationService {
     const existing = await releaseRepo.attestation(this.db, release.id, subjectDigest, bundleSha256);
     if (existing) return existing;
     const ok = result.ok && result.kind === 'attestation' ? result : null;
-    const failureReason = result.ok ? (ok ? null : 'NOT_ATTESTATION: a message signature is not an attestation') : `${result.reason}: ${result.message}`;
+    const failureReason = result.ok
+      ? ok
+        ? null
+        : 'NOT_ATTESTATION: a message signature is not an attestation'
+      : `${result.reason}: ${result.message}`;
     const now = this.clock.now();
     return this.db
       .transaction(async (tx) => {
@@ -133,7 +156,15 @@ export class AttestationService {
           kind: ok ? 'attestation.verified' : 'attestation.rejected',
           actor: session.sub,
           tenants: [],
-          payload: { releaseId: release.id, subjectDigest, bundleSha256, verified: ok !== null, failureReason, signerIdentity: ok?.signerIdentity ?? null, issuer: ok?.issuer ?? null },
+          payload: {
+            releaseId: release.id,
+            subjectDigest,
+            bundleSha256,
+            verified: ok !== null,
+            failureReason,
+            signerIdentity: ok?.signerIdentity ?? null,
+            issuer: ok?.issuer ?? null,
+          },
         });
         const row = await releaseRepo.insertAttestation(tx, {
           releaseId: release.id,
@@ -163,7 +194,10 @@ export class AttestationService {
   }
 
   attestationsByIds(ids: readonly string[]): Promise<AttestationRow[]> {
-    return releaseRepo.attestationsByIds(this.db, ids.filter((id) => /^[0-9a-f-]{36}$/.test(id)));
+    return releaseRepo.attestationsByIds(
+      this.db,
+      ids.filter((id) => /^[0-9a-f-]{36}$/.test(id)),
+    );
   }
 
   bySubjects(digests: readonly string[]): Promise<AttestationRow[]> {
@@ -182,7 +216,13 @@ export class AttestationService {
   }
 
   async coverage(release: ReleaseRow): Promise<CoverageModel> {
-    return coverageOf(release, await releaseRepo.bySubjects(this.db, release.subjects.map((s) => s.digest)));
+    return coverageOf(
+      release,
+      await releaseRepo.bySubjects(
+        this.db,
+        release.subjects.map((s) => s.digest),
+      ),
+    );
   }
 
   /** Coverage of a batch of releases (Release.attestationCoverage through _entities): one statement. */
@@ -191,7 +231,10 @@ export class AttestationService {
     const rows = digests.length ? await releaseRepo.bySubjects(this.db, digests) : [];
     return releases.map((release) => {
       const mine = new Set(release.subjects.map((s) => s.digest));
-      return coverageOf(release, rows.filter((r) => mine.has(r.subjectDigest)));
+      return coverageOf(
+        release,
+        rows.filter((r) => mine.has(r.subjectDigest)),
+      );
     });
   }
 }

@@ -1,4 +1,4 @@
-import { inclusionPaths, leafHash, rootHash } from '../ledger/merkle.js';
+import { leafHash } from '../ledger/merkle.js';
 import type { PackLedgerEntry, PackLedgerProof } from './manifest.js';
 
 /** A ledger entry a pack ships, and why. */
@@ -13,37 +13,45 @@ export interface PackLedgerSnapshot {
   proofs: PackLedgerProof[];
 }
 
+/** An entry's leaf hash and audit path in the tree of the pack's head (hex), as the ledger's tiles give them. */
+export interface EntryInclusion {
+  leafHash: string;
+  auditPath: string[];
+}
+
 /**
- * The tree head over `hashes` (the entry hashes of seq 1..n, in order) and an inclusion proof
- * for each wanted entry, all from one set of leaves, so every proof verifies against that head.
- * Proofs are ordered by role, then seq, so the pack stays byte-for-byte reproducible.
+ * The pack's ledger/proofs.json: each wanted entry with its inclusion proof in the tree head,
+ * after checking that the proof's leaf is this entry's hash (the entry is the one at that
+ * position). Proofs are ordered by role, then seq, so the pack stays byte-for-byte reproducible.
  */
-export function packLedgerProofs(hashes: readonly string[], wanted: readonly WantedEntry[]): PackLedgerSnapshot {
-  const leaves = hashes.map(leafHash);
-  const root = rootHash(leaves).toString('hex');
+export function packLedgerProofs(
+  treeHead: { treeSize: number; rootHash: string },
+  wanted: readonly WantedEntry[],
+  inclusion: ReadonlyMap<number, EntryInclusion>,
+): PackLedgerSnapshot {
   for (const w of wanted) {
-    if (w.entry.seq < 1 || w.entry.seq > hashes.length)
-      throw new RangeError(`ledger entry ${w.entry.seq} is outside the tree of ${hashes.length}`);
-    if (hashes[w.entry.seq - 1] !== w.entry.hash) throw new Error(`ledger entry ${w.entry.seq} is not the entry at that position`);
+    if (w.entry.seq < 1 || w.entry.seq > treeHead.treeSize)
+      throw new RangeError(`ledger entry ${w.entry.seq} is outside the tree of ${treeHead.treeSize}`);
+    if (inclusion.get(w.entry.seq)?.leafHash !== leafHash(w.entry.hash).toString('hex'))
+      throw new Error(`ledger entry ${w.entry.seq} is not the entry at that position`);
   }
   const sorted = [...wanted].sort((a, b) => (a.role === b.role ? a.entry.seq - b.entry.seq : a.role < b.role ? -1 : 1));
-  const paths = inclusionPaths(
-    sorted.map((w) => w.entry.seq - 1),
-    leaves,
-  );
   return {
-    treeHead: { treeSize: leaves.length, rootHash: root },
-    proofs: sorted.map((w, i) => ({
-      role: w.role,
-      ref: w.ref,
-      entry: w.entry,
-      proof: {
-        index: w.entry.seq - 1,
-        treeSize: leaves.length,
-        leafHash: (leaves[w.entry.seq - 1] as Buffer).toString('hex'),
-        rootHash: root,
-        auditPath: (paths[i] as Buffer[]).map((b) => b.toString('hex')),
-      },
-    })),
+    treeHead,
+    proofs: sorted.map((w) => {
+      const p = inclusion.get(w.entry.seq) as EntryInclusion;
+      return {
+        role: w.role,
+        ref: w.ref,
+        entry: w.entry,
+        proof: {
+          index: w.entry.seq - 1,
+          treeSize: treeHead.treeSize,
+          leafHash: p.leafHash,
+          rootHash: treeHead.rootHash,
+          auditPath: p.auditPath,
+        },
+      };
+    }),
   };
 }

@@ -16,6 +16,8 @@ export const resolvers: Resolvers = {
   },
   Query: {
     auditEngagements: (_p, _a, ctx) => ctx.services.audit.engagements(sessionOf(ctx)),
+    engagementScorecards: (_p, { engagementId, groupBy }, ctx) =>
+      ctx.services.audit.engagementScorecards(sessionOf(ctx), engagementId, groupBy),
     auditPacks: (_p, { engagementId }, ctx) => ctx.services.audit.packs(sessionOf(ctx), engagementId),
     auditPack: (_p, { id }, ctx) => ctx.services.audit.pack(sessionOf(ctx), id),
     auditRequests: (_p, { engagementId, status }, ctx) => ctx.services.audit.requests(sessionOf(ctx), engagementId, status ?? null),
@@ -63,6 +65,7 @@ export const rules: RuleTree = {
   CmkRotation: { '*': allow },
   Query: {
     auditEngagements: auditReader,
+    engagementScorecards: auditReader,
     auditPacks: auditReader,
     auditPack: auditReader,
     auditRequests: auditReader,

@@ -1,6 +1,8 @@
 import type { SerializedBundle } from '@sigstore/bundle';
 import { createHash } from 'node:crypto';
+import type { PolicySigner } from '../attestations/policy.js';
 import type { TenantScope } from '../auth/scope.js';
+import { keyFingerprint, parseVerifierKey } from './verifier/core.js';
 import type { Db } from '../db/client.js';
 import type { EvidenceRow } from '../evidence/tables.js';
 import type { ScorecardModel, ScorecardService } from '../scorecard/service.js';
@@ -22,6 +24,8 @@ export interface SectionsInput {
   period: Period;
   generatedAt: Date;
   scope: TenantScope;
+  /** The attestation policy's signers at generation. */
+  signers: readonly PolicySigner[];
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -66,6 +70,23 @@ function provenanceOf(bundle: unknown) {
   };
 }
 
+/** The policy's signers as the pack's verifier reads them; a key it cannot use (not P-256 or Ed25519) is left out. */
+type PackSigner =
+  { name: string; keyId: string; publicKeyPem: string } | { name: string; certificateIdentity: string; certificateIssuer: string };
+
+function signersOf(signers: readonly PolicySigner[]): PackSigner[] {
+  return signers.flatMap((s): PackSigner[] => {
+    if (!('publicKeyPem' in s))
+      return [{ name: s.name, certificateIdentity: s.certificateIdentity, certificateIssuer: s.certificateIssuer }];
+    try {
+      const key = parseVerifierKey(s.publicKeyPem);
+      return [{ name: s.name, keyId: keyFingerprint(key), publicKeyPem: key.export({ type: 'spki', format: 'pem' }).toString() }];
+    } catch {
+      return [];
+    }
+  });
+}
+
 async function attestationsSection(db: Db, i: SectionsInput): Promise<PackSection> {
   const releases = await sectionsRepo.releasesIn(db, i.period);
   const atts = await sectionsRepo.attestationsOf(
@@ -105,7 +126,7 @@ async function attestationsSection(db: Db, i: SectionsInput): Promise<PackSectio
   return {
     name: 'attestations',
     title: 'Attestation bundles and provenance per release',
-    document: doc('attestations', i.period, { releases: out }),
+    document: doc('attestations', i.period, { signers: signersOf(i.signers), releases: out }),
     attachments,
     note: `${out.length} releases in the period, ${n} attestations (each Sigstore bundle is in sections/attestations/).`,
     table: {

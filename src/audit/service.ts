@@ -11,7 +11,7 @@ import type { EvidenceRow } from '../evidence/tables.js';
 import { ledgerRepo } from '../ledger/repo.js';
 import type { LedgerRow } from '../ledger/tables.js';
 import type { LedgerService } from '../ledger/service.js';
-import type { ScorecardService } from '../scorecard/service.js';
+import type { ScorecardModel, ScorecardService } from '../scorecard/service.js';
 import { sha256Hex } from '../util/canonical.js';
 import type { Clock } from '../util/clock.js';
 import { MAX_LINK_TTL_SECONDS, MIN_LINK_TTL_SECONDS, PackLinks, type LinkClaims } from './links.js';
@@ -21,6 +21,8 @@ import { packLedgerProofs, type PackLedgerSnapshot, type WantedEntry } from './l
 import { auditRepo } from './repo.js';
 import { verifierScript } from './verifier/bundle.js';
 import { collectSections, periodOf } from './sections.js';
+import { sectionsRepo } from './sections-repo.js';
+import type { AttestationPolicy } from '../attestations/policy.js';
 import type { AccessReceiptRow, AuditEngagementRow, AuditPackMeta, AuditRequestRow, CmkRotationRow } from './tables.js';
 import { isUuid } from '../util/ids.js';
 
@@ -83,6 +85,8 @@ export interface AuditDeps {
   ledger: LedgerService;
   scorecard: ScorecardService;
   budgets: BudgetService;
+  /** Who may sign attestations: the pack carries it so its verifier can check the bundles. */
+  attestationPolicy: AttestationPolicy;
   signer: PackSigner;
   /** Base URL of this deployment (PUBLIC_URL, or the address listened on). */
   publicUrl: () => string;
@@ -221,6 +225,24 @@ export class AuditService {
     return auditRepo.requests(this.db, e.id, status);
   }
 
+  /**
+   * The scorecards of an engagement's scope for this caller: services with evidence of the
+   * engagement's kinds that the caller's tenant scope covers (what its pack would ship), or with
+   * a release in the audited period. An auditor sees nothing of another engagement (NOT_FOUND).
+   */
+  async engagementScorecards(session: Session, engagementId: string, groupBy: 'SERVICE' | 'TEAM'): Promise<ScorecardModel[]> {
+    const e = await this.engagementFor(session, engagementId);
+    const now = this.clock.now();
+    const evidence = await auditRepo.evidenceInScope(this.db, {
+      kinds: e.scope,
+      until: now,
+      scope: scopeOf(session),
+      maxItems: MAX_PACK_EVIDENCE,
+    });
+    const releases = await sectionsRepo.releasesIn(this.db, periodOf(e, now));
+    return this.deps.scorecard.scorecardsOf([...new Set([...evidence, ...releases].map((x) => x.serviceId))], groupBy);
+  }
+
   /** Evidence attached to a request, for readers of the engagement, within the reader's tenant scope. */
   requestEvidence(session: Session, request: AuditRequestRow): Promise<EvidenceRow[]> {
     return auditRepo.evidenceByIds(this.db, scopeOf(session), request.evidenceIds);
@@ -235,16 +257,22 @@ export class AuditService {
   /**
    * The tree head a pack pins, with the inclusion proofs it ships: each evidence item's
    * evidence.recorded entry and the receipts of earlier downloads of the engagement's packs that
-   * the caller's scope covers. One read-only snapshot, so every proof is against that head.
+   * the caller's scope covers. One read-only snapshot, so every proof is against that head; the
+   * proofs come from the ledger's Merkle tiles (O(log n) hashes each, not every leaf).
    */
-  private ledgerForPack(treeSize: number, evidenceIds: readonly string[], engagementId: string, scope: TenantScope): Promise<PackLedgerSnapshot> {
+  private async ledgerForPack(
+    treeSize: number,
+    evidenceIds: readonly string[],
+    engagementId: string,
+    scope: TenantScope,
+  ): Promise<PackLedgerSnapshot> {
+    await this.deps.ledger.catchUp();
     return this.db.transaction(
       async (tx) => {
-        const hashes = await ledgerRepo.hashesUpTo(tx, treeSize);
         const toEntry = (r: LedgerRow): PackLedgerEntry => ({ ...r, at: r.at.toISOString(), tenants: r.tenants ?? null });
         const wanted: WantedEntry[] = [];
         const recorded = new Map<string, LedgerRow>();
-        for (const r of await ledgerRepo.evidenceEntries(tx, evidenceIds, hashes.length)) {
+        for (const r of await ledgerRepo.evidenceEntries(tx, evidenceIds, treeSize)) {
           const id = (r.payload as { id?: unknown }).id;
           if (typeof id === 'string' && !recorded.has(id)) recorded.set(id, r);
         }
@@ -255,7 +283,7 @@ export class AuditService {
             throw new DomainError('LEDGER_TAMPERED', `evidence ${id} has no evidence.recorded ledger entry: the pack cannot prove it`);
           wanted.push({ role: 'evidence', ref: id, entry: toEntry(r) });
         }
-        const receipts = (await auditRepo.engagementReceipts(tx, engagementId, hashes.length)).filter((r) => scope.seesAll(r.packTenants));
+        const receipts = (await auditRepo.engagementReceipts(tx, engagementId, treeSize)).filter((r) => scope.seesAll(r.packTenants));
         const rows = new Map(
           (
             await ledgerRepo.bySeqs(
@@ -268,7 +296,12 @@ export class AuditService {
           const row = rows.get(r.ledgerSeq);
           if (row) wanted.push({ role: 'receipt', ref: r.id, entry: toEntry(row) });
         }
-        return packLedgerProofs(hashes, wanted);
+        const tree = await this.deps.ledger.proofsAt(
+          tx,
+          treeSize,
+          wanted.map((w) => w.entry.seq),
+        );
+        return packLedgerProofs({ treeSize: tree.treeSize, rootHash: tree.rootHash }, wanted, tree.inclusion);
       },
       { isolationLevel: 'repeatable read', accessMode: 'read only' },
     );
@@ -305,6 +338,11 @@ export class AuditService {
       e.id,
       scope,
     );
+    if (ledger.treeHead.rootHash !== head.rootHash)
+      throw new DomainError(
+        'LEDGER_TAMPERED',
+        `the ledger's tiles give root ${ledger.treeHead.rootHash} for size ${head.treeSize}, not the signed checkpoint's`,
+      );
     const input: PackInputs = {
       packId,
       version,
@@ -334,7 +372,13 @@ export class AuditService {
         })),
         attestations: await auditRepo.attestationSummary(this.db),
       },
-      sections: await collectSections(this.db, this.deps.scorecard, { packId, period: periodOf(e, generatedAt), generatedAt, scope }),
+      sections: await collectSections(this.db, this.deps.scorecard, {
+        packId,
+        period: periodOf(e, generatedAt),
+        generatedAt,
+        scope,
+        signers: this.deps.attestationPolicy.signers,
+      }),
     };
     const built = await buildPack(input, this.deps.signer, progress ? { progress } : {});
     const archiveSha256 = sha256Hex(built.archive);

@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process';
-import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { devSecret } from '../auth/dev-secret.js';
 import { mintToken } from '../auth/tokens.js';
-import { collectors } from './evidence-collect.js';
+import { SECTION_FORMATS, formatId } from '../audit/formats/index.js';
+import { TOOL_RECORDS, toolEvidence, type ToolRecord } from '../audit/tool-records.js';
+import { collectors, record } from './evidence-collect.js';
 import { gql, type GqlTarget } from './gql-client.js';
 import { cliConfig, serverUrl } from '../config.js';
 import { verifyInclusionInHead } from '../ledger/merkle.js';
@@ -16,7 +18,8 @@ import { loadManifest } from '../audit/persisted.js';
  * `npm run demo:audit`: the External Audit Pack end to end against a running server (IG_URL,
  * default the server `npm start` runs in this checkout), with tokens minted from the development
  * secret; the pack is written to DEMO_OUT_DIR (default DATA_DIR/audit-demo).
- * Creates an engagement, collects evidence, generates the v1.5 pack, issues a link as the
+ * Creates an engagement, collects evidence (and records a DR drill, an RTBF log and a game day as
+ * `ig-evidence record-*` does), generates the v1.5 pack, issues a link as the
  * auditor, downloads it with the auditor's token, verifies it with `ig-evidence verify` and, as
  * an auditor would, with the pack's own verify.mjs in a temporary directory outside this
  * checkout, and prints the access receipt with its inclusion proof, checked here.
@@ -81,6 +84,37 @@ async function main(): Promise<void> {
   await collectors.residency(compliance, service, 'acme', 'eu-west-1', ['postgresql', 'object-store']);
   await collectors.budgets(compliance, service);
   await collectors.cmk(compliance, service);
+  // What the DR, erasure and chaos tools would hand to `ig-evidence record-dr-drill | record-rtbf | record-game-day`.
+  const at = (days: number) => new Date(now - days * day).toISOString();
+  const outputs: Record<ToolRecord['command'], unknown> = {
+    'record-dr-drill': {
+      format: formatId('dr-drill'),
+      performedAt: at(20),
+      scenario: 'region loss: fail over PostgreSQL and the subgraph',
+      environment: 'staging',
+      success: true,
+      rtoMinutes: 38,
+      targetRtoMinutes: 60,
+      tool: 'audit-demo',
+    },
+    'record-rtbf': {
+      format: formatId('rtbf-requests'),
+      tool: 'audit-demo',
+      requests: [{ id: 'RTBF-DEMO-1', receivedAt: at(12), completedAt: at(9), proof: `sha256:${'0'.repeat(64)}`, slaDays: 30 }],
+    },
+    'record-game-day': {
+      format: formatId('game-day'),
+      performedAt: at(15),
+      scenario: 'policy engine unavailable for 10 minutes',
+      hypothesis: 'the gateway fails closed',
+      outcome: 'passed',
+      tool: 'audit-demo',
+    },
+  };
+  for (const r of TOOL_RECORDS) {
+    say(`ig-evidence ${r.command} --service ${service}`);
+    await record(compliance, await toolEvidence(r, outputs[r.command], service, null));
+  }
 
   step(3, 'create the engagement');
   const { createAuditEngagement: engagement } = await gql<{ createAuditEngagement: { id: string; name: string } }>(
@@ -149,6 +183,11 @@ async function main(): Promise<void> {
   const unpacked = await mkdtemp(join(tmpdir(), 'audit-demo-pack-'));
   try {
     await run('tar', ['-xzf', file, '-C', unpacked]);
+    for (const name of SECTION_FORMATS) {
+      const doc = JSON.parse(await readFile(join(unpacked, 'sections', `${name}.json`), 'utf8')) as Record<string, unknown>;
+      const lists = Object.entries(doc).filter((e): e is [string, unknown[]] => Array.isArray(e[1]));
+      say(`section ${name}: ${lists.map(([k, v]) => `${v.length} ${k}`).join(', ')}`);
+    }
     say(`$ cd ${unpacked} && node verify.mjs`);
     // The Node.js on PATH, as the auditor runs it; the verifier needs nothing from this checkout.
     const own = await run('node', ['verify.mjs'], { cwd: unpacked, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }).catch(

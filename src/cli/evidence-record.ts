@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { gql, targetFrom } from './gql-client.js';
+import { TOOL_RECORDS, toolEvidence } from '../audit/tool-records.js';
 import { record } from './evidence-collect.js';
 
 /**
@@ -24,19 +25,13 @@ async function readJson(file: string): Promise<unknown> {
   }
 }
 
-const RECORDS = [
-  { command: 'record-dr-drill', kind: 'DR_DRILL', format: 'dr-drill', what: "a DR drill's report" },
-  { command: 'record-rtbf', kind: 'RTBF_PROOF', format: 'rtbf-requests', what: "an erasure tool's RTBF request log" },
-  { command: 'record-game-day', kind: 'GAME_DAY', format: 'game-day', what: "a game day's report" },
-] as const;
-
 interface Rotation {
   keyId: string;
   rotatedAt: string;
 }
 
 export function registerRecordCommands(program: Command): void {
-  for (const r of RECORDS) {
+  for (const r of TOOL_RECORDS) {
     program
       .command(r.command)
       .description(`Record ${r.what} (format ${r.format}) as ${r.kind} evidence`)
@@ -46,16 +41,7 @@ export function registerRecordCommands(program: Command): void {
       .option('--url <url>', 'GraphQL endpoint (default $IG_URL or the server npm start runs here)')
       .option('--token <jwt>', 'bearer token of the compliance or ci role (default $IG_TOKEN)')
       .action(async (o: Api & { from: string; service: string; tenant?: string }) => {
-        const doc = await readJson(o.from);
-        const { assertFormat } = await import('../audit/formats/index.js');
-        assertFormat(r.format, doc);
-        await record(targetFrom(o), {
-          kind: r.kind,
-          serviceId: o.service,
-          tenantId: o.tenant ?? null,
-          source: `ig-evidence ${r.command} (${r.format} format)`,
-          content: doc,
-        });
+        await record(targetFrom(o), await toolEvidence(r, await readJson(o.from), o.service, o.tenant ?? null));
       });
   }
 

@@ -225,9 +225,16 @@ program
   .option('--plain-http', 'talk plain HTTP to the registry (default only for loopback registries)')
   .action(async (opts: { image: string; bundle?: string; key?: string; builderId?: string; buildType?: string; plainHttp?: boolean }) => {
     if ((opts.bundle === undefined) === (opts.key === undefined)) throw new Error('give exactly one of --bundle FILE or --key FILE');
-    const oci = await import('../attestations/oci.js');
+    const [oci, { registryCredentials }, { cliConfig }] = await Promise.all([
+      import('../attestations/oci.js'),
+      import('../attestations/registry-auth.js'),
+      import('../config.js'),
+    ]);
     const ref = oci.parseImageRef(opts.image);
-    const client = new oci.RegistryClient(ref, opts.plainHttp ? { plainHttp: true } : {});
+    const client = new oci.RegistryClient(ref, {
+      ...(opts.plainHttp ? { plainHttp: true } : {}),
+      ...registryCredentials(ref.registry, cliConfig()),
+    });
     const digest = await client.resolveDigest();
     let bundle: unknown;
     if (opts.key) {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { anomalySuppressions, policyAnomalies } from '../anomalies/tables.js';
 import { buildProvenance } from '../attestations/provenance.js';
+import { formatId } from '../audit/formats/index.js';
+import { TOOL_RECORDS, toolEvidence, type ToolRecord } from '../audit/tool-records.js';
 import { SITE_APPLY_KIND, type ApplyRecord } from '../bundles/site-ledger.js';
 import { judge } from '../evolution/judge.js';
 import { evidenceCoveringPlan } from '../evolution/plans/index.js';
@@ -55,6 +57,11 @@ export async function seedDemo(services: Services, clock: Clock, isEmpty: () => 
   }
   const record = (serviceId: string, kind: string, content: unknown, age: number, tenantId: string | null = null) =>
     services.evidence.record(seeder, { kind, serviceId, tenantId, source: 'demo-seed', collectedAt: ago(age), content });
+  // DR drills, RTBF logs and game days as `ig-evidence record-*` records them from their tools' output.
+  const fromTool = async (command: ToolRecord['command'], serviceId: string, doc: unknown, age: number) => {
+    const r = TOOL_RECORDS.find((x) => x.command === command) as ToolRecord;
+    await services.evidence.record(seeder, { ...(await toolEvidence(r, doc, serviceId, null)), collectedAt: ago(age) });
+  };
   const healthy = async (serviceId: string, tenants: string[]) => {
     await record(serviceId, 'SBOM', { bomFormat: 'CycloneDX', specVersion: '1.6', components: [] }, 2);
     await record(serviceId, 'PROVENANCE', { predicateType: 'https://slsa.dev/provenance/v1', builder: 'github-actions' }, 2);
@@ -79,11 +86,37 @@ export async function seedDemo(services: Services, clock: Clock, isEmpty: () => 
       { vulnerabilities: [{ id: 'CVE-2026-0001', severity: 'high', discoveredAt: iso(20), remediatedAt: iso(15), slaDays: 14 }] },
       1,
     );
-    await record(serviceId, 'DR_DRILL', { performedAt: iso(20), scenario: 'region failover', success: true, rtoMinutes: 42 }, 20);
-    await record(
+    await fromTool(
+      'record-dr-drill',
       serviceId,
-      'RTBF_PROOF',
-      { requests: [{ id: 'rtbf-1', receivedAt: iso(12), completedAt: iso(9), proof: 'sha256:demo', slaDays: 30 }] },
+      {
+        format: formatId('dr-drill'),
+        performedAt: iso(20),
+        scenario: 'region failover',
+        environment: 'staging',
+        success: true,
+        rtoMinutes: 42,
+        targetRtoMinutes: 60,
+        tool: 'demo-seed',
+      },
+      20,
+    );
+    await fromTool(
+      'record-rtbf',
+      serviceId,
+      {
+        format: formatId('rtbf-requests'),
+        tool: 'demo-seed',
+        requests: [
+          {
+            id: 'rtbf-1',
+            receivedAt: iso(12),
+            completedAt: iso(9),
+            proof: `sha256:${sha256Hex(`demo erasure ${serviceId}`)}`,
+            slaDays: 30,
+          },
+        ],
+      },
       3,
     );
   };
@@ -146,10 +179,11 @@ export async function seedDemo(services: Services, clock: Clock, isEmpty: () => 
     ]),
     2,
   );
-  await record(
+  await fromTool(
+    'record-game-day',
     'gateway',
-    'GAME_DAY',
     {
+      format: formatId('game-day'),
       performedAt: iso(15),
       scenario: 'primary database failover under load',
       hypothesis: 'the gateway keeps p99 under 1 s while PostgreSQL fails over',
@@ -183,9 +217,7 @@ export async function seedDemo(services: Services, clock: Clock, isEmpty: () => 
       },
       {},
     );
-    const bundle = JSON.parse(
-      JSON.stringify(await signStatement(services.signer, statement)),
-    ) as unknown;
+    const bundle = JSON.parse(JSON.stringify(await signStatement(services.signer, statement))) as unknown;
     await services.attestations.submit(seeder, release.id, bundle);
   }
 

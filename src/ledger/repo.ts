@@ -1,7 +1,16 @@
 import { and, asc, between, desc, eq, gt, inArray, lte, or, sql } from 'drizzle-orm';
 import type { TenantScope } from '../auth/scope.js';
 import type { DbOrTx } from '../db/client.js';
-import { ledger, ledgerCheckpoint, ledgerHead, ledgerTile, ledgerVerificationState, type LedgerCheckpointRow, type LedgerRow, type LedgerVerificationRow } from './tables.js';
+import {
+  ledger,
+  ledgerCheckpoint,
+  ledgerHead,
+  ledgerTile,
+  ledgerVerificationState,
+  type LedgerCheckpointRow,
+  type LedgerRow,
+  type LedgerVerificationRow,
+} from './tables.js';
 import { HASH_SIZE, TILE_WIDTH, tileId, tileRoot, type TileKey } from './tiles.js';
 
 export interface HeadRow {
@@ -13,7 +22,11 @@ export interface HeadRow {
 export const ledgerRepo = {
   /** Locks the chain head for the rest of the transaction: appends are serialized here. */
   async lockHead(tx: DbOrTx): Promise<HeadRow> {
-    const rows = await tx.select({ seq: ledgerHead.seq, hash: ledgerHead.hash, tiledSize: ledgerHead.tiledSize }).from(ledgerHead).where(eq(ledgerHead.id, 1)).for('update');
+    const rows = await tx
+      .select({ seq: ledgerHead.seq, hash: ledgerHead.hash, tiledSize: ledgerHead.tiledSize })
+      .from(ledgerHead)
+      .where(eq(ledgerHead.id, 1))
+      .for('update');
     const head = rows[0];
     if (!head) throw new Error('ledger_head row missing: migrations not applied');
     return head;
@@ -43,7 +56,8 @@ export const ledgerRepo = {
         .returning({ hashes: ledgerTile.hashes });
       const hashes = rows[0]?.hashes;
       const width = (position % TILE_WIDTH) + 1;
-      if (!hashes || hashes.length !== width * HASH_SIZE) throw new Error(`ledger tile ${level}/${idx} has ${(hashes?.length ?? 0) / HASH_SIZE} hashes, expected ${width}`);
+      if (!hashes || hashes.length !== width * HASH_SIZE)
+        throw new Error(`ledger tile ${level}/${idx} has ${(hashes?.length ?? 0) / HASH_SIZE} hashes, expected ${width}`);
       if (width < TILE_WIDTH) return;
       hash = tileRoot(hashes);
       position = idx;
@@ -72,14 +86,21 @@ export const ledgerRepo = {
   /** Level-0 tiles from … to (tile indexes), by tileId. */
   async leafTiles(db: DbOrTx, from: number, to: number): Promise<Map<string, Buffer>> {
     const out = new Map<string, Buffer>();
-    const rows = await db.select().from(ledgerTile).where(and(eq(ledgerTile.level, 0), between(ledgerTile.idx, from, to)));
+    const rows = await db
+      .select()
+      .from(ledgerTile)
+      .where(and(eq(ledgerTile.level, 0), between(ledgerTile.idx, from, to)));
     for (const r of rows) out.set(tileId({ level: 0, index: r.idx }), r.hashes);
     return out;
   },
 
   /** Entries from … to (seq, inclusive), in order. */
   range(db: DbOrTx, from: number, to: number): Promise<LedgerRow[]> {
-    return db.select().from(ledger).where(between(ledger.seq, from, to)).orderBy(asc(ledger.seq));
+    return db
+      .select()
+      .from(ledger)
+      .where(between(ledger.seq, from, to))
+      .orderBy(asc(ledger.seq));
   },
 
   async entry(db: DbOrTx, seq: number): Promise<LedgerRow | undefined> {
@@ -93,7 +114,9 @@ export const ledgerRepo = {
 
   async latestCheckpoint(db: DbOrTx, atMost?: number): Promise<LedgerCheckpointRow | undefined> {
     const q = db.select().from(ledgerCheckpoint);
-    const rows = await (atMost === undefined ? q : q.where(lte(ledgerCheckpoint.treeSize, atMost))).orderBy(desc(ledgerCheckpoint.treeSize)).limit(1);
+    const rows = await (atMost === undefined ? q : q.where(lte(ledgerCheckpoint.treeSize, atMost)))
+      .orderBy(desc(ledgerCheckpoint.treeSize))
+      .limit(1);
     return rows[0];
   },
 
@@ -150,16 +173,6 @@ export const ledgerRepo = {
     }
   },
 
-  /** Entry hashes of seq 1..n in order (the Merkle leaves). */
-  async hashesUpTo(db: DbOrTx, n: number): Promise<string[]> {
-    const rows = await db
-      .select({ hash: ledger.hash })
-      .from(ledger)
-      .where(sql`${ledger.seq} <= ${n}`)
-      .orderBy(asc(ledger.seq));
-    return rows.map((r) => r.hash);
-  },
-
   /** The evidence.recorded entries of these evidence ids, up to seq `maxSeq`. */
   evidenceEntries(db: DbOrTx, evidenceIds: readonly string[], maxSeq: number): Promise<LedgerRow[]> {
     if (evidenceIds.length === 0) return Promise.resolve([]);
@@ -186,7 +199,10 @@ export const ledgerRepo = {
   },
 
   async head(db: DbOrTx): Promise<HeadRow> {
-    const rows = await db.select({ seq: ledgerHead.seq, hash: ledgerHead.hash, tiledSize: ledgerHead.tiledSize }).from(ledgerHead).where(eq(ledgerHead.id, 1));
+    const rows = await db
+      .select({ seq: ledgerHead.seq, hash: ledgerHead.hash, tiledSize: ledgerHead.tiledSize })
+      .from(ledgerHead)
+      .where(eq(ledgerHead.id, 1));
     return rows[0] ?? { seq: 0, hash: '', tiledSize: 0 };
   },
 };

@@ -111,7 +111,11 @@ export class LedgerService {
     private readonly clock: Clock,
     opts: Partial<LedgerOptions> = {},
   ) {
-    this.opts = { origin: opts.origin ?? DEFAULT_LEDGER_ORIGIN, verifyBatch: opts.verifyBatch ?? 10_000, ...(opts.signer ? { signer: opts.signer } : {}) };
+    this.opts = {
+      origin: opts.origin ?? DEFAULT_LEDGER_ORIGIN,
+      verifyBatch: opts.verifyBatch ?? 10_000,
+      ...(opts.signer ? { signer: opts.signer } : {}),
+    };
   }
 
   get origin(): string {
@@ -222,6 +226,46 @@ export class LedgerService {
     }, SNAPSHOT);
   }
 
+  /**
+   * Inclusion proofs of entries `seqs` in the tree of `size` (at most the head), from the tiles,
+   * inside the caller's snapshot (an audit pack reads its entries and their proofs in one):
+   * O(log n) hashes per entry whatever the ledger's size. Refused like proof() when the ledger
+   * does not check out.
+   */
+  async proofsAt(
+    tx: DbOrTx,
+    size: number,
+    seqs: readonly number[],
+  ): Promise<{ treeSize: number; rootHash: string; inclusion: Map<number, { leafHash: string; auditPath: string[] }> }> {
+    const head = await ledgerRepo.head(tx);
+    if (!Number.isSafeInteger(size) || size < 1 || size > head.seq)
+      throw new DomainError('NOT_FOUND', `no ledger tree of size ${size} (the ledger has ${head.seq})`);
+    const wanted = [...new Set(seqs)];
+    for (const seq of wanted)
+      if (!Number.isSafeInteger(seq) || seq < 1 || seq > size) throw new RangeError(`ledger entry ${seq} is outside the tree of ${size}`);
+    await this.assertServable(tx, head, wanted);
+    const tiles = await tilesForQueries(tx, [
+      { kind: 'root', size },
+      ...wanted.flatMap((seq): TreeQuery[] => [
+        { kind: 'inclusion', index: seq - 1, size },
+        { kind: 'leaves', from: seq - 1, to: seq },
+      ]),
+    ]);
+    return {
+      treeSize: size,
+      rootHash: hex(rootFromTiles(tiles, size)),
+      inclusion: new Map(
+        wanted.map((seq) => [
+          seq,
+          {
+            leafHash: hex(leavesFromTiles(tiles, seq - 1, seq)[0] as Buffer),
+            auditPath: inclusionFromTiles(tiles, seq - 1, size).map(hex),
+          },
+        ]),
+      ),
+    };
+  }
+
   /** RFC 6962 consistency proof between two tree sizes (0 < from ≤ to ≤ head), from the tiles. */
   async consistency(from: number, to: number): Promise<LedgerConsistencyResult> {
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 1 || from > to) {
@@ -271,7 +315,13 @@ export class LedgerService {
     const root = treeSize === 0 ? EMPTY_ROOT : rootFromTiles(await tilesForQueries(this.db, [{ kind: 'root', size: treeSize }]), treeSize);
     const rootHash = hex(root);
     const note = signCheckpoint({ origin: this.opts.origin, treeSize, rootHash, extensions: [] }, this.requireSigner());
-    return ledgerRepo.insertCheckpoint(this.db, { treeSize, rootHash, origin: this.opts.origin, note, createdAt: new Date(Math.floor(this.clock.now().getTime())) });
+    return ledgerRepo.insertCheckpoint(this.db, {
+      treeSize,
+      rootHash,
+      origin: this.opts.origin,
+      note,
+      createdAt: new Date(Math.floor(this.clock.now().getTime())),
+    });
   }
 
   /** A signed checkpoint of the current head (the on-demand publication). */
@@ -317,7 +367,9 @@ export class LedgerService {
     return result.verification;
   }
 
-  private async check(tx: DbOrTx): Promise<{ verification: LedgerVerificationResult; state: Parameters<typeof ledgerRepo.saveVerificationState>[1] }> {
+  private async check(
+    tx: DbOrTx,
+  ): Promise<{ verification: LedgerVerificationResult; state: Parameters<typeof ledgerRepo.saveVerificationState>[1] }> {
     const head = await ledgerRepo.head(tx);
     const state = await ledgerRepo.verificationState(tx);
     const batch = this.opts.verifyBatch;
@@ -366,7 +418,15 @@ export class LedgerService {
     if (fault) {
       return {
         verification,
-        state: { verifiedSize: state.verifiedSize, verifiedHash: state.verifiedHash, verifiedRoot: state.verifiedRoot, rescanFrom: rescan?.from ?? 1, fault: fault.fault, firstBadSeq: fault.firstBadSeq, checkedAt: now },
+        state: {
+          verifiedSize: state.verifiedSize,
+          verifiedHash: state.verifiedHash,
+          verifiedRoot: state.verifiedRoot,
+          rescanFrom: rescan?.from ?? 1,
+          fault: fault.fault,
+          firstBadSeq: fault.firstBadSeq,
+          checkedAt: now,
+        },
       };
     }
     const last = newTo === 0 ? undefined : await ledgerRepo.entry(tx, newTo);
@@ -374,7 +434,15 @@ export class LedgerService {
     const next = rescan ? (rescan.to >= v ? 1 : rescan.to + 1) : 1;
     return {
       verification,
-      state: { verifiedSize: newTo, verifiedHash: last?.hash ?? GENESIS_HASH, verifiedRoot: hex(root), rescanFrom: next, fault: null, firstBadSeq: null, checkedAt: now },
+      state: {
+        verifiedSize: newTo,
+        verifiedHash: last?.hash ?? GENESIS_HASH,
+        verifiedRoot: hex(root),
+        rescanFrom: next,
+        fault: null,
+        firstBadSeq: null,
+        checkedAt: now,
+      },
     };
   }
 
@@ -388,7 +456,8 @@ export class LedgerService {
     const chain = await verifyChain(rows.map(toChainEntry), head ? { seq: head.seq, hash: head.hash } : undefined, start);
     if (!chain.ok) return chain;
     if (head && extra) return { ok: false, entries: chain.entries, firstBadSeq: head.seq + 1, fault: 'HEAD_MISMATCH' };
-    if (!head && rows.length !== to - from + 1) return { ok: false, entries: chain.entries, firstBadSeq: from + rows.length, fault: 'SEQ_GAP' };
+    if (!head && rows.length !== to - from + 1)
+      return { ok: false, entries: chain.entries, firstBadSeq: from + rows.length, fault: 'SEQ_GAP' };
     if (rows.length === 0) return chain;
     const tiles = await ledgerRepo.leafTiles(tx, Math.floor((from - 1) / TILE_WIDTH), Math.floor((to - 1) / TILE_WIDTH));
     let leaves: Buffer[];
@@ -441,7 +510,9 @@ export class LedgerService {
    * the tiles, the head, and every signed checkpoint's root recomputed from the entries
    * themselves (a streaming Merkle root, O(log n) memory), in one snapshot. O(n): a job, not a query.
    */
-  async verifyFull(progress?: (checked: number, total: number) => void): Promise<LedgerVerificationResult & { checkpointsChecked: number }> {
+  async verifyFull(
+    progress?: (checked: number, total: number) => void,
+  ): Promise<LedgerVerificationResult & { checkpointsChecked: number }> {
     await this.catchUp();
     return this.db.transaction(async (tx) => {
       const head = await ledgerRepo.head(tx);
@@ -492,7 +563,9 @@ export class LedgerService {
       })();
       const chain = await verifyChain(entries, { seq: head.seq, hash: head.hash });
       progress?.(checked, head.seq);
-      const f = (fault as { fault: LedgerFault; firstBadSeq: number | null } | null) ?? (chain.ok ? null : { fault: chain.fault ?? 'HASH_MISMATCH', firstBadSeq: chain.firstBadSeq });
+      const f =
+        (fault as { fault: LedgerFault; firstBadSeq: number | null } | null) ??
+        (chain.ok ? null : { fault: chain.fault ?? 'HASH_MISMATCH', firstBadSeq: chain.firstBadSeq });
       return {
         ok: f === null,
         entries: chain.entries,

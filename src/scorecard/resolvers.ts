@@ -28,7 +28,7 @@ export const rules: RuleTree = {
   Scorecard: { '*': allow },
   ScoreComponent: { '*': allow },
   PromotionDecision: { '*': allow },
-  // authz.md: auditors may read scorecards.
-  Query: { scorecards: hasRole('viewer', 'compliance', 'privacy_officer', 'sre', 'ci', 'dp_engine', 'policy_engine', 'auditor') },
+  // authz.md: auditors read the scorecards of their engagement's scope (engagementScorecards), not the catalog's.
+  Query: { scorecards: hasRole('viewer', 'compliance', 'privacy_officer', 'sre', 'ci', 'dp_engine', 'policy_engine') },
   Mutation: { promoteRelease: hasRole('ci') },
 };

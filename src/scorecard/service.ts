@@ -58,7 +58,15 @@ export class ScorecardService {
       const r = scoreService(s.rows, this.policy, now);
       const tenantOf = new Map(s.rows.map((e) => [e.id, e.tenantId]));
       const components = r.components.map((c) => ({ ...c, evidenceTenants: c.evidenceIds.map((id) => tenantOf.get(id) ?? null) }));
-      return { serviceId: s.serviceId, team: s.team, ...r, components, weakestServiceId: null, policyDigest: this.policy.digest, computedAt: now };
+      return {
+        serviceId: s.serviceId,
+        team: s.team,
+        ...r,
+        components,
+        weakestServiceId: null,
+        policyDigest: this.policy.digest,
+        computedAt: now,
+      };
     });
   }
 
@@ -71,7 +79,12 @@ export class ScorecardService {
   }
 
   async scorecards(groupBy: 'SERVICE' | 'TEAM'): Promise<ScorecardModel[]> {
-    const services = await this.forServices(await scorecardRepo.allServiceIds(this.db));
+    return this.scorecardsOf(await scorecardRepo.allServiceIds(this.db), groupBy);
+  }
+
+  /** The scorecards of these services, or of their teams (a team's card is over these members only). */
+  async scorecardsOf(serviceIds: readonly string[], groupBy: 'SERVICE' | 'TEAM'): Promise<ScorecardModel[]> {
+    const services = await this.forServices([...serviceIds].sort());
     if (groupBy === 'SERVICE') return services;
     const teams = new Map<string, ScorecardModel[]>();
     for (const s of services) teams.set(s.team ?? '(none)', [...(teams.get(s.team ?? '(none)') ?? []), s]);
@@ -81,7 +94,9 @@ export class ScorecardService {
   /** Team score = the mean of its services' scores; the weakest service is named. */
   private teamCard(team: string, members: ScorecardModel[]): ScorecardModel {
     const mean = (f: (m: ScorecardModel) => number) => round6(members.reduce((a, m) => a + f(m), 0) / members.length);
-    const weakest = [...members].sort((a, b) => a.score - b.score || String(a.serviceId).localeCompare(String(b.serviceId)))[0] as ScorecardModel;
+    const weakest = [...members].sort(
+      (a, b) => a.score - b.score || String(a.serviceId).localeCompare(String(b.serviceId)),
+    )[0] as ScorecardModel;
     const components = COMPONENTS.map((name, i): ComponentModel => {
       const of = (m: ScorecardModel) => m.components[i] as ComponentModel;
       const first = of(members[0] as ScorecardModel);
@@ -153,7 +168,16 @@ export class ScorecardService {
         kind: 'promotion.decided',
         actor: session.sub,
         tenants: [],
-        payload: { releaseId, serviceId: release.serviceId, allowed, score: s.score, threshold: s.threshold, reasons, policyDigest: this.policy.digest, vsaSha256: digestJson(vsa) },
+        payload: {
+          releaseId,
+          serviceId: release.serviceId,
+          allowed,
+          score: s.score,
+          threshold: s.threshold,
+          reasons,
+          policyDigest: this.policy.digest,
+          vsaSha256: digestJson(vsa),
+        },
       });
       return scorecardRepo.insertDecision(tx, {
         releaseId,

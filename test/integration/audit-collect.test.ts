@@ -191,6 +191,11 @@ describe('npm run demo:audit', () => {
     // The pack's own verifier, run in a temporary directory as the auditor would.
     expect(r.stdout).toMatch(/\$ cd \S+audit-demo-pack-\S+ && node verify\.mjs\nIntelGraph audit pack verifier/);
     expect(r.stdout).toMatch(/^RESULT: OK - the pack verifies$/m);
+    // The DR drill, RTBF log and game day it records land in their sections.
+    expect(r.stdout).toMatch(/^section dr-drill-log: [1-9]\d* drills$/m);
+    expect(r.stdout).toMatch(/^section rtbf-log: [1-9]\d* records$/m);
+    expect(r.stdout).toMatch(/^section game-day-log: [1-9]\d* gameDays$/m);
+    expect(r.stdout).toMatch(/^section cmk-rotations: [1-9]\d* keys$/m);
     expect(r.stdout).toMatch(/inclusion proof of ledger entry \d+ in tree head \(size \d+, root [0-9a-f]{64}\): verified/);
     expect(r.stdout).toContain('"leafHash"');
     expect((await readdir(join(t.config.DATA_DIR, 'audit-demo'))).filter((f) => /^audit-pack-.*\.tgz$/.test(f))).toHaveLength(1);

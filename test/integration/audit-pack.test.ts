@@ -201,6 +201,7 @@ describe('#generateAuditPack', () => {
         period: periodOf({ startsAt: new Date(m.engagement.startsAt), endsAt: new Date(m.engagement.endsAt) }, new Date(m.generatedAt)),
         generatedAt: new Date(m.generatedAt),
         scope: scopeOf({ sub: 'x', roles: new Set(['compliance']), tenants: '*', engagements: new Set() }),
+        signers: t.server.services.attestations.policy.signers,
       }),
     };
     const rebuilt = await buildPack(input, t.server.services.signer, { signature: pack.signature as never });

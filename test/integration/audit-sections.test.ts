@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readArchive } from '../../src/audit/archive.js';
-import { formatProblems, type FormatName } from '../../src/audit/formats/index.js';
+import { SECTION_FORMATS, formatProblems, type FormatName } from '../../src/audit/formats/index.js';
 import { verifyPack } from '../../src/audit/verify.js';
 import { DEMO_ENGAGEMENT, seedDemo } from '../../src/cli/seed.js';
 import { verifyAttestation } from '../../src/signing/verify.js';
@@ -28,6 +28,7 @@ const SECTIONS: { name: FormatName; items: string; title: string }[] = [
 
 let t: TestServer;
 let files: Map<string, Buffer>;
+let seedFiles: Map<string, Buffer>;
 let archive: Buffer;
 const fixture = (f: string) => join(ROOT, 'test/fixtures/evidence-formats', f);
 const json = <T = Record<string, unknown>>(path: string): T => JSON.parse((files.get(path) as Buffer).toString('utf8')) as T;
@@ -51,6 +52,18 @@ beforeAll(async () => {
   t = await startTestServer();
   expect(await seedDemo(t.server.services, systemClock, async () => true, t.db.database.db)).toBe(true);
   const token = await t.token(as.compliance);
+  // The pack the seed generated, before anything else is recorded.
+  const seeded = await t.gql<{ auditPacks: { id: string }[] }>(
+    `query($e: ID!) { auditPacks(engagementId: $e) { id } }`,
+    { e: DEMO_ENGAGEMENT.id },
+    as.compliance,
+  );
+  expect(seeded.data?.auditPacks).toHaveLength(1);
+  const sres = await fetch(`${t.url.replace(/\/graphql$/, '')}/packs/by-id/${seeded.data?.auditPacks[0]?.id ?? ''}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(sres.status).toBe(200);
+  seedFiles = await readArchive(Buffer.from(await sres.arrayBuffer()));
   const api = ['--url', t.url, '--token', token];
   // The records that tools write, recorded through the CLI (the demo seed has some of its own).
   for (const [command, file] of [
@@ -76,6 +89,25 @@ beforeAll(async () => {
   files = await readArchive(archive);
 });
 afterAll(() => t?.close());
+
+describe('#seedDemo pack', () => {
+  // From the list of section formats, so a section added without demo data fails here.
+  for (const name of SECTION_FORMATS) {
+    it(`has the ${name} section with every list in it not empty`, () => {
+      const data = seedFiles.get(`sections/${name}.json`);
+      expect(data, name).toBeDefined();
+      const doc = JSON.parse((data as Buffer).toString('utf8')) as Record<string, unknown>;
+      expect(formatProblems(name, doc)).toEqual([]);
+      const lists = Object.entries(doc).filter(([, v]) => Array.isArray(v));
+      expect(lists.length, name).toBeGreaterThan(0);
+      for (const [key, list] of lists) expect((list as unknown[]).length, `${name}.${key}`).toBeGreaterThan(0);
+    });
+  }
+
+  it('lists the section formats that the test above and SECTIONS below cover', () => {
+    expect([...SECTION_FORMATS].sort()).toEqual(SECTIONS.map((s) => s.name).sort());
+  });
+});
 
 describe('#pack v1.5 sections of a demo pack', () => {
   it('verifies as a whole with the server key', async () => {

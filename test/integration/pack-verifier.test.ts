@@ -6,6 +6,9 @@ import { dirname, join, parse } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packStatement, serializeManifest, type PackLedgerProof, type PackManifest } from '../../src/audit/manifest.js';
 import { serializeBundle } from '../../src/audit/pack.js';
+import { buildProvenance } from '../../src/attestations/provenance.js';
+import { KeyPairSigner } from '../../src/signing/key-signer.js';
+import { generateKeyPair } from '../../src/signing/keys.js';
 import { INTOTO_PAYLOAD_TYPE } from '../../src/signing/types.js';
 import { sha256Hex } from '../../src/util/canonical.js';
 import { createEngagement, persisted } from '../helpers/audit.js';
@@ -19,6 +22,7 @@ import { startTestServer, type Caller, type TestServer } from '../helpers/server
  */
 
 const clock = new MutableClock(new Date('2026-04-10T12:00:00.000Z'));
+const ci: Caller = { sub: 'ci@pipeline', roles: ['ci'], tenants: ['*'] };
 const alice: Caller = { sub: 'alice@audit-firm', roles: ['auditor'], tenants: ['*'], engagements: [] };
 let t: TestServer;
 let engagementId: string;
@@ -28,6 +32,21 @@ let pristine: string;
 let manifest: PackManifest;
 /** A receipt proof from a later pack: the same entry, proved against a later tree head. */
 let laterReceiptProof: PackLedgerProof;
+/** The CI key the attestation policy trusts (offline builder), and the attested release's image digest. */
+let ciSigner: KeyPairSigner;
+const IMAGE_DIGEST = `sha256:${sha256Hex('gateway image 1.5.0')}`;
+
+async function provenanceBundle(digest: string, by: KeyPairSigner = ciSigner): Promise<unknown> {
+  const statement = buildProvenance(
+    {
+      subjects: [`ghcr.io/intelgraph/gateway@${digest}`],
+      builderId: 'https://ci.intelgraph.test/builder',
+      buildType: 'https://ci.intelgraph.test/build/v1',
+    },
+    {},
+  );
+  return JSON.parse(JSON.stringify(await by.sign(Buffer.from(JSON.stringify(statement)), INTOTO_PAYLOAD_TYPE))) as unknown;
+}
 
 async function record(kind: string, content: unknown, tenantId: string | null = null) {
   const r = await t.gql<{ recordEvidence: { id: string } }>(`mutation($i: EvidenceInput!) { recordEvidence(input: $i) { id } }`, {
@@ -96,9 +115,17 @@ function flipByte(path: string): void {
 }
 
 beforeAll(async () => {
-  t = await startTestServer({ clock });
   // Outside the repository, and with no node_modules anywhere above it: only Node.js itself helps.
   work = mkdtempSync(join(tmpdir(), 'pack-verifier-'));
+  // An attestation policy that trusts an offline CI key, so the pack carries a key-signed attestation.
+  const keys = await generateKeyPair(join(work, 'ci'));
+  ciSigner = KeyPairSigner.fromPem(readFileSync(keys.privateKeyPath));
+  const policy = JSON.parse(readFileSync(new URL('../../policy/attestation-policy.json', import.meta.url), 'utf8')) as {
+    signers: unknown[];
+  };
+  policy.signers.push({ name: 'offline-ci', publicKeyFile: join(work, 'ci.pub') });
+  writeFileSync(join(work, 'policy.json'), JSON.stringify(policy));
+  t = await startTestServer({ clock, env: { ATTESTATION_POLICY_FILE: join(work, 'policy.json') } });
   for (let d = work; ; d = dirname(d)) {
     expect(existsSync(join(d, 'node_modules')), `${d}/node_modules`).toBe(false);
     expect(existsSync(join(d, 'package.json')), `${d}/package.json`).toBe(false);
@@ -110,6 +137,25 @@ beforeAll(async () => {
   await record('SBOM', { bomFormat: 'CycloneDX', specVersion: '1.6', components: [{ name: 'left-pad', version: '1.3.0' }] });
   await record('RESIDENCY_PROOF', { tenant: 'acme', region: 'eu-west-1' }, 'acme');
   await record('CMK_ROTATION', { keys: [] });
+  const rel = await t.gql(
+    `mutation($i: ReleaseInput!) { registerRelease(input: $i) { id } }`,
+    {
+      i: {
+        id: 'gateway-1.5.0',
+        serviceId: 'gateway',
+        version: '1.5.0',
+        subjects: [{ name: 'ghcr.io/intelgraph/gateway', digest: IMAGE_DIGEST }],
+      },
+    },
+    ci,
+  );
+  expect(rel.errors).toBeUndefined();
+  const att = await t.gql<{ submitAttestation: { verified: boolean } }>(
+    `mutation($r: ID!, $b: JSON!) { submitAttestation(releaseId: $r, bundle: $b) { verified } }`,
+    { r: 'gateway-1.5.0', b: await provenanceBundle(IMAGE_DIGEST) },
+    ci,
+  );
+  expect(att.data?.submitAttestation.verified).toBe(true);
   // A first pack, downloaded once: its receipt is in the ledger before the pack under test.
   await downloadByLink(await generate());
   const packId = await generate();
@@ -145,6 +191,7 @@ describe('node verify.mjs in an unpacked pack', () => {
     expect(r.stdout).toContain('[ok]     signature over manifest.json');
     expect(r.stdout).toMatch(/\[ok\] {5}ledger: 3 evidence items and 1 access receipts included in the signed tree head/);
     expect(r.stdout).toContain(`Watermark:  ${manifest._watermark}`);
+    expect(r.stdout).toContain('[ok]     attestations: 1 key-signed bundles verified with the signer keys the pack carries');
     expect(r.stdout).toMatch(/RESULT: OK/);
   });
 
@@ -153,7 +200,7 @@ describe('node verify.mjs in an unpacked pack', () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as { ok: boolean; key: { fingerprint: string; source: string }; counts: Record<string, number> };
     expect(report).toMatchObject({ ok: true, key: { fingerprint: t.server.services.signer.keyId, source: 'pack' } });
-    expect(report.counts).toMatchObject({ evidenceProofs: 3, receiptProofs: 1, files: manifest.files.length });
+    expect(report.counts).toMatchObject({ evidenceProofs: 3, receiptProofs: 1, attestations: 1, files: manifest.files.length });
   });
 
   it('pins a key given with --key', () => {
@@ -228,6 +275,63 @@ describe('node verify.mjs in an unpacked pack', () => {
     expect(r.stdout).toContain('[ok]     signature over manifest.json');
     expect(r.stdout).toContain(
       `FAILED LEDGER ledger/proofs.json: receipt ${laterReceiptProof.ref} (ledger seq ${laterReceiptProof.entry.seq}): the inclusion proof does not verify against the tree head the signed manifest records (size ${manifest.ledger.treeSize}, root ${manifest.ledger.rootHash})`,
+    );
+  });
+
+  /** Replaces a file of the pack and re-signs the manifest with the server's key, so only the check under test can catch it. */
+  async function replaceAndResign(dir: string, path: string, bytes: Buffer): Promise<void> {
+    writeFileSync(join(dir, path), bytes);
+    await resign(dir, {
+      ...manifest,
+      files: manifest.files.map((f) => (f.path === path ? { ...f, sha256: sha256Hex(bytes), size: bytes.length } : f)),
+    });
+  }
+  const bundlePath = () =>
+    manifest.files.find((f) => f.path.startsWith('sections/attestations/') && f.path.endsWith('.sigstore.json'))?.path ?? '';
+
+  it('fails on a tampered attestation bundle, naming it, even in a pack the server key re-signed', async () => {
+    const dir = copy();
+    const path = bundlePath();
+    expect(path).toMatch(/^sections\/attestations\/gateway-1\.5\.0\/[0-9a-f]{64}\.sigstore\.json$/);
+    const bundle = JSON.parse(readFileSync(join(dir, path), 'utf8')) as { dsseEnvelope: { payload: string } };
+    const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8')) as {
+      predicate: { runDetails: { builder: { id: string } } };
+    };
+    statement.predicate.runDetails.builder.id = 'https://evil.example/builder';
+    bundle.dsseEnvelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
+    await replaceAndResign(dir, path, serializeBundle(bundle as never));
+    const r = verify(dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('[ok]     signature over manifest.json');
+    expect(r.stdout).toContain(
+      `FAILED ATTESTATION ${path}: ${path} (release gateway-1.5.0): the DSSE signature does not verify with any signer key in sections/attestations.json`,
+    );
+  });
+
+  it('fails on an attestation bundle swapped for a validly signed one of another digest', async () => {
+    const dir = copy();
+    const path = bundlePath();
+    await replaceAndResign(dir, path, serializeBundle((await provenanceBundle(`sha256:${sha256Hex('another image')}`)) as never));
+    const r = verify(dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      `FAILED ATTESTATION ${path}: ${path} (release gateway-1.5.0): the statement has no subject with digest ${IMAGE_DIGEST} of the release`,
+    );
+  });
+
+  it('fails on an attestation bundle signed by a key the policy does not trust', async () => {
+    const dir = copy();
+    const path = bundlePath();
+    const other = await generateKeyPair(join(work, 'untrusted'));
+    await replaceAndResign(
+      dir,
+      path,
+      serializeBundle((await provenanceBundle(IMAGE_DIGEST, KeyPairSigner.fromPem(readFileSync(other.privateKeyPath)))) as never),
+    );
+    const r = verify(dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      `FAILED ATTESTATION ${path}: ${path} (release gateway-1.5.0): the DSSE signature does not verify with any signer key`,
     );
   });
 

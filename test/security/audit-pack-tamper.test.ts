@@ -10,6 +10,7 @@ import { digestJson, sha256Hex } from '../../src/util/canonical.js';
 import { packLedgerProofs } from '../../src/audit/ledger-proofs.js';
 import { verifierScript } from '../../src/audit/verifier/bundle.js';
 import { entryHash, GENESIS_HASH } from '../../src/ledger/chain.js';
+import { inclusionPaths, leafHash, rootHash } from '../../src/ledger/merkle.js';
 import type { PackLedgerEntry } from '../../src/audit/manifest.js';
 
 const keyPair = (type: 'ec' | 'ed25519') => {
@@ -72,11 +73,23 @@ function ledgerOf(): PackLedgerEntry[] {
   return out;
 }
 const chain = ledgerOf();
+const leaves = chain.map((e) => leafHash(e.hash));
+const wanted = chain
+  .filter((e) => e.kind === 'evidence.recorded')
+  .map((e) => ({ role: 'evidence' as const, ref: (e.payload as { id: string }).id, entry: e }));
+const paths = inclusionPaths(
+  wanted.map((w) => w.entry.seq - 1),
+  leaves,
+);
 const snapshot = packLedgerProofs(
-  chain.map((e) => e.hash),
-  chain
-    .filter((e) => e.kind === 'evidence.recorded')
-    .map((e) => ({ role: 'evidence' as const, ref: (e.payload as { id: string }).id, entry: e })),
+  { treeSize: leaves.length, rootHash: rootHash(leaves).toString('hex') },
+  wanted,
+  new Map(
+    wanted.map((w, i) => [
+      w.entry.seq,
+      { leafHash: (leaves[w.entry.seq - 1] as Buffer).toString('hex'), auditPath: (paths[i] as Buffer[]).map((b) => b.toString('hex')) },
+    ]),
+  ),
 );
 
 const input: PackInputs = {

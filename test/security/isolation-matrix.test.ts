@@ -211,6 +211,7 @@ const queries: Record<string, Case> = {
   release: { args: () => `id: "rel-${A}"` },
   attestations: { args: () => `subjectDigest: "sha256:${'a'.repeat(64)}"` },
   auditEngagements: {},
+  engagementScorecards: { args: () => `engagementId: "${ids.engagement}", groupBy: SERVICE` },
   auditPacks: { args: () => `engagementId: "${ids.engagement}"`, seesA: () => ids.packA },
   auditPack: { args: () => `id: "${ids.packA}"`, seesA: () => ids.packA },
   auditRequests: { args: () => `engagementId: "${ids.engagement}"`, seesA: () => MARK_A },

@@ -41,6 +41,10 @@ export const FORMAT_SCHEMAS = {
 
 export type FormatName = keyof typeof FORMAT_SCHEMAS;
 export const FORMAT_NAMES = Object.keys(FORMAT_SCHEMAS) as FormatName[];
+/** The tool outputs that `ig-evidence record-*` and `import-kms` read; every other format is a pack section's. */
+const TOOL_FORMATS: ReadonlySet<FormatName> = new Set(['dr-drill', 'rtbf-requests', 'game-day', 'kms-rotations-export']);
+/** The v1.5 section formats: a pack generated from the demo seed has every one, not empty (test/integration/audit-sections.test.ts). */
+export const SECTION_FORMATS = FORMAT_NAMES.filter((n) => !TOOL_FORMATS.has(n));
 export const formatId = (name: FormatName): string => `https://intelgraph.dev/evidence-formats/${name}/v1`;
 
 /** A document that does not match its format: BAD_USER_INPUT, with every problem in details. */

@@ -186,7 +186,7 @@ async function select(id) {
   await Promise.all([loadPacks(), loadRequests(), loadScorecards()]);
 }
 
-/** The scorecards panel: AuditorScorecards per service or per team (the server applies the token's scope). */
+/** The scorecards panel: AuditorScorecards of the selected engagement's scope, per service or per team. */
 async function loadScorecards() {
   const box = $('scorecards');
   const group = state.scorecardGroup;
@@ -195,13 +195,13 @@ async function loadScorecards() {
   box.replaceChildren(el('div', { class: 'loading', text: 'Loading scorecards…' }));
   let cards;
   try {
-    cards = (await run('AuditorScorecards', { groupBy: group })).scorecards;
+    cards = (await run('AuditorScorecards', { engagementId: state.selected.id, groupBy: group })).engagementScorecards;
   } catch (err) {
     box.replaceChildren(el('div', { class: 'banner error', text: `Could not load scorecards: ${err.message}` }));
     return;
   }
   if (cards.length === 0) {
-    box.replaceChildren(empty('No scorecards', 'No service in your scope has a scorecard yet.'));
+    box.replaceChildren(empty('No scorecards', 'No service in the scope of this engagement has a scorecard yet.'));
     return;
   }
   const team = group === 'TEAM';

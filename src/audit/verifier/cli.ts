@@ -12,15 +12,17 @@ import { verifyPackFiles, type PackFailure, type PackReport } from './core.js';
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
 /** Bumped when what the verifier checks changes; printed and in --json. */
-export const VERIFIER_VERSION = '1';
+export const VERIFIER_VERSION = '2';
 const MAX_FILE_BYTES = 1024 * 1024 * 1024;
 
 const USAGE = `usage: node verify.mjs [PACK_DIR] [--key PUBLIC_KEY.pem] [--json]
 
 Verifies an unpacked IntelGraph External Audit Pack with nothing but Node.js (>= 18):
 the signature over manifest.json, every file's sha256, that no file is missing or extra,
-the watermark on every document, and every evidence item's and access receipt's ledger
-inclusion proof against the tree head the signed manifest records.
+the watermark on every document, every evidence item's and access receipt's ledger
+inclusion proof against the tree head the signed manifest records, and every attestation
+bundle recorded as verified (DSSE signature with the signer keys in the signed
+sections/attestations.json, in-toto statement, subject digest of its release).
 
   PACK_DIR   the unpacked pack (default: this script's directory when it holds a
              manifest.json, otherwise the current directory)
@@ -109,6 +111,7 @@ export function humanReport(r: PackReport, dir: string): string {
     `${mark(r.checks.files)} files: ${r.counts.files} listed; every sha256 and size as in the manifest, none missing, none extra`,
     `${mark(r.checks.watermark)} watermark on ${r.counts.watermarked} documents`,
     `${mark(r.checks.ledger)} ledger: ${r.counts.evidenceProofs} evidence items and ${r.counts.receiptProofs} access receipts included in the signed tree head`,
+    `${mark(r.checks.attestations)} attestations: ${r.counts.attestations} key-signed bundles verified with the signer keys the pack carries${r.counts.keylessAttestations ? `; ${r.counts.keylessAttestations} keyless bundles not checked offline (ig-attest verify or cosign)` : ''}`,
     '',
   );
   for (const f of r.failures) lines.push(`FAILED ${f.reason}${f.file ? ` ${f.file}` : ''}: ${f.message}`);

@@ -42,7 +42,9 @@ export type PackFailureReason =
   /** A document without the pack's watermark, or with another one. */
   | 'WATERMARK'
   /** A ledger entry or inclusion proof that does not verify against the manifest's tree head. */
-  | 'LEDGER';
+  | 'LEDGER'
+  /** An attestation bundle recorded as verified that does not verify with the signers the pack carries. */
+  | 'ATTESTATION';
 
 export interface PackFailure {
   reason: PackFailureReason;
@@ -67,8 +69,18 @@ export interface PackReport {
     files: CheckState;
     watermark: CheckState;
     ledger: CheckState;
+    attestations: CheckState;
   };
-  counts: { files: number; watermarked: number; evidenceProofs: number; receiptProofs: number };
+  counts: {
+    files: number;
+    watermarked: number;
+    evidenceProofs: number;
+    receiptProofs: number;
+    /** Key-signed bundles verified here (signature, statement, subject). */
+    attestations: number;
+    /** Keyless bundles (Fulcio certificate): their certificate chain and Rekor entry are not checked offline. */
+    keylessAttestations: number;
+  };
   failures: PackFailure[];
 }
 
@@ -124,6 +136,15 @@ function preAuthEncoding(payloadType: string, payload: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `), type, Buffer.from(` ${payload.length} `), payload]);
 }
 
+function dsseSignatureValid(payload: Buffer, sig: Buffer, key: KeyObject): boolean {
+  try {
+    const digest = key.asymmetricKeyType === 'ed25519' ? null : 'sha256';
+    return cryptoVerify(digest, preAuthEncoding(INTOTO_PAYLOAD_TYPE, payload), { key, dsaEncoding: 'der' }, sig);
+  } catch {
+    return false;
+  }
+}
+
 const b64 = (v: unknown): Buffer | null => (typeof v === 'string' && /^[A-Za-z0-9+/_-]*={0,2}$/.test(v) ? Buffer.from(v, 'base64') : null);
 
 type SignatureCheck = { ok: true; predicate: Record<string, unknown> } | ({ ok: false } & PackFailure);
@@ -168,14 +189,7 @@ export function verifyManifestSignature(bundleBytes: Buffer, manifestBytes: Buff
   const sig = sigs.length === 1 && isObject(sigs[0]) ? b64(sigs[0].sig) : null;
   if (!payload || !sig)
     return fail('SIGNATURE', SIGNATURE_PATH, `${SIGNATURE_PATH}: the envelope needs a payload and exactly one signature`);
-  let valid: boolean;
-  try {
-    const digest = key.asymmetricKeyType === 'ed25519' ? null : 'sha256';
-    valid = cryptoVerify(digest, preAuthEncoding(INTOTO_PAYLOAD_TYPE, payload), { key, dsaEncoding: 'der' }, sig);
-  } catch {
-    valid = false;
-  }
-  if (!valid)
+  if (!dsseSignatureValid(payload, sig, key))
     return fail(
       'SIGNATURE',
       SIGNATURE_PATH,
@@ -454,6 +468,116 @@ function checkLedger(
   return counts;
 }
 
+const ATTESTATIONS_SECTION = 'sections/attestations.json';
+
+/**
+ * sections/attestations.json: every attestation the server recorded as verified is checked
+ * again here, from its bundle in the pack: the DSSE signature with one of the signers' public
+ * keys that the (signed) section document carries, an in-toto statement of the recorded
+ * predicate type, and a subject with the recorded digest, which must be one of the release's.
+ * Keyless bundles are counted, not checked: their Fulcio chain and Rekor entry need the Sigstore
+ * trusted root (ig-attest verify or cosign). Bundles recorded as refused are shipped as evidence
+ * of the refusal and not judged.
+ */
+function checkAttestations(
+  manifest: PackManifest,
+  files: ReadonlyMap<string, Buffer>,
+  intact: ReadonlySet<string>,
+  failures: PackFailure[],
+): { keyed: number; keyless: number } {
+  const counts = { keyed: 0, keyless: 0 };
+  if (!intact.has(ATTESTATIONS_SECTION)) return counts; // absent from older packs; a modified one is already reported
+  const fail = (file: string, message: string) => failures.push({ reason: 'ATTESTATION', file, message });
+  let doc: unknown;
+  try {
+    doc = JSON.parse((files.get(ATTESTATIONS_SECTION) as Buffer).toString('utf8'));
+  } catch {
+    fail(ATTESTATIONS_SECTION, `${ATTESTATIONS_SECTION} is not JSON`);
+    return counts;
+  }
+  const releases = isObject(doc) && Array.isArray(doc.releases) ? (doc.releases as unknown[]) : [];
+  const keys: { name: string; key: KeyObject }[] = [];
+  for (const s of isObject(doc) && Array.isArray(doc.signers) ? (doc.signers as unknown[]) : [])
+    if (isObject(s) && typeof s.name === 'string' && typeof s.publicKeyPem === 'string')
+      try {
+        keys.push({ name: s.name, key: parseVerifierKey(s.publicKeyPem) });
+      } catch {
+        fail(ATTESTATIONS_SECTION, `signer ${s.name}: its public key is unusable`);
+      }
+  const listed = new Set(manifest.files.map((f) => f.path));
+  for (const r of releases) {
+    if (!isObject(r) || !Array.isArray(r.attestations)) continue;
+    const releaseDigests = new Set(
+      (Array.isArray(r.subjects) ? r.subjects : []).map((x: unknown) => (isObject(x) && typeof x.digest === 'string' ? x.digest : '')),
+    );
+    for (const a of r.attestations as unknown[]) {
+      if (!isObject(a) || a.verified !== true) continue;
+      const path = typeof a.bundlePath === 'string' ? a.bundlePath : '';
+      const where = `${path || '(no bundle path)'} (release ${String(r.id)})`;
+      if (!listed.has(path)) {
+        fail(ATTESTATIONS_SECTION, `${where}: the bundle is not in the pack`);
+        continue;
+      }
+      if (!intact.has(path)) continue; // reported as missing or modified
+      let bundle: unknown;
+      try {
+        bundle = JSON.parse((files.get(path) as Buffer).toString('utf8'));
+      } catch {
+        fail(path, `${where} is not JSON`);
+        continue;
+      }
+      const material = isObject(bundle) && isObject(bundle.verificationMaterial) ? bundle.verificationMaterial : {};
+      if ('certificate' in material || 'x509CertificateChain' in material) {
+        counts.keyless++;
+        continue;
+      }
+      const env = isObject(bundle) ? bundle.dsseEnvelope : null;
+      const payload = isObject(env) && env.payloadType === INTOTO_PAYLOAD_TYPE ? b64(env.payload) : null;
+      const sigs = isObject(env) && Array.isArray(env.signatures) ? env.signatures : [];
+      if (!payload) {
+        fail(path, `${where}: not a DSSE envelope with an in-toto payload`);
+        continue;
+      }
+      const signer = keys.find((k) =>
+        sigs.some((x) => isObject(x) && b64(x.sig) !== null && dsseSignatureValid(payload, b64(x.sig) as Buffer, k.key)),
+      );
+      if (!signer) {
+        fail(path, `${where}: the DSSE signature does not verify with any signer key in ${ATTESTATIONS_SECTION}`);
+        continue;
+      }
+      let statement: unknown;
+      try {
+        statement = JSON.parse(payload.toString('utf8'));
+      } catch {
+        statement = null;
+      }
+      if (!isObject(statement) || !STATEMENT_TYPES.includes(String(statement._type))) {
+        fail(path, `${where}: the signed payload is not an in-toto statement`);
+        continue;
+      }
+      if (statement.predicateType !== a.predicateType) {
+        fail(
+          path,
+          `${where}: predicateType ${JSON.stringify(statement.predicateType)} is not the recorded ${JSON.stringify(a.predicateType)}`,
+        );
+        continue;
+      }
+      const [alg, hex] = typeof a.subjectDigest === 'string' ? a.subjectDigest.split(':') : [];
+      const subjects = Array.isArray(statement.subject) ? statement.subject : [];
+      const names =
+        alg && hex
+          ? subjects.some((x) => isObject(x) && isObject(x.digest) && typeof x.digest[alg] === 'string' && sameHex(x.digest[alg], hex))
+          : false;
+      if (!names || !releaseDigests.has(String(a.subjectDigest))) {
+        fail(path, `${where}: the statement has no subject with digest ${String(a.subjectDigest)} of the release`);
+        continue;
+      }
+      counts.keyed++;
+    }
+  }
+  return counts;
+}
+
 export interface VerifyPackFilesOptions {
   /** The public key to pin (PEM); without it the pack's own signing-key.pub is used and its fingerprint must be compared out of band. */
   publicKeyPem?: string | Buffer;
@@ -475,8 +599,14 @@ export function verifyPackFiles(files: ReadonlyMap<string, Buffer>, opts: Verify
     keySource,
     manifest: null,
     watermark: null,
-    checks: { signature: 'not checked', files: 'not checked', watermark: 'not checked', ledger: 'not checked' },
-    counts: { files: 0, watermarked: 0, evidenceProofs: 0, receiptProofs: 0 },
+    checks: {
+      signature: 'not checked',
+      files: 'not checked',
+      watermark: 'not checked',
+      ledger: 'not checked',
+      attestations: 'not checked',
+    },
+    counts: { files: 0, watermarked: 0, evidenceProofs: 0, receiptProofs: 0, attestations: 0, keylessAttestations: 0 },
     failures: [...(opts.readProblems ?? [])],
   };
   const stop = (reason: PackFailureReason, file: string | null, message: string): PackReport => {
@@ -576,6 +706,12 @@ export function verifyPackFiles(files: ReadonlyMap<string, Buffer>, opts: Verify
   report.counts.evidenceProofs = counts.evidence;
   report.counts.receiptProofs = counts.receipts;
   report.checks.ledger = failures.length === beforeLedger ? 'ok' : 'failed';
+
+  const beforeAttestations = failures.length;
+  const atts = checkAttestations(manifest, files, intact, failures);
+  report.counts.attestations = atts.keyed;
+  report.counts.keylessAttestations = atts.keyless;
+  report.checks.attestations = failures.length === beforeAttestations ? 'ok' : 'failed';
   report.ok = failures.length === 0;
   return report;
 }
