@@ -12,20 +12,25 @@
 // subscriber, from the moment the spend was sent; the spend's own round trip (sent to answered,
 // the alert is published at its commit) is the baseline of the same run. Settings (env):
 // DATABASE_URL (else an embedded PostgreSQL in a temp folder), BENCH_SUBSCRIBERS (1000),
-// BENCH_SETTLE_MS (3000).
+// BENCH_SETTLE_MS (3000); BENCH_PROFILE_DIR (a V8 CPU profile of this process over each
+// phase's delivery, summarised after the figures; not part of them).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { mintToken } from '../src/auth/tokens.js';
 import { startCoreSubgraph } from '../src/gateway/core-subgraph.js';
 import { startGateway } from '../src/gateway/gateway.js';
 import { startBenchServer } from './in-process.js';
+import { formatSummary, summarize } from './profile-summary.js';
 
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 3000);
 const TARGET_P99_MS = 250;
 const READY_TIMEOUT_MS = 120_000;
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 
 interface PhaseReport {
   phase: string;
@@ -178,6 +183,7 @@ async function main(): Promise<void> {
   const officer = await mintToken({ secret: SECRET, sub: 'bench-officer', roles: ['privacy_officer'], tenants: ['*'] });
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--client'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const lines: string[] = [];
+  const profiles: string[] = [];
   try {
     for (const [phase, subscribeUrl] of [
       ['direct', subgraphUrl],
@@ -197,8 +203,23 @@ async function main(): Promise<void> {
       const { ready } = (await next(child)) as { ready: number };
       await new Promise((r) => setTimeout(r, SETTLE_MS));
       const idle = await memory();
+      const profiler = PROFILE_DIR ? new Session() : null;
+      if (profiler) {
+        profiler.connect();
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
+        await profiler.post('Profiler.start');
+      }
       child.send({ spend: true } satisfies ToClient);
       const { report } = (await next(child)) as { report: PhaseReport };
+      if (profiler && PROFILE_DIR) {
+        const { profile } = await profiler.post('Profiler.stop');
+        profiler.disconnect();
+        mkdirSync(PROFILE_DIR, { recursive: true });
+        const file = `${PROFILE_DIR}/subscriptions-${phase}.cpuprofile`;
+        writeFileSync(file, JSON.stringify(profile));
+        profiles.push(formatSummary(`${phase}: delivery of one alert to ${ready} subscribers (subgraph${phase === 'gateway' ? ' + gateway' : ''} process)`, summarize(file), null));
+      }
       const perSub = (b: number) => `${(b / ready / 1024).toFixed(1)} KiB`;
       lines.push(
         `${phase.padEnd(8)} ${ready}/${report.subscribers} in place in ${(report.readyMs / 1000).toFixed(1)} s; ${report.delivered}/${report.subscribers} delivered; ` +
@@ -212,6 +233,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 1000));
     }
     process.stdout.write(`subscriptions: one budget alert to ${SUBSCRIBERS} graphql-ws subscribers, one token each${(globalThis as { gc?: unknown }).gc ? '' : ' (no --expose-gc: memory figures include garbage)'}\n${lines.join('\n')}\n`);
+    for (const p of profiles) process.stdout.write(`\n${p}\n`);
   } finally {
     child.send({ exit: true } satisfies ToClient);
     await new Promise((r) => child.on('exit', r));

@@ -61,7 +61,7 @@ export const FEED_PAGE = 100;
 const MAX_QUEUED = 1000;
 
 export interface LiveFeedOptions<T> {
-  pubsub: PgPubSub;
+  pubsub: Pick<PgPubSub, 'subscribe'>;
   channel: string;
   /** Every event (all tenants, all filters) with seq greater than `seq`, oldest first, at most `first`. */
   fetchAfter(seq: number, first: number): Promise<T[]>;
