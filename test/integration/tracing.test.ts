@@ -12,6 +12,8 @@ import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadTypeDefs } from '../../src/schema.js';
 import { MutableClock } from '../helpers/clock.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { subscribeWs } from '../helpers/gateway-ws.js';
 import { startTestServer, type Caller, type TestServer } from '../helpers/server.js';
 
 /**
@@ -59,6 +61,7 @@ let t: TestServer;
 let core: ApolloServer;
 let gateway: ApolloServer;
 let gatewayUrl: string;
+let hive: TestGateway;
 
 beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ig-tracing-'));
@@ -109,9 +112,11 @@ beforeAll(async () => {
     listen: { port: 0, host: '127.0.0.1' },
     context: async ({ req }) => ({ ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) }),
   }));
+  hive = await startTestGateway(t.url);
 }, 120_000);
 
 afterAll(async () => {
+  await hive?.close();
   await gateway?.stop();
   await core?.stop();
   await t?.close();
@@ -171,6 +176,67 @@ describe('#tracing through the gateway', () => {
     const anomaly = list.data?.policyAnomalies.find((a) => a.kind === 'DENY_SPIKE');
     expect(anomaly?.exemplars.length).toBeGreaterThan(0);
     expect(new Set(anomaly?.exemplars.map((e) => e.traceId))).toEqual(new Set([trace]));
+  });
+});
+
+describe('#tracing through Hive Gateway (npm run gateway)', () => {
+  // Hive Gateway opens no spans here: it passes the caller's trace context on, so the subgraph's
+  // SERVER span is the child of the caller's own span.
+  const CALLER_SPAN = 'b7ad6b7169203331';
+  const decisions = (prefix: string) =>
+    Array.from({ length: 3 }, (_, k) => ({
+      decisionId: `${prefix}-${k}`,
+      ruleId: 'authz/hive',
+      actor: `user-${k}`,
+      resource: 'doc-1',
+      allowed: false,
+      at: new Date(clock.now().getTime() - 1000).toISOString(),
+    }));
+  const traceIdsOf = async (prefix: string) =>
+    (await t.db.database.sql<{ trace_id: string | null }[]>`select trace_id from policy_decisions where decision_id like ${`${prefix}-%`}`).map((r) => r.trace_id);
+  const record = `mutation($d: [PolicyDecisionInput!]!) { recordPolicyDecisions(decisions: $d) }`;
+
+  it('continues a traceparent sent over HTTP down to the service and SQL spans and onto the recorded decisions', async () => {
+    const trace = '1af7651916cd43dd8448eb211c80319c';
+    exporter.reset();
+    const res = await fetch(hive.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await t.token(engine)}`, traceparent: traceparent(trace) },
+      body: JSON.stringify({ query: record, variables: { d: decisions('hive-http') } }),
+    });
+    expect(await res.json()).toEqual({ data: { recordPolicyDecisions: 3 } });
+    const spans = spansOf(trace);
+    const server = spans.find((s) => s.name === 'POST /graphql') as ReadableSpan;
+    expect(parentOf(server)).toBe(CALLER_SPAN);
+    const service = spans.find((s) => s.name === 'service.anomalies.record') as ReadableSpan;
+    expect(parentOf(service)).toBe(server.spanContext().spanId);
+    expect(spans.some((s) => s.name === 'sql' && parentOf(s) === service.spanContext().spanId)).toBe(true);
+    // The decisions an anomaly's exemplars are drawn from carry the caller's trace id.
+    expect(await traceIdsOf('hive-http')).toEqual([trace, trace, trace]);
+  });
+
+  it('continues the traceparent of a graphql-ws client’s connection_init, for a mutation and for a subscription', async () => {
+    const trace = '2af7651916cd43dd8448eb211c80319c';
+    exporter.reset();
+    const token = await t.token(engine);
+    const mutation = subscribeWs(hive.url, token, record, { d: decisions('hive-ws') }, { traceparent: traceparent(trace) });
+    const [result] = await mutation.next(1);
+    expect(result).toEqual({ data: { recordPolicyDecisions: 3 } });
+    mutation.close();
+    expect(await traceIdsOf('hive-ws')).toEqual([trace, trace, trace]);
+    expect(spansOf(trace).map((s) => s.name)).toEqual(expect.arrayContaining(['POST /graphql', 'service.anomalies.record', 'sql']));
+
+    // A subscription goes upstream over graphql-ws; its operation carries the trace context.
+    const subTrace = '3af7651916cd43dd8448eb211c80319c';
+    const sub = subscribeWs(hive.url, await t.token(sre), `subscription { anomalyDetected(afterSeq: 0) { seq } }`, {}, { traceparent: traceparent(subTrace) });
+    await sub.acked;
+    let span: ReadableSpan | undefined;
+    for (let i = 0; i < 200 && !span; i++) {
+      span = spansOf(subTrace).find((s) => s.name === 'graphql-ws subscription');
+      if (!span) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(span && parentOf(span)).toBe(CALLER_SPAN);
+    sub.close();
   });
 });
 
