@@ -41,17 +41,17 @@ interface Decision {
   at: string;
 }
 
-/** authz/spike: a few denies a minute, and 60 more in SPIKE_MINUTES (none of them names a trace). */
-function minuteOf(m: number): Decision[] {
+/** `rule` (authz/spike): a few denies a minute, and 60 more in SPIKE_MINUTES (none of them names a trace). */
+function minuteOf(m: number, rule = 'authz/spike', start = START): Decision[] {
   const denies = 3 + (m % 3) + (SPIKE_MINUTES.includes(m) ? 60 : 0);
   const n = denies + 20;
   return Array.from({ length: n }, (_, k) => ({
-    decisionId: `spike-${m}-${k}`,
-    ruleId: 'authz/spike',
+    decisionId: `${rule}-${m}-${k}`,
+    ruleId: rule,
     actor: `user-${(k * 7 + m) % 5}`,
     resource: `doc-${k % 3}`,
     allowed: k >= denies,
-    at: new Date(START + m * MINUTE + Math.floor((k * MINUTE) / n)).toISOString(),
+    at: new Date(start + m * MINUTE + Math.floor((k * MINUTE) / n)).toISOString(),
   }));
 }
 
@@ -144,7 +144,7 @@ describe('#tracing through the gateway', () => {
       expect(r.errors).toBeUndefined();
     }
     exporter.reset();
-    const spike = SPIKE_MINUTES.flatMap(minuteOf);
+    const spike = SPIKE_MINUTES.flatMap((m) => minuteOf(m));
     const r = await viaGateway<{ recordPolicyDecisions: number }>(record, { d: spike }, engine);
     expect(r.errors).toBeUndefined();
     expect(r.data?.recordPolicyDecisions).toBe(spike.length);
@@ -237,6 +237,37 @@ describe('#tracing through Hive Gateway (npm run gateway)', () => {
     }
     expect(span && parentOf(span)).toBe(CALLER_SPAN);
     sub.close();
+  });
+
+  it('puts the trace id of a spike sent through it over graphql-ws on the anomaly’s exemplars', async () => {
+    // A second rule, its history after what the first test had judged; the spike in one
+    // mutation from a graphql-ws client of the gateway whose connection_init names the trace.
+    const trace = '4af7651916cd43dd8448eb211c80319c';
+    const rule = 'authz/hive-spike';
+    const start = START + 60 * MINUTE;
+    clock.set(new Date(start + HISTORY_MINUTES * MINUTE));
+    const history = `mutation($d: [PolicyDecisionInput!]!) { recordPolicyDecisions(decisions: $d) }`;
+    for (let m = 0; m < HISTORY_MINUTES; m++) {
+      if (SPIKE_MINUTES.includes(m)) continue;
+      expect((await t.gql(history, { d: minuteOf(m, rule, start) }, engine)).errors).toBeUndefined();
+    }
+    const spike = SPIKE_MINUTES.flatMap((m) => minuteOf(m, rule, start));
+    const ws = subscribeWs(hive.url, await t.token(engine), history, { d: spike }, { traceparent: traceparent(trace) });
+    expect(await ws.next(1)).toEqual([{ data: { recordPolicyDecisions: spike.length } }]);
+    ws.close();
+    expect(spansOf(trace).map((s) => s.name)).toEqual(expect.arrayContaining(['POST /graphql', 'service.anomalies.record', 'sql']));
+
+    clock.advance(5 * MINUTE);
+    for (;;) if ((await t.server.services.anomalies.engine.tick()).judgedIntervals === 0) break;
+    const list = await t.gql<{ policyAnomalies: { kind: string; exemplars: { traceId: string | null }[] }[] }>(
+      `query($r: String) { policyAnomalies(ruleId: $r) { kind exemplars { traceId } } }`,
+      { r: rule },
+      sre,
+    );
+    expect(list.errors).toBeUndefined();
+    const anomaly = list.data?.policyAnomalies.find((a) => a.kind === 'DENY_SPIKE');
+    expect(anomaly?.exemplars.length).toBeGreaterThan(0);
+    expect(new Set(anomaly?.exemplars.map((e) => e.traceId))).toEqual(new Set([trace]));
   });
 });
 
