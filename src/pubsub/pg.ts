@@ -220,7 +220,12 @@ export class LiveFeed<T extends { seq: number }> {
             return { value: event, done: false };
           }
           if (behind) {
-            fromTable = await sub.catchUp(last, FEED_PAGE);
+            try {
+              fromTable = await sub.catchUp(last, FEED_PAGE);
+            } catch (err) {
+              await finish(); // a consumer need not call return() after a failed next(): leave the feed now
+              throw err;
+            }
             behind = fromTable.length === FEED_PAGE;
             continue;
           }
