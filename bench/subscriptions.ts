@@ -4,35 +4,49 @@
 // This process runs the real server (src/server.ts) and Hive Gateway (src/gateway) in front of
 // it, with the stand-in core; a second process (this file with --client) opens BENCH_SUBSCRIBERS
 // graphql-ws subscriptions to budgetAlerts, each with a token of its own (as UI users have), first
-// directly to the subgraph, then through the gateway. Per phase: once every subscriber is
-// acknowledged and idle, the parent measures its memory (after a GC when run with --expose-gc);
-// then the client sends the spend that raises one alert and times its arrival at every
-// subscriber, from the moment the spend was sent. Settings (env): DATABASE_URL (else an embedded
-// PostgreSQL in a temp folder), BENCH_SUBSCRIBERS (1000), BENCH_SETTLE_MS (3000).
+// directly to the subgraph, then through the gateway. Per phase: a first spend raises LOW before
+// anyone subscribes; every subscriber asks from afterSeq 0, so receiving LOW shows its
+// subscription is in place end to end (through the gateway: its upstream socket too). Once all
+// have it and are idle, the parent measures its memory (after a GC when run with --expose-gc);
+// then the client sends the spend that raises CRITICAL and times its arrival at every
+// subscriber, from the moment the spend was sent; the spend's own round trip (sent to answered,
+// the alert is published at its commit) is the baseline of the same run. Settings (env):
+// DATABASE_URL (else an embedded PostgreSQL in a temp folder), BENCH_SUBSCRIBERS (1000),
+// BENCH_SETTLE_MS (3000); BENCH_PROFILE_DIR (a V8 CPU profile of this process over each
+// phase's delivery, summarised after the figures; not part of them).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { mintToken } from '../src/auth/tokens.js';
 import { startCoreSubgraph } from '../src/gateway/core-subgraph.js';
 import { startGateway } from '../src/gateway/gateway.js';
 import { startBenchServer } from './in-process.js';
+import { formatSummary, summarize } from './profile-summary.js';
 
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 3000);
 const TARGET_P99_MS = 250;
+const READY_TIMEOUT_MS = 120_000;
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 
 interface PhaseReport {
   phase: string;
   subscribers: number;
   delivered: number;
+  /** Sent to answered, of the spend that raised the alert. */
+  spendMs: number;
   p50: number;
   p99: number;
   max: number;
+  /** How long the subscribers took to all be in place, from the first socket opened. */
+  readyMs: number;
 }
 
 type ToClient = { go: true; subscribeUrl: string; spendUrl: string; tenant: string; phase: string } | { spend: true } | { exit: true };
-type ToParent = { ready: true } | { report: PhaseReport } | { failed: string };
+type ToParent = { ready: number } | { report: PhaseReport } | { failed: string };
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
 
@@ -46,7 +60,19 @@ async function client(): Promise<void> {
   let sockets: WebSocket[] = [];
   let arrivals: number[] = [];
   let sentAt = 0;
+  let readyMs = 0;
   let current: Extract<ToClient, { go: true }> | null = null;
+  const spend = (phase: Extract<ToClient, { go: true }>, epsilon: number, key: string) =>
+    fetch(phase.spendUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${spender}` },
+      body: JSON.stringify({
+        query: 'mutation($i: SpendInput!) { spendPrivacyBudget(input: $i) { granted } }',
+        variables: { i: { tenantId: phase.tenant, epsilon, mechanism: 'laplace', queryRef: 'bench', idempotencyKey: `bench-${phase.tenant}-${key}` } },
+      }),
+    }).then(async (res) => {
+      if (res.status !== 200) send({ failed: `spend answered ${res.status}: ${await res.text()}` });
+    });
   process.on('message', async (m: ToClient) => {
     if ('exit' in m) {
       for (const s of sockets) s.terminate();
@@ -56,23 +82,37 @@ async function client(): Promise<void> {
       current = m;
       for (const s of sockets) s.terminate();
       arrivals = [];
-      const seen = new Set<number>();
-      let acked = 0;
-      const query = `subscription { budgetAlerts(tenantId: "${m.tenant}") { seq status } }`;
+      await spend(m, 8.5, 'low'); // 15% left: LOW, stored before anyone subscribes
+      const ready = new Set<number>();
+      const measured = new Set<number>();
+      const openedAt = performance.now();
+      // Measured anyway after READY_TIMEOUT_MS, with those in place (the report says how many).
+      const giveUp = setTimeout(() => {
+        readyMs = performance.now() - openedAt;
+        send({ ready: ready.size });
+      }, READY_TIMEOUT_MS);
+      const query = `subscription { budgetAlerts(tenantId: "${m.tenant}", afterSeq: 0) { seq status } }`;
       sockets = tokens.map((token, i) => {
         const ws = new WebSocket(m.subscribeUrl.replace(/^http/, 'ws'), 'graphql-transport-ws');
         ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
         ws.on('message', (raw: Buffer) => {
-          const msg = JSON.parse(raw.toString('utf8')) as { type: string };
-          if (msg.type === 'connection_ack') {
-            ws.send(JSON.stringify({ type: 'subscribe', id: String(i), payload: { query } }));
-            if (++acked === tokens.length) send({ ready: true });
-          } else if (msg.type === 'next' && !seen.has(i)) {
-            // The first alert of the spend at each subscriber (one spend can cross two thresholds).
-            seen.add(i);
-            arrivals.push(performance.now() - sentAt);
-          }
-          else if (msg.type === 'ping') ws.send('{"type":"pong"}');
+          const msg = JSON.parse(raw.toString('utf8')) as { type: string; payload?: { data?: { budgetAlerts?: { status: string } } } };
+          if (msg.type === 'connection_ack') ws.send(JSON.stringify({ type: 'subscribe', id: String(i), payload: { query } }));
+          else if (msg.type === 'next') {
+            const status = msg.payload?.data?.budgetAlerts?.status;
+            if (status === 'LOW' && !ready.has(i)) {
+              ready.add(i);
+              if (ready.size === tokens.length) {
+                clearTimeout(giveUp);
+                readyMs = performance.now() - openedAt;
+                send({ ready: ready.size });
+              }
+            } else if (status === 'CRITICAL' && !measured.has(i)) {
+              measured.add(i);
+              arrivals.push(performance.now() - sentAt);
+            } else send({ failed: `${m.phase} socket ${i}: unexpected ${JSON.stringify(msg.payload)}` });
+          } else if (msg.type === 'ping') ws.send('{"type":"pong"}');
+          else if (msg.type === 'error') send({ failed: `${m.phase} socket ${i}: ${JSON.stringify(msg.payload)}` });
         });
         ws.on('error', (err) => send({ failed: `${m.phase} socket ${i}: ${err.message}` }));
         return ws;
@@ -82,21 +122,25 @@ async function client(): Promise<void> {
     if ('spend' in m && current) {
       const phase = current;
       sentAt = performance.now();
-      const res = await fetch(phase.spendUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${spender}` },
-        body: JSON.stringify({
-          query: 'mutation($i: SpendInput!) { spendPrivacyBudget(input: $i) { granted } }',
-          variables: { i: { tenantId: phase.tenant, epsilon: 8.5, mechanism: 'laplace', queryRef: 'bench', idempotencyKey: `bench-${phase.tenant}` } },
-        }),
-      });
-      if (res.status !== 200) send({ failed: `spend answered ${res.status}: ${await res.text()}` });
+      await spend(phase, 0.6, 'critical'); // 9% left: CRITICAL
+      const spendMs = performance.now() - sentAt;
       const deadline = performance.now() + 30_000;
       while (arrivals.length < tokens.length && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       const sorted = [...arrivals].sort((a, b) => a - b);
       send({
-        report: { phase: phase.phase, subscribers: tokens.length, delivered: arrivals.length, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted.at(-1) ?? Number.NaN },
+        report: {
+          phase: phase.phase,
+          subscribers: tokens.length,
+          delivered: arrivals.length,
+          spendMs,
+          p50: quantile(sorted, 0.5),
+          p99: quantile(sorted, 0.99),
+          max: sorted.at(-1) ?? Number.NaN,
+          readyMs,
+        },
       });
+      for (const s of sockets) s.terminate();
+      sockets = [];
     }
   });
 }
@@ -129,6 +173,9 @@ async function memory(): Promise<{ heap: number; rss: number }> {
 async function main(): Promise<void> {
   const { server, close } = await startBenchServer('bench-subscriptions', SECRET, {
     ANOMALY_TICK_MS: '0',
+    // Threshold alerts only: spending 85% of a day's budget in its first second would also raise
+    // an EXHAUSTION_FORECAST; a margin longer than the window keeps it out.
+    BUDGET_FORECAST_MARGIN_MINUTES: '44640',
   });
   const subgraphUrl = `${await server.listen()}/graphql`;
   const core = await startCoreSubgraph({ host: '127.0.0.1', port: 0 });
@@ -136,6 +183,7 @@ async function main(): Promise<void> {
   const officer = await mintToken({ secret: SECRET, sub: 'bench-officer', roles: ['privacy_officer'], tenants: ['*'] });
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--client'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const lines: string[] = [];
+  const profiles: string[] = [];
   try {
     for (const [phase, subscribeUrl] of [
       ['direct', subgraphUrl],
@@ -152,21 +200,40 @@ async function main(): Promise<void> {
       });
       const before = await memory();
       child.send({ go: true, subscribeUrl, spendUrl: subgraphUrl, tenant, phase } satisfies ToClient);
-      await next(child);
+      const { ready } = (await next(child)) as { ready: number };
       await new Promise((r) => setTimeout(r, SETTLE_MS));
       const idle = await memory();
+      const profiler = PROFILE_DIR ? new Session() : null;
+      if (profiler) {
+        profiler.connect();
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
+        await profiler.post('Profiler.start');
+      }
       child.send({ spend: true } satisfies ToClient);
       const { report } = (await next(child)) as { report: PhaseReport };
-      const perSub = (b: number) => `${(b / report.subscribers / 1024).toFixed(1)} KiB`;
+      if (profiler && PROFILE_DIR) {
+        const { profile } = await profiler.post('Profiler.stop');
+        profiler.disconnect();
+        mkdirSync(PROFILE_DIR, { recursive: true });
+        const file = `${PROFILE_DIR}/subscriptions-${phase}.cpuprofile`;
+        writeFileSync(file, JSON.stringify(profile));
+        profiles.push(formatSummary(`${phase}: delivery of one alert to ${ready} subscribers (subgraph${phase === 'gateway' ? ' + gateway' : ''} process)`, summarize(file), null));
+      }
+      const perSub = (b: number) => `${(b / ready / 1024).toFixed(1)} KiB`;
       lines.push(
-        `${phase.padEnd(8)} ${report.delivered}/${report.subscribers} delivered; latency p50 ${report.p50.toFixed(1)} ms, p99 ${report.p99.toFixed(1)} ms, max ${report.max.toFixed(1)} ms; ` +
+        `${phase.padEnd(8)} ${ready}/${report.subscribers} in place in ${(report.readyMs / 1000).toFixed(1)} s; ${report.delivered}/${report.subscribers} delivered; ` +
+          `latency p50 ${report.p50.toFixed(1)} ms, p99 ${report.p99.toFixed(1)} ms, max ${report.max.toFixed(1)} ms (the spend itself answered in ${report.spendMs.toFixed(1)} ms); ` +
           `memory per idle subscriber (${phase === 'direct' ? 'subgraph' : 'subgraph + gateway'} process): heap ${perSub(idle.heap - before.heap)}, RSS ${perSub(idle.rss - before.rss)}`,
       );
       if (phase === 'gateway')
         lines.push(`${report.p99 <= TARGET_P99_MS && report.delivered === report.subscribers ? 'PASS' : 'FAIL'}  p99 delivery through the gateway ${report.p99.toFixed(1)} ms, target <= ${TARGET_P99_MS} ms (reported, not asserted)`);
       if (report.delivered !== report.subscribers) process.exitCode = 1;
+      // The next phase's baseline without this one's subscribers (their sockets just closed).
+      await new Promise((r) => setTimeout(r, 1000));
     }
     process.stdout.write(`subscriptions: one budget alert to ${SUBSCRIBERS} graphql-ws subscribers, one token each${(globalThis as { gc?: unknown }).gc ? '' : ' (no --expose-gc: memory figures include garbage)'}\n${lines.join('\n')}\n`);
+    for (const p of profiles) process.stdout.write(`\n${p}\n`);
   } finally {
     child.send({ exit: true } satisfies ToClient);
     await new Promise((r) => child.on('exit', r));

@@ -1,5 +1,5 @@
-import type { Server } from 'node:http';
-import { getOperationAST, type GraphQLSchema } from 'graphql';
+import type { IncomingMessage, Server } from 'node:http';
+import { execute, getOperationAST, subscribe, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -7,8 +7,36 @@ import type { Session } from './auth/session.js';
 import { createContext } from './context.js';
 import type { Pipeline } from './pipeline.js';
 import type { Services } from './services.js';
+import { inRemoteSpan } from './tracing.js';
 
-type Extra = Record<PropertyKey, unknown> & { session?: Session; socket: WebSocket };
+type Extra = Record<PropertyKey, unknown> & { session?: Session; socket: WebSocket; request: IncomingMessage };
+
+const TRACE_FIELDS = ['traceparent', 'tracestate'] as const;
+
+/**
+ * The W3C trace context of one operation: from its own `extensions` (what Hive Gateway sends per
+ * upstream operation), else the connection_init payload, else the upgrade request's headers.
+ */
+function traceCarrier(...sources: unknown[]): Record<string, string> {
+  for (const source of sources) {
+    if (typeof source !== 'object' || source === null) continue;
+    const fields = source as Record<string, unknown>;
+    if (typeof fields.traceparent !== 'string') continue;
+    const carrier: Record<string, string> = {};
+    for (const k of TRACE_FIELDS) if (typeof fields[k] === 'string') carrier[k] = fields[k];
+    return carrier;
+  }
+  return {};
+}
+
+/** Each operation's trace context, by its context value, from onSubscribe to its execution. */
+const carriers = new WeakMap<object, Record<string, string>>();
+const traced =
+  <R>(run: (args: ExecutionArgs) => R) =>
+  (args: ExecutionArgs): R => {
+    const operation = getOperationAST(args.document, args.operationName)?.operation ?? 'operation';
+    return inRemoteSpan(`graphql-ws ${operation}`, carriers.get(args.contextValue as object) ?? {}, () => run(args));
+  };
 
 /** How a socket ends when its token expires: the subscriptions it carries stop with it. */
 export const TOKEN_EXPIRED_CLOSE = { code: 4401, reason: 'UNAUTHENTICATED: token expired' } as const;
@@ -81,14 +109,20 @@ export function attachSubscriptions(opts: {
           pipeline.observe(prepared, session, null);
           return prepared;
         }
+        const contextValue = createContext(opts.services, session);
+        carriers.set(contextValue, traceCarrier(payload.extensions, ctx.connectionParams, ctx.extra.request.headers));
         return {
           schema: opts.schema,
           document: prepared,
           variableValues: payload.variables ?? undefined,
           operationName: payload.operationName ?? undefined,
-          contextValue: createContext(opts.services, session),
+          contextValue,
         };
       },
+      // Queries and mutations over graphql-ws continue the caller's trace as over HTTP (their
+      // decisions and denials take its id); a subscription's span covers setting up its stream.
+      execute: traced(execute),
+      subscribe: traced(subscribe),
       onError: (_ctx, _id, _payload, errors) => pipeline.formatAll(errors),
       onNext: (ctx, _id, _payload, args, result) => {
         if (!result.errors?.length) return result;

@@ -1,5 +1,5 @@
 import type * as OtelApi from '@opentelemetry/api';
-import type { Context as OtelContext, Span, Tracer } from '@opentelemetry/api';
+import type { Context as OtelContext, Span, SpanKind, Tracer } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PendingQuery, Sql } from 'postgres';
@@ -129,6 +129,18 @@ export function currentTraceId(): string | null {
   return ctx && active.api.isSpanContextValid(ctx) ? ctx.traceId : null;
 }
 
+/**
+ * Runs `fn`, one operation received over graphql-ws, in a SERVER span continuing the W3C trace
+ * context of `carrier` (`traceparent`, `tracestate`); just `fn` when tracing is off. The span
+ * ends when `fn`'s result settles (a subscription's: once its event stream is set up).
+ */
+export function inRemoteSpan<T>(name: string, carrier: Record<string, string>, fn: () => T): T {
+  const a = active;
+  if (!a) return fn();
+  const parent = a.api.propagation.extract(a.api.ROOT_CONTEXT, carrier);
+  return a.api.context.with(parent, () => inSpan(a, name, {}, fn, a.api.SpanKind.SERVER));
+}
+
 /** Fields for a log line (pino's mixin): the trace and span in force, if any. */
 export function traceLogFields(): Record<string, string> {
   if (!active) return {};
@@ -145,8 +157,8 @@ function endSpan(a: Active, span: Span, err?: unknown): void {
 }
 
 /** Runs `fn` in a child span of the context in force; the span ends when its result settles. */
-function inSpan<T>(a: Active, name: string, attributes: Record<string, string>, fn: () => T): T {
-  const span = a.tracer.startSpan(name, { attributes });
+function inSpan<T>(a: Active, name: string, attributes: Record<string, string>, fn: () => T, kind?: SpanKind): T {
+  const span = a.tracer.startSpan(name, { attributes, ...(kind === undefined ? {} : { kind }) });
   let result: T;
   try {
     result = a.api.context.with(a.api.trace.setSpan(a.api.context.active(), span), fn);

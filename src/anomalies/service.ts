@@ -5,7 +5,7 @@ import type { Session } from '../auth/session.js';
 import type { Db } from '../db/client.js';
 import { DomainError, badInput } from '../errors.js';
 import type { LedgerService } from '../ledger/service.js';
-import { liveEvents, PgPubSub } from '../pubsub/pg.js';
+import { LiveFeed, PgPubSub } from '../pubsub/pg.js';
 import type { Clock } from '../util/clock.js';
 import type { DecisionLogParser } from './decision-log.js';
 import { ANOMALY_CHANNEL, DECISIONS_CHANNEL, type AnomalyEngine } from './engine.js';
@@ -34,17 +34,27 @@ export interface IngestCounter {
 }
 
 export class AnomalyService {
+  /** Live anomalies (suppressed ones excluded), read once per notification for all of this replica's subscribers. */
+  private readonly alerts: LiveFeed<PolicyAnomalyRow>;
+
   constructor(
     private readonly db: Db,
     private readonly sql: Sql,
     private readonly ledger: LedgerService,
-    private readonly pubsub: PgPubSub,
+    pubsub: PgPubSub,
     private readonly clock: Clock,
     readonly engine: AnomalyEngine,
     readonly decisionLog: DecisionLogParser,
     private readonly opts: { maxFutureMs: number },
     private readonly partitions: DecisionPartitions,
-  ) {}
+  ) {
+    this.alerts = new LiveFeed({
+      pubsub,
+      channel: ANOMALY_CHANNEL,
+      fetchAfter: (seq, first) => anomalyRepo.alertsAfter(db, { after: seq, ruleId: null, first }),
+      headSeq: () => anomalyRepo.lastSeq(db),
+    });
+  }
 
   private readonly ingestCounters: IngestCounter[] = [];
   /** Metrics hook: told of every stored batch. */
@@ -217,11 +227,10 @@ export class AnomalyService {
 
   /** Live alerts: the missed ones after `afterSeq` first, then new ones and escalations, across replicas. */
   subscribe(_session: Session, opts: { ruleId: string | null; afterSeq: number | null }): AsyncIterableIterator<PolicyAnomalyRow> {
-    return liveEvents({
-      pubsub: this.pubsub,
-      channel: ANOMALY_CHANNEL,
-      startSeq: async () => opts.afterSeq ?? (await anomalyRepo.lastSeq(this.db)),
-      fetchAfter: (seq) => anomalyRepo.alertsAfter(this.db, { after: seq, ruleId: opts.ruleId, first: 100 }),
+    return this.alerts.subscribe({
+      afterSeq: opts.afterSeq,
+      catchUp: (seq, first) => anomalyRepo.alertsAfter(this.db, { after: seq, ruleId: opts.ruleId, first }),
+      matches: (a) => opts.ruleId === null || a.ruleId === opts.ruleId,
     });
   }
 

@@ -4,7 +4,7 @@ import { requireRole } from '../auth/require-role.js';
 import type { Db, DbOrTx } from '../db/client.js';
 import { DomainError, badInput, forbidden } from '../errors.js';
 import type { LedgerService } from '../ledger/service.js';
-import { liveEvents, PgPubSub } from '../pubsub/pg.js';
+import { LiveFeed, PgPubSub } from '../pubsub/pg.js';
 import { canonicalJson } from '../util/canonical.js';
 import type { Clock } from '../util/clock.js';
 import {
@@ -149,15 +149,24 @@ export class BudgetService {
   private readonly windowBounds = new Map<string, WindowAccounting>();
   /** When each tenant's forecast was last checked by this replica. */
   private readonly forecastChecked = new Map<string, number>();
+  /** Live alerts of every tenant, read once per notification for all of this replica's subscribers. */
+  private readonly alerts: LiveFeed<BudgetAlertRow>;
 
   constructor(
     private readonly db: Db,
     private readonly ledger: LedgerService,
-    private readonly pubsub: PgPubSub,
+    pubsub: PgPubSub,
     private readonly clock: Clock,
     private readonly defaults: DefaultPolicy,
     private readonly forecastOptions: ForecastOptions = DEFAULT_FORECAST,
-  ) {}
+  ) {
+    this.alerts = new LiveFeed({
+      pubsub,
+      channel: ALERT_CHANNEL,
+      fetchAfter: (seq, first) => budgetRepo.alertsAfter(db, { after: seq, scope: TenantScope.all, tenantId: null, first }),
+      headSeq: () => budgetRepo.lastAlertSeq(db),
+    });
+  }
 
   private visible(session: Session, tenantId: string): void {
     scopeOf(session).assert(tenantId);
@@ -668,11 +677,11 @@ export class BudgetService {
   subscribe(session: Session, opts: { tenantId: string | null; afterSeq: number | null }): AsyncIterableIterator<BudgetAlertRow> {
     const scope = scopeOf(session);
     scope.assert(opts.tenantId);
-    return liveEvents({
-      pubsub: this.pubsub,
-      channel: ALERT_CHANNEL,
-      startSeq: async () => opts.afterSeq ?? (await budgetRepo.lastAlertSeq(this.db)),
-      fetchAfter: (seq) => budgetRepo.alertsAfter(this.db, { after: seq, scope, tenantId: opts.tenantId, first: 100 }),
+    return this.alerts.subscribe({
+      afterSeq: opts.afterSeq,
+      catchUp: (seq, first) => budgetRepo.alertsAfter(this.db, { after: seq, scope, tenantId: opts.tenantId, first }),
+      // The catch-up's filter, in memory: the caller's tenant scope and the tenant asked for.
+      matches: (a) => scope.sees(a.tenantId) && (opts.tenantId === null || a.tenantId === opts.tenantId),
     });
   }
 

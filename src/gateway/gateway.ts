@@ -4,7 +4,7 @@ import { createGatewayRuntime, getGraphQLWSOptions, type GatewayPlugin } from '@
 import httpTransport from '@graphql-mesh/transport-http';
 import wsTransport from '@graphql-mesh/transport-ws';
 import { composeServices } from '@theguild/federation-composition';
-import { GraphQLError, parse, type ExecutionResult } from 'graphql';
+import { getOperationAST, GraphQLError, parse, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -89,20 +89,43 @@ export function compose(complianceSdl: string, subgraphUrl: string, coreUrl: str
 }
 
 type HeaderBag = Record<string, string | undefined>;
-const authorizationOf = (context: unknown): string | undefined =>
-  (context as { headers?: HeaderBag } | undefined)?.headers?.authorization ?? undefined;
+const headersOf = (context: unknown): HeaderBag => (context as { headers?: HeaderBag } | undefined)?.headers ?? {};
+const authorizationOf = (context: unknown): string | undefined => headersOf(context).authorization ?? undefined;
+
+/** The caller's W3C trace context (`traceparent`, `tracestate`), as it sent it. */
+function traceContextOf(context: unknown): Record<string, string> {
+  const headers = headersOf(context);
+  const out: Record<string, string> = {};
+  for (const k of ['traceparent', 'tracestate'] as const) {
+    const v = headers[k];
+    if (typeof v === 'string') out[k] = v;
+  }
+  return out;
+}
 
 /**
- * Forwards the caller's Authorization to every subgraph fetch: queries, mutations and the entity
- * fetches that join core fields into a subscription's events. The context's headers carry the
- * HTTP request's headers, or, for a graphql-ws client, its connection_init payload (the runtime
- * merges it in), so one hook serves every transport. (The runtime's own propagateHeaders acts
- * only when there is an HTTP request, which a WebSocket client's events do not have.)
+ * Forwards the caller's Authorization and trace context to every subgraph fetch: queries,
+ * mutations and the entity fetches that join core fields into a subscription's events. The
+ * context's headers carry the HTTP request's headers, or, for a graphql-ws client, its
+ * connection_init payload (the runtime merges it in), so one hook serves every transport. (The
+ * runtime's own propagateHeaders acts only when there is an HTTP request, which a WebSocket
+ * client's events do not have.) A subscription goes upstream over graphql-ws on a socket shared by
+ * the caller's operations, so its trace context travels in that operation's `extensions`, which
+ * the subgraph reads (src/subscriptions.ts). The gateway opens no spans of its own: the subgraph's
+ * continue the caller's trace.
  */
-const forwardAuthorization: GatewayPlugin = {
+const forwardCaller: GatewayPlugin = {
   onFetch({ context, options, setOptions }) {
     const authorization = authorizationOf(context);
-    if (authorization) setOptions({ ...options, headers: { ...options.headers, authorization } });
+    const trace = traceContextOf(context);
+    if (authorization || trace.traceparent)
+      setOptions({ ...options, headers: { ...options.headers, ...(authorization ? { authorization } : {}), ...trace } });
+  },
+  onSubgraphExecute({ executionRequest, setExecutionRequest }) {
+    const trace = traceContextOf(executionRequest.context);
+    const operation = executionRequest.operationType ?? getOperationAST(executionRequest.document, executionRequest.operationName)?.operation;
+    if (trace.traceparent && operation === 'subscription')
+      setExecutionRequest({ ...executionRequest, extensions: { ...executionRequest.extensions, ...trace } });
   },
 };
 
@@ -203,7 +226,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         },
       },
     },
-    plugins: () => [forwardAuthorization, auditorSafelist(manifest, opts.subgraphUrl)],
+    plugins: () => [forwardCaller, auditorSafelist(manifest, opts.subgraphUrl)],
   });
 
   // Loads the supergraph now: graphql-ws operations arrive without the HTTP request that would

@@ -8,9 +8,9 @@ export interface Executor {
 
 /**
  * Fan-out of "something new happened" across replicas through PostgreSQL LISTEN/NOTIFY.
- * A notification carries only the channel (and a sequence number for logs); subscribers read
- * the events themselves from their table by sequence number, so a missed or coalesced
- * notification costs nothing, and a reconnecting subscriber catches up from its last seq.
+ * A notification carries only the channel (and a sequence number for logs); the events are read
+ * from their table by sequence number (LiveFeed below), so a missed or coalesced notification
+ * costs nothing, and a reconnecting subscriber catches up from its last seq.
  * One LISTEN per channel per process (on postgres.js's one listening connection), shared by all
  * its subscribers; a subscriber is also woken when that connection LISTENs again after a drop.
  */
@@ -60,67 +60,196 @@ export class PgPubSub {
   }
 }
 
-export interface LiveEventsOptions<T> {
-  pubsub: PgPubSub;
+/** Events read per query, by the shared reader and by a subscriber catching up. */
+export const FEED_PAGE = 100;
+
+/**
+ * A subscriber's bound on events handed to it but not yet consumed; past it they are dropped and
+ * the subscriber reads them again from the table, so a slow client costs rows, not memory.
+ */
+const MAX_QUEUED = 1000;
+
+export interface LiveFeedOptions<T> {
+  pubsub: Pick<PgPubSub, 'subscribe'>;
   channel: string;
-  /** Events with seq greater than `seq`, oldest first, at most a page. */
-  fetchAfter(seq: number): Promise<T[]>;
-  /** Where to start: the subscriber's last seen seq, or the current head for "only new ones". */
-  startSeq: () => Promise<number>;
+  /** Every event (all tenants, all filters) with seq greater than `seq`, oldest first, at most `first`. */
+  fetchAfter(seq: number, first: number): Promise<T[]>;
+  /** The current head: the greatest seq stored. */
+  headSeq(): Promise<number>;
+}
+
+export interface FeedSubscription<T> {
+  /** The subscriber's last seen seq, or null for "only new ones". */
+  afterSeq: number | null;
+  /** This subscriber's events (its tenant scope and filters) after `seq`, oldest first, at most `first`. */
+  catchUp(seq: number, first: number): Promise<T[]>;
+  /** Whether a new event is this subscriber's: the same filter as `catchUp`, in memory. */
+  matches(event: T): boolean;
+}
+
+interface Subscriber<T> {
+  /** Called once, in turn with the shared reads, with the seq up to which events were handed out. */
+  start(head: number): void;
+  offer(event: T): void;
+  fail(err: unknown): void;
 }
 
 /**
- * An async iterator of events in seq order: first every stored event after the start, then
- * new ones as notifications arrive. Written by hand rather than as an async generator so that
- * `return()` (the client unsubscribing) ends a subscriber that is waiting for the next event.
+ * The live events of one channel in one process: on each notification ONE query reads what is
+ * new for everyone, and each subscriber takes what its filter lets through, in seq order; so an
+ * event costs one query per process however many subscribe. A subscriber resuming from
+ * `afterSeq` first reads what it missed with its own (scoped) query, then continues from the
+ * shared stream; events seen both ways are delivered once (seq is the subscriber's cursor).
  */
-export function liveEvents<T extends { seq: number }>(opts: LiveEventsOptions<T>): AsyncIterableIterator<T> {
-  let buffer: T[] = [];
-  let done = false;
-  let pending = true;
-  let wakeUp: (() => void) | null = null;
-  const wake = () => {
-    pending = true;
-    const w = wakeUp;
-    wakeUp = null;
-    w?.();
+export class LiveFeed<T extends { seq: number }> {
+  private readonly subscribers = new Set<Subscriber<T>>();
+  /** Every event up to this seq has been handed out; null while unknown (no subscriber yet, or none since a notification). */
+  private head: number | null = null;
+  private listening: Promise<unknown> | null = null;
+  /** A notification arrived that no read has covered yet. */
+  private dirty = false;
+  /** Reads of the head and of new events run one at a time, in the order asked. */
+  private work: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: LiveFeedOptions<T>) {}
+
+  private serially(fn: () => Promise<void>): Promise<void> {
+    const run = this.work.then(fn);
+    this.work = run.catch(() => undefined);
+    return run;
+  }
+
+  private readonly notified = () => {
+    if (this.dirty) return; // a read is already queued and will see this event
+    this.dirty = true;
+    void this.serially(() => this.drain());
   };
-  // LISTEN before the first read, so nothing committed in between is missed.
-  const ready = opts.pubsub.subscribe(opts.channel, wake).then(async (unsubscribe) => ({ unsubscribe, start: await opts.startSeq() }));
-  let last: number | null = null;
-  const finish = async () => {
-    done = true;
-    wake();
-    (await ready).unsubscribe();
-  };
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    async next(): Promise<IteratorResult<T>> {
-      const { start } = await ready;
-      last ??= start;
-      while (!done) {
-        const head = buffer.shift();
-        if (head) return { value: head, done: false };
-        pending = false;
-        buffer = await opts.fetchAfter(last);
-        const tail = buffer.at(-1);
-        if (tail) {
-          last = tail.seq;
-          continue;
-        }
-        if (!pending && !done) await new Promise<void>((r) => (wakeUp = r));
+
+  private async drain(): Promise<void> {
+    this.dirty = false;
+    if (this.subscribers.size === 0 || this.head === null) {
+      // Nobody to tell: the next subscriber reads the head afresh.
+      this.head = null;
+      return;
+    }
+    try {
+      for (;;) {
+        const page = await this.opts.fetchAfter(this.head, FEED_PAGE);
+        for (const event of page) for (const s of this.subscribers) s.offer(event);
+        this.head = page.at(-1)?.seq ?? this.head;
+        if (page.length < FEED_PAGE) return;
       }
-      return { value: undefined, done: true };
-    },
-    async return(): Promise<IteratorResult<T>> {
-      await finish();
-      return { value: undefined, done: true };
-    },
-    async throw(err: unknown): Promise<IteratorResult<T>> {
-      await finish();
+    } catch (err) {
+      // Every subscriber would have met the same failure reading on its own: each ends with it
+      // (and resumes from its last seq when the client resubscribes).
+      for (const s of this.subscribers) s.fail(err);
+      this.subscribers.clear();
+      this.head = null;
+    }
+  }
+
+  private async join(s: Subscriber<T>): Promise<void> {
+    // LISTEN before the head is read, so nothing committed in between is missed.
+    const listening = (this.listening ??= this.opts.pubsub.subscribe(this.opts.channel, this.notified));
+    await listening.catch((err: unknown) => {
+      if (this.listening === listening) this.listening = null; // the next subscriber tries again
       throw err;
-    },
-  };
+    });
+    await this.serially(async () => {
+      this.head ??= await this.opts.headSeq();
+      s.start(this.head);
+      this.subscribers.add(s);
+    });
+  }
+
+  /**
+   * An async iterator of the subscriber's events in seq order. Written by hand rather than as an
+   * async generator so that `return()` (the client unsubscribing) ends one that is waiting.
+   */
+  subscribe(sub: FeedSubscription<T>): AsyncIterableIterator<T> {
+    let last = sub.afterSeq ?? 0;
+    /** Read from the table while catching up: delivered before anything queued. */
+    let fromTable: T[] = [];
+    /** Handed out by the shared reader; may repeat what the catch-up read. */
+    let queued: T[] = [];
+    /** Events after `last` may be stored that neither list holds: read the table. */
+    let behind = false;
+    let done = false;
+    let failure: { err: unknown } | null = null;
+    let wakeUp: (() => void) | null = null;
+    const wake = () => {
+      const w = wakeUp;
+      wakeUp = null;
+      w?.();
+    };
+    const self: Subscriber<T> = {
+      start(head) {
+        if (sub.afterSeq === null) last = head;
+        else behind = sub.afterSeq < head;
+      },
+      offer(event) {
+        if (done || !sub.matches(event)) return;
+        if (queued.length >= MAX_QUEUED) {
+          queued = [];
+          behind = true;
+        }
+        queued.push(event);
+        wake();
+      },
+      fail(err) {
+        failure = { err };
+        wake();
+      },
+    };
+    const joined = this.join(self);
+    const finish = async () => {
+      done = true;
+      wake();
+      await joined.catch(() => undefined);
+      this.subscribers.delete(self);
+    };
+    const take = (list: T[]): T | undefined => {
+      for (let e = list.shift(); e; e = list.shift()) if (e.seq > last) return e; // else delivered the other way
+      return undefined;
+    };
+    return {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      next: async (): Promise<IteratorResult<T>> => {
+        await joined;
+        while (!done) {
+          if (failure) {
+            done = true;
+            throw failure.err;
+          }
+          const event = take(fromTable) ?? (behind ? undefined : take(queued));
+          if (event) {
+            last = event.seq;
+            return { value: event, done: false };
+          }
+          if (behind) {
+            try {
+              fromTable = await sub.catchUp(last, FEED_PAGE);
+            } catch (err) {
+              await finish(); // a consumer need not call return() after a failed next(): leave the feed now
+              throw err;
+            }
+            behind = fromTable.length === FEED_PAGE;
+            continue;
+          }
+          await new Promise<void>((r) => (wakeUp = r));
+        }
+        return { value: undefined, done: true };
+      },
+      return: async (): Promise<IteratorResult<T>> => {
+        await finish();
+        return { value: undefined, done: true };
+      },
+      throw: async (err: unknown): Promise<IteratorResult<T>> => {
+        await finish();
+        throw err;
+      },
+    };
+  }
 }

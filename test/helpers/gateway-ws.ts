@@ -21,7 +21,14 @@ export interface WsSession {
  * One subscription over graphql-transport-ws, by hand: unlike graphql-ws's client it keeps every
  * payload (errors included) and reports the close code the server chose.
  */
-export function subscribeWs(httpUrl: string, token: string | null, query: string, variables: Record<string, unknown> = {}): WsSession {
+export function subscribeWs(
+  httpUrl: string,
+  token: string | null,
+  query: string,
+  variables: Record<string, unknown> = {},
+  /** More connection_init payload (e.g. a W3C traceparent). */
+  init: Record<string, string> = {},
+): WsSession {
   const socket = new WebSocket(httpUrl.replace(/^http/, 'ws'), 'graphql-transport-ws');
   const events: WsPayload[] = [];
   const waiters: (() => void)[] = [];
@@ -30,7 +37,7 @@ export function subscribeWs(httpUrl: string, token: string | null, query: string
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
     socket.on('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString('utf8') })),
   );
-  socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: token ? { authorization: `Bearer ${token}` } : {} })));
+  socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { ...init, ...(token ? { authorization: `Bearer ${token}` } : {}) } })));
   socket.on('message', (raw: Buffer) => {
     const msg = JSON.parse(raw.toString('utf8')) as { type: string; payload?: unknown };
     if (msg.type === 'connection_ack') {

@@ -10,6 +10,8 @@ import { devSecret } from '../../src/auth/dev-secret.js';
 import { services as servicesTable } from '../../src/catalog/tables.js';
 import { parseConfig } from '../../src/config.js';
 import { seedDemo } from '../../src/cli/seed.js';
+import { startCoreSubgraph, type CoreSubgraph } from '../../src/gateway/core-subgraph.js';
+import { startGateway, type RunningGateway } from '../../src/gateway/gateway.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { createServer, type ComplianceServer } from '../../src/server.js';
 import { systemClock } from '../../src/util/clock.js';
@@ -17,6 +19,8 @@ import { PROJECT_ROOT } from '../fixtures/signing/corpus.js';
 
 /**
  * The README's tested examples: every ```sh block, each preceded by `<!-- tested: NAME -->`.
+ * They run against a started server and, in front of it, the gateway as `npm run gateway` starts
+ * it (the stand-in core and Hive Gateway, src/gateway/main.ts).
  * They run in order, each in its own bash, as a user pastes them into one terminal: variables a
  * block exports are there for the next ones (the shell's exported state is carried over in a file).
  */
@@ -54,6 +58,9 @@ let dir: string;
 let dataDir: string;
 let stateFile: string;
 let port: number;
+let gatewayPort: number;
+let core: CoreSubgraph;
+let gateway: RunningGateway;
 let runtime: Runtime;
 let server: ComplianceServer;
 
@@ -139,6 +146,12 @@ const EXPECT: Record<string, (run: Run) => Promise<void> | void> = {
     // The demo's one migration: a canary that failed its analysis and was rolled back.
     expect(stdout).toMatch(/^[0-9a-f]{8} +evidence-covering +ROLLED_BACK +PRIMARY .* FAIL /m);
   },
+  gateway: ({ stdout }) => {
+    const [spent, alert] = stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    expect(spent).toEqual({ data: { spendPrivacyBudget: { granted: true } } });
+    // Through the gateway: the alert from this subgraph, the name from the core subgraph.
+    expect(alert).toEqual({ budgetAlerts: { seq: expect.any(Number), status: 'LOW', tenant: { name: 'Initech' } } });
+  },
 };
 
 /** The shell a user has: their PATH (without the node_modules/.bin that `npm test` adds) and HOME. */
@@ -154,6 +167,7 @@ function userEnv(): Record<string, string> {
     // The tour's `mktemp -d` lands here, so the test leaves nothing behind.
     TMPDIR: dir,
     PORT: String(port),
+    GATEWAY_PORT: String(gatewayPort),
     DATA_DIR: dataDir,
   };
 }
@@ -218,9 +232,14 @@ describe('README examples', () => {
         runtime.database.db,
       );
       await server.listen();
+      gatewayPort = await freePort();
+      core = await startCoreSubgraph({ host: '127.0.0.1', port: 0 });
+      gateway = await startGateway({ host: '127.0.0.1', port: gatewayPort, subgraphUrl: `http://127.0.0.1:${port}/graphql`, coreUrl: core.url });
     }, 180_000);
 
     afterAll(async () => {
+      await gateway?.close();
+      await core?.close();
       await server?.close();
       await runtime?.stop();
       if (dir) await rm(dir, { recursive: true, force: true });

@@ -12,6 +12,8 @@ import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadTypeDefs } from '../../src/schema.js';
 import { MutableClock } from '../helpers/clock.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { subscribeWs } from '../helpers/gateway-ws.js';
 import { startTestServer, type Caller, type TestServer } from '../helpers/server.js';
 
 /**
@@ -39,17 +41,17 @@ interface Decision {
   at: string;
 }
 
-/** authz/spike: a few denies a minute, and 60 more in SPIKE_MINUTES (none of them names a trace). */
-function minuteOf(m: number): Decision[] {
+/** `rule` (authz/spike): a few denies a minute, and 60 more in SPIKE_MINUTES (none of them names a trace). */
+function minuteOf(m: number, rule = 'authz/spike', start = START): Decision[] {
   const denies = 3 + (m % 3) + (SPIKE_MINUTES.includes(m) ? 60 : 0);
   const n = denies + 20;
   return Array.from({ length: n }, (_, k) => ({
-    decisionId: `spike-${m}-${k}`,
-    ruleId: 'authz/spike',
+    decisionId: `${rule}-${m}-${k}`,
+    ruleId: rule,
     actor: `user-${(k * 7 + m) % 5}`,
     resource: `doc-${k % 3}`,
     allowed: k >= denies,
-    at: new Date(START + m * MINUTE + Math.floor((k * MINUTE) / n)).toISOString(),
+    at: new Date(start + m * MINUTE + Math.floor((k * MINUTE) / n)).toISOString(),
   }));
 }
 
@@ -59,6 +61,7 @@ let t: TestServer;
 let core: ApolloServer;
 let gateway: ApolloServer;
 let gatewayUrl: string;
+let hive: TestGateway;
 
 beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ig-tracing-'));
@@ -109,9 +112,11 @@ beforeAll(async () => {
     listen: { port: 0, host: '127.0.0.1' },
     context: async ({ req }) => ({ ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) }),
   }));
+  hive = await startTestGateway(t.url);
 }, 120_000);
 
 afterAll(async () => {
+  await hive?.close();
   await gateway?.stop();
   await core?.stop();
   await t?.close();
@@ -139,7 +144,7 @@ describe('#tracing through the gateway', () => {
       expect(r.errors).toBeUndefined();
     }
     exporter.reset();
-    const spike = SPIKE_MINUTES.flatMap(minuteOf);
+    const spike = SPIKE_MINUTES.flatMap((m) => minuteOf(m));
     const r = await viaGateway<{ recordPolicyDecisions: number }>(record, { d: spike }, engine);
     expect(r.errors).toBeUndefined();
     expect(r.data?.recordPolicyDecisions).toBe(spike.length);
@@ -165,6 +170,98 @@ describe('#tracing through the gateway', () => {
     const list = await t.gql<{ policyAnomalies: { kind: string; exemplars: { traceId: string | null }[] }[] }>(
       `{ policyAnomalies(ruleId: "authz/spike") { kind exemplars { traceId } } }`,
       {},
+      sre,
+    );
+    expect(list.errors).toBeUndefined();
+    const anomaly = list.data?.policyAnomalies.find((a) => a.kind === 'DENY_SPIKE');
+    expect(anomaly?.exemplars.length).toBeGreaterThan(0);
+    expect(new Set(anomaly?.exemplars.map((e) => e.traceId))).toEqual(new Set([trace]));
+  });
+});
+
+describe('#tracing through Hive Gateway (npm run gateway)', () => {
+  // Hive Gateway opens no spans here: it passes the caller's trace context on, so the subgraph's
+  // SERVER span is the child of the caller's own span.
+  const CALLER_SPAN = 'b7ad6b7169203331';
+  const decisions = (prefix: string) =>
+    Array.from({ length: 3 }, (_, k) => ({
+      decisionId: `${prefix}-${k}`,
+      ruleId: 'authz/hive',
+      actor: `user-${k}`,
+      resource: 'doc-1',
+      allowed: false,
+      at: new Date(clock.now().getTime() - 1000).toISOString(),
+    }));
+  const traceIdsOf = async (prefix: string) =>
+    (await t.db.database.sql<{ trace_id: string | null }[]>`select trace_id from policy_decisions where decision_id like ${`${prefix}-%`}`).map((r) => r.trace_id);
+  const record = `mutation($d: [PolicyDecisionInput!]!) { recordPolicyDecisions(decisions: $d) }`;
+
+  it('continues a traceparent sent over HTTP down to the service and SQL spans and onto the recorded decisions', async () => {
+    const trace = '1af7651916cd43dd8448eb211c80319c';
+    exporter.reset();
+    const res = await fetch(hive.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await t.token(engine)}`, traceparent: traceparent(trace) },
+      body: JSON.stringify({ query: record, variables: { d: decisions('hive-http') } }),
+    });
+    expect(await res.json()).toEqual({ data: { recordPolicyDecisions: 3 } });
+    const spans = spansOf(trace);
+    const server = spans.find((s) => s.name === 'POST /graphql') as ReadableSpan;
+    expect(parentOf(server)).toBe(CALLER_SPAN);
+    const service = spans.find((s) => s.name === 'service.anomalies.record') as ReadableSpan;
+    expect(parentOf(service)).toBe(server.spanContext().spanId);
+    expect(spans.some((s) => s.name === 'sql' && parentOf(s) === service.spanContext().spanId)).toBe(true);
+    // The decisions an anomaly's exemplars are drawn from carry the caller's trace id.
+    expect(await traceIdsOf('hive-http')).toEqual([trace, trace, trace]);
+  });
+
+  it('continues the traceparent of a graphql-ws client’s connection_init, for a mutation and for a subscription', async () => {
+    const trace = '2af7651916cd43dd8448eb211c80319c';
+    exporter.reset();
+    const token = await t.token(engine);
+    const mutation = subscribeWs(hive.url, token, record, { d: decisions('hive-ws') }, { traceparent: traceparent(trace) });
+    const [result] = await mutation.next(1);
+    expect(result).toEqual({ data: { recordPolicyDecisions: 3 } });
+    mutation.close();
+    expect(await traceIdsOf('hive-ws')).toEqual([trace, trace, trace]);
+    expect(spansOf(trace).map((s) => s.name)).toEqual(expect.arrayContaining(['POST /graphql', 'service.anomalies.record', 'sql']));
+
+    // A subscription goes upstream over graphql-ws; its operation carries the trace context.
+    const subTrace = '3af7651916cd43dd8448eb211c80319c';
+    const sub = subscribeWs(hive.url, await t.token(sre), `subscription { anomalyDetected(afterSeq: 0) { seq } }`, {}, { traceparent: traceparent(subTrace) });
+    await sub.acked;
+    let span: ReadableSpan | undefined;
+    for (let i = 0; i < 200 && !span; i++) {
+      span = spansOf(subTrace).find((s) => s.name === 'graphql-ws subscription');
+      if (!span) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(span && parentOf(span)).toBe(CALLER_SPAN);
+    sub.close();
+  });
+
+  it('puts the trace id of a spike sent through it over graphql-ws on the anomaly’s exemplars', async () => {
+    // A second rule, its history after what the first test had judged; the spike in one
+    // mutation from a graphql-ws client of the gateway whose connection_init names the trace.
+    const trace = '4af7651916cd43dd8448eb211c80319c';
+    const rule = 'authz/hive-spike';
+    const start = START + 60 * MINUTE;
+    clock.set(new Date(start + HISTORY_MINUTES * MINUTE));
+    const history = `mutation($d: [PolicyDecisionInput!]!) { recordPolicyDecisions(decisions: $d) }`;
+    for (let m = 0; m < HISTORY_MINUTES; m++) {
+      if (SPIKE_MINUTES.includes(m)) continue;
+      expect((await t.gql(history, { d: minuteOf(m, rule, start) }, engine)).errors).toBeUndefined();
+    }
+    const spike = SPIKE_MINUTES.flatMap((m) => minuteOf(m, rule, start));
+    const ws = subscribeWs(hive.url, await t.token(engine), history, { d: spike }, { traceparent: traceparent(trace) });
+    expect(await ws.next(1)).toEqual([{ data: { recordPolicyDecisions: spike.length } }]);
+    ws.close();
+    expect(spansOf(trace).map((s) => s.name)).toEqual(expect.arrayContaining(['POST /graphql', 'service.anomalies.record', 'sql']));
+
+    clock.advance(5 * MINUTE);
+    for (;;) if ((await t.server.services.anomalies.engine.tick()).judgedIntervals === 0) break;
+    const list = await t.gql<{ policyAnomalies: { kind: string; exemplars: { traceId: string | null }[] }[] }>(
+      `query($r: String) { policyAnomalies(ruleId: $r) { kind exemplars { traceId } } }`,
+      { r: rule },
       sre,
     );
     expect(list.errors).toBeUndefined();
