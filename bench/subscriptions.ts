@@ -13,9 +13,12 @@
 // the alert is published at its commit) is the baseline of the same run. Settings (env):
 // DATABASE_URL (else an embedded PostgreSQL in a temp folder), BENCH_SUBSCRIBERS (1000),
 // BENCH_SETTLE_MS (3000); BENCH_PROFILE_DIR (a V8 CPU profile of this process over each
-// phase's delivery, summarised after the figures; not part of them).
+// phase's delivery, summarised after the figures; not part of them); BENCH_GATEWAY (`process`,
+// the default: the gateway as `npm run gateway` runs it, a process of its own, whose memory is
+// read from /proc; `in-process`: in this process, so its delivery shows in the profile).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
@@ -31,6 +34,7 @@ const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 3000);
 const TARGET_P99_MS = 250;
 const READY_TIMEOUT_MS = 120_000;
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+const GATEWAY_IN_PROCESS = process.env.BENCH_GATEWAY === 'in-process';
 
 interface PhaseReport {
   phase: string;
@@ -159,6 +163,51 @@ function next(child: ChildProcess): Promise<ToParent> {
   });
 }
 
+/** RSS in bytes of another process, from /proc. */
+function rssOf(pid: number): number {
+  const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kb ?? 0) * 1024;
+}
+
+/** A free loopback port (the gateway's entry takes a port number, as `npm run gateway` does). */
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const probe = createServer();
+    probe.once('error', rej);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? res(address.port) : rej(new Error('no port'))));
+    });
+  });
+}
+
+/** Hive Gateway as `npm run gateway` runs it (src/gateway/main.ts), in a process of its own. */
+async function gatewayProcess(subgraphUrl: string, coreUrl: string): Promise<{ url: string; pid: number; close(): Promise<void> }> {
+  const port = await freePort();
+  const gw: ChildProcess = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../src/gateway/main.ts', import.meta.url))], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, SUBGRAPH_URL: subgraphUrl, CORE_URL: coreUrl, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(port), LOG_LEVEL: 'info' },
+  });
+  const url = await new Promise<string>((res, rej) => {
+    let out = '';
+    gw.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /Hive Gateway on (\S+)/.exec(out);
+      if (m?.[1]) res(m[1]);
+    });
+    gw.once('exit', (code) => rej(new Error(`the gateway exited (${code}) before it listened:\n${out}`)));
+  });
+  return {
+    url,
+    pid: gw.pid as number,
+    close: () =>
+      new Promise<void>((res) => {
+        gw.once('exit', () => res());
+        gw.kill('SIGTERM');
+      }),
+  };
+}
+
 /** Heap and RSS of this process (subgraph, or subgraph + gateway), after a GC when exposed. */
 async function memory(): Promise<{ heap: number; rss: number }> {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -179,7 +228,9 @@ async function main(): Promise<void> {
   });
   const subgraphUrl = `${await server.listen()}/graphql`;
   const core = await startCoreSubgraph({ host: '127.0.0.1', port: 0 });
-  const gateway = await startGateway({ host: '127.0.0.1', port: 0, subgraphUrl, coreUrl: core.url });
+  const gateway = GATEWAY_IN_PROCESS
+    ? { ...(await startGateway({ host: '127.0.0.1', port: 0, subgraphUrl, coreUrl: core.url })), pid: null }
+    : await gatewayProcess(subgraphUrl, core.url);
   const officer = await mintToken({ secret: SECRET, sub: 'bench-officer', roles: ['privacy_officer'], tenants: ['*'] });
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--client'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const lines: string[] = [];
@@ -199,10 +250,12 @@ async function main(): Promise<void> {
         }),
       });
       const before = await memory();
+      const gatewayBefore = phase === 'gateway' && gateway.pid ? rssOf(gateway.pid) : 0;
       child.send({ go: true, subscribeUrl, spendUrl: subgraphUrl, tenant, phase } satisfies ToClient);
       const { ready } = (await next(child)) as { ready: number };
       await new Promise((r) => setTimeout(r, SETTLE_MS));
       const idle = await memory();
+      const gatewayIdle = phase === 'gateway' && gateway.pid ? rssOf(gateway.pid) : 0;
       const profiler = PROFILE_DIR ? new Session() : null;
       if (profiler) {
         profiler.connect();
@@ -224,7 +277,9 @@ async function main(): Promise<void> {
       lines.push(
         `${phase.padEnd(8)} ${ready}/${report.subscribers} in place in ${(report.readyMs / 1000).toFixed(1)} s; ${report.delivered}/${report.subscribers} delivered; ` +
           `latency p50 ${report.p50.toFixed(1)} ms, p99 ${report.p99.toFixed(1)} ms, max ${report.max.toFixed(1)} ms (the spend itself answered in ${report.spendMs.toFixed(1)} ms); ` +
-          `memory per idle subscriber (${phase === 'direct' ? 'subgraph' : 'subgraph + gateway'} process): heap ${perSub(idle.heap - before.heap)}, RSS ${perSub(idle.rss - before.rss)}`,
+          (phase === 'gateway' && gateway.pid
+            ? `memory per idle subscriber: subgraph heap ${perSub(idle.heap - before.heap)}, RSS ${perSub(idle.rss - before.rss)}; gateway process RSS ${perSub(gatewayIdle - gatewayBefore)}`
+            : `memory per idle subscriber (${phase === 'direct' ? 'subgraph' : 'subgraph + gateway'} process): heap ${perSub(idle.heap - before.heap)}, RSS ${perSub(idle.rss - before.rss)}`),
       );
       if (phase === 'gateway')
         lines.push(`${report.p99 <= TARGET_P99_MS && report.delivered === report.subscribers ? 'PASS' : 'FAIL'}  p99 delivery through the gateway ${report.p99.toFixed(1)} ms, target <= ${TARGET_P99_MS} ms (reported, not asserted)`);
