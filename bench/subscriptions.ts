@@ -18,13 +18,13 @@
 // read from /proc; `in-process`: in this process, so its delivery shows in the profile).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { mintToken } from '../src/auth/tokens.js';
 import { startCoreSubgraph } from '../src/gateway/core-subgraph.js';
 import { startGateway } from '../src/gateway/gateway.js';
+import { freePort } from '../src/db/embedded.js';
 import { startBenchServer } from './in-process.js';
 import { formatSummary, summarize } from './profile-summary.js';
 
@@ -72,7 +72,9 @@ async function client(): Promise<void> {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${spender}` },
       body: JSON.stringify({
         query: 'mutation($i: SpendInput!) { spendPrivacyBudget(input: $i) { granted } }',
-        variables: { i: { tenantId: phase.tenant, epsilon, mechanism: 'laplace', queryRef: 'bench', idempotencyKey: `bench-${phase.tenant}-${key}` } },
+        variables: {
+          i: { tenantId: phase.tenant, epsilon, mechanism: 'laplace', queryRef: 'bench', idempotencyKey: `bench-${phase.tenant}-${key}` },
+        },
       }),
     }).then(async (res) => {
       if (res.status !== 200) send({ failed: `spend answered ${res.status}: ${await res.text()}` });
@@ -169,24 +171,19 @@ function rssOf(pid: number): number {
   return Number(kb ?? 0) * 1024;
 }
 
-/** A free loopback port (the gateway's entry takes a port number, as `npm run gateway` does). */
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const probe = createServer();
-    probe.once('error', rej);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? res(address.port) : rej(new Error('no port'))));
-    });
-  });
-}
-
 /** Hive Gateway as `npm run gateway` runs it (src/gateway/main.ts), in a process of its own. */
 async function gatewayProcess(subgraphUrl: string, coreUrl: string): Promise<{ url: string; pid: number; close(): Promise<void> }> {
   const port = await freePort();
   const gw: ChildProcess = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../src/gateway/main.ts', import.meta.url))], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, SUBGRAPH_URL: subgraphUrl, CORE_URL: coreUrl, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(port), LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      SUBGRAPH_URL: subgraphUrl,
+      CORE_URL: coreUrl,
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_PORT: String(port),
+      LOG_LEVEL: 'info',
+    },
   });
   const url = await new Promise<string>((res, rej) => {
     let out = '';
@@ -232,7 +229,9 @@ async function main(): Promise<void> {
     ? { ...(await startGateway({ host: '127.0.0.1', port: 0, subgraphUrl, coreUrl: core.url })), pid: null }
     : await gatewayProcess(subgraphUrl, core.url);
   const officer = await mintToken({ secret: SECRET, sub: 'bench-officer', roles: ['privacy_officer'], tenants: ['*'] });
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--client'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--client'], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const lines: string[] = [];
   const profiles: string[] = [];
   try {
@@ -271,7 +270,13 @@ async function main(): Promise<void> {
         mkdirSync(PROFILE_DIR, { recursive: true });
         const file = `${PROFILE_DIR}/subscriptions-${phase}.cpuprofile`;
         writeFileSync(file, JSON.stringify(profile));
-        profiles.push(formatSummary(`${phase}: delivery of one alert to ${ready} subscribers (subgraph${phase === 'gateway' ? ' + gateway' : ''} process)`, summarize(file), null));
+        profiles.push(
+          formatSummary(
+            `${phase}: delivery of one alert to ${ready} subscribers (subgraph${phase === 'gateway' ? ' + gateway' : ''} process)`,
+            summarize(file),
+            null,
+          ),
+        );
       }
       const perSub = (b: number) => `${(b / ready / 1024).toFixed(1)} KiB`;
       lines.push(
@@ -282,12 +287,16 @@ async function main(): Promise<void> {
             : `memory per idle subscriber (${phase === 'direct' ? 'subgraph' : 'subgraph + gateway'} process): heap ${perSub(idle.heap - before.heap)}, RSS ${perSub(idle.rss - before.rss)}`),
       );
       if (phase === 'gateway')
-        lines.push(`${report.p99 <= TARGET_P99_MS && report.delivered === report.subscribers ? 'PASS' : 'FAIL'}  p99 delivery through the gateway ${report.p99.toFixed(1)} ms, target <= ${TARGET_P99_MS} ms (reported, not asserted)`);
+        lines.push(
+          `${report.p99 <= TARGET_P99_MS && report.delivered === report.subscribers ? 'PASS' : 'FAIL'}  p99 delivery through the gateway ${report.p99.toFixed(1)} ms, target <= ${TARGET_P99_MS} ms (reported, not asserted)`,
+        );
       if (report.delivered !== report.subscribers) process.exitCode = 1;
       // The next phase's baseline without this one's subscribers (their sockets just closed).
       await new Promise((r) => setTimeout(r, 1000));
     }
-    process.stdout.write(`subscriptions: one budget alert to ${SUBSCRIBERS} graphql-ws subscribers, one token each${(globalThis as { gc?: unknown }).gc ? '' : ' (no --expose-gc: memory figures include garbage)'}\n${lines.join('\n')}\n`);
+    process.stdout.write(
+      `subscriptions: one budget alert to ${SUBSCRIBERS} graphql-ws subscribers, one token each${(globalThis as { gc?: unknown }).gc ? '' : ' (no --expose-gc: memory figures include garbage)'}\n${lines.join('\n')}\n`,
+    );
     for (const p of profiles) process.stdout.write(`\n${p}\n`);
   } finally {
     child.send({ exit: true } satisfies ToClient);

@@ -53,7 +53,8 @@ interface Ids {
   gid: number;
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port free when asked, for a program that must be told its port (it cannot report a port 0). */
+export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.once('error', rej);
