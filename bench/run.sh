@@ -107,12 +107,16 @@ else
 fi
 
 if [ "${BENCH_PROFILE:-}" = 1 ]; then export BENCH_PROFILE_DIR="$PWD/bench/results/profiles"; fi
-start_server() { # name, entry, args…
+# The servers run compiled, as `npm start` runs the product (bench/compile.mjs says why): src/ from
+# a fresh dist/, each server entry of bench/ bundled into bench/.compiled/.
+node scripts/build.mjs
+node bench/compile.mjs bench/serve-bare.ts bench/serve-candidate.ts
+start_server() { # name, entry of bench/.compiled, args…
   local name=$1 entry=$2; shift 2
   # NODE_ENV=production in the environment as deployed: graphql-js reads it at load time and
   # otherwise runs its development-mode instanceOf checks (~5% of the CPU of this request).
   NODE_ENV=production DATABASE_URL="$BENCH_DB_URL" BENCH_READY="$RUN/$name.json" \
-    taskset -c "$SERVER_CORE" node --import tsx "$entry" "$@" >"$RUN/$name.log" 2>&1 &
+    taskset -c "$SERVER_CORE" node "bench/.compiled/$entry" "$@" >"$RUN/$name.log" 2>&1 &
   SERVER_PIDS+=($!)
 }
 PHASES=" ${BENCH_PHASES:-entities spends rdp shapes} "
@@ -120,20 +124,21 @@ phase() { [[ "$PHASES" == *" $1 "* ]]; }
 NAMES=()
 if phase entities || phase spends || phase rdp || phase shapes; then
   NAMES+=(bare candidate noauth shadow)
-  start_server bare bench/serve-bare.ts
-  GRAPHQL_EXECUTOR=graphql-js start_server candidate bench/serve-candidate.ts
-  GRAPHQL_EXECUTOR=graphql-js start_server noauth bench/serve-candidate.ts --no-auth
+  start_server bare serve-bare.mjs
+  GRAPHQL_EXECUTOR=graphql-js start_server candidate serve-candidate.mjs
+  GRAPHQL_EXECUTOR=graphql-js start_server noauth serve-candidate.mjs --no-auth
   # The dual-read budget: the same server shadowing the seeded migration (bench/shadow-routes.ts).
-  GRAPHQL_EXECUTOR=graphql-js BENCH_SHADOW_MIGRATION_ID=$(json "$RUN/db.json" shadowMigrationId) start_server shadow bench/serve-candidate.ts --shadow
+  GRAPHQL_EXECUTOR=graphql-js BENCH_SHADOW_MIGRATION_ID=$(json "$RUN/db.json" shadowMigrationId) start_server shadow serve-candidate.mjs --shadow
 fi
 if phase shapes; then
-  NAMES+=(bare-jit candidate-jit)
-  start_server bare-jit bench/serve-bare.ts --jit
-  GRAPHQL_EXECUTOR=jit start_server candidate-jit bench/serve-candidate.ts
+  NAMES+=(bare-jit bare-apollo candidate-jit)
+  start_server bare-jit serve-bare.mjs --jit
+  start_server bare-apollo serve-bare.mjs --apollo
+  GRAPHQL_EXECUTOR=jit start_server candidate-jit serve-candidate.mjs
 fi
 if phase shapes || phase idle; then
   NAMES+=(deployed)
-  start_server deployed bench/serve-candidate.ts --as-deployed
+  start_server deployed serve-candidate.mjs --as-deployed
 fi
 for i in "${!NAMES[@]}"; do
   wait_for "$RUN/${NAMES[$i]}.json" "${SERVER_PIDS[$i]}" "${NAMES[$i]} server" 180

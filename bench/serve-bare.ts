@@ -11,11 +11,25 @@
 // the bench's callers hold every tenant), for the shapes phase (bench/shapes.ts).
 // --jit: the same server executing through graphql-jit's compiled plans (the limit of what a
 // compiled executor can save; bench/shapes.ts).
+// --apollo: the same schema, resolvers and context served by the product's stack alone: Fastify,
+// @apollo/server through @as-integrations/fastify, Apollo's per-field plugins disabled as the
+// product disables them, and nothing of the product's (no authentication, rules, metrics). What
+// separates it from the bare server is the stack's own cost per request; what separates the real
+// server from it is the product's (bench/shapes.ts reports both).
 //
-//   DATABASE_URL=… BENCH_READY=<file> node --import tsx bench/serve-bare.ts [--jit]
-import { createServer, type IncomingMessage } from 'node:http';
+//   DATABASE_URL=… BENCH_READY=<file> node bench/.compiled/serve-bare.mjs [--jit | --apollo]
+//   (bench/run.sh compiles it with bench/compile.mjs; `node --import tsx bench/serve-bare.ts` runs it too)
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
+import fastifyApollo from '@as-integrations/fastify';
 import { buildSubgraphSchema } from '@apollo/subgraph';
+import Fastify from 'fastify';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import { execute, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLError } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
@@ -35,7 +49,9 @@ import { groupedLoader } from '../src/util/loader.js';
 import { installProfiler, onStop, traceStatements, trackInflight, writeJsonAtomic, type ReadyInfo } from './common.js';
 
 const jit = process.argv.includes('--jit');
-const name = jit ? 'bare-jit' : 'bare';
+const apollo = process.argv.includes('--apollo');
+if (jit && apollo) throw new Error('--jit and --apollo are separate variants');
+const name = jit ? 'bare-jit' : apollo ? 'bare-apollo' : 'bare';
 const url = process.env.DATABASE_URL;
 const readyFile = process.env.BENCH_READY;
 if (!url || !readyFile) throw new Error('DATABASE_URL and BENCH_READY are required');
@@ -149,47 +165,70 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 installProfiler(name);
 let requests = 0;
-const http = createServer((req, res) => {
-  const send = (status: number, body: string) => {
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-  };
-  if (req.method === 'GET' && req.url === '/stats')
-    return send(
-      200,
-      JSON.stringify({ requests, queries: database.queryCount(), statements: Object.fromEntries(statements), inflight: inflight() }),
-    );
-  if (req.method === 'GET' && req.url === '/healthz') return send(200, '{"status":"ok"}');
-  if (req.method !== 'POST' || req.url !== '/graphql') return send(404, '{"error":"not found"}');
-  void (async () => {
-    try {
-      const { query, variables, operationName } = JSON.parse(await readBody(req)) as {
-        query: string;
-        variables?: Record<string, unknown>;
-        operationName?: string;
-      };
-      const { document, errors, compiled } = documentFor(query);
-      if (errors.length > 0) return send(400, JSON.stringify({ errors }));
-      if (compiled) {
-        const result = (await compiled.query(undefined, newContext(), variables ?? {})) as ExecutionResult;
-        return send(200, compiled.stringify(result));
-      }
-      const result = await execute({
-        schema,
-        document,
-        variableValues: variables ?? null,
-        operationName: operationName ?? null,
-        contextValue: newContext(),
-      });
-      send(200, JSON.stringify(result));
-    } catch (err) {
-      send(500, JSON.stringify({ errors: [{ message: err instanceof Error ? err.message : String(err) }] }));
-    } finally {
-      requests++;
-    }
-  })();
-});
+const stats = () =>
+  JSON.stringify({ requests, queries: database.queryCount(), statements: Object.fromEntries(statements), inflight: inflight() });
 
+/** The bare server: node:http, the cached document, graphql-js (or its compiled plan). */
+function bareServer(): Server {
+  return createServer((req, res) => {
+    const send = (status: number, body: string) => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    if (req.method === 'GET' && req.url === '/stats') return send(200, stats());
+    if (req.method === 'GET' && req.url === '/healthz') return send(200, '{"status":"ok"}');
+    if (req.method !== 'POST' || req.url !== '/graphql') return send(404, '{"error":"not found"}');
+    void (async () => {
+      try {
+        const { query, variables, operationName } = JSON.parse(await readBody(req)) as {
+          query: string;
+          variables?: Record<string, unknown>;
+          operationName?: string;
+        };
+        const { document, errors, compiled } = documentFor(query);
+        if (errors.length > 0) return send(400, JSON.stringify({ errors }));
+        if (compiled) {
+          const result = (await compiled.query(undefined, newContext(), variables ?? {})) as ExecutionResult;
+          return send(200, compiled.stringify(result));
+        }
+        const result = await execute({
+          schema,
+          document,
+          variableValues: variables ?? null,
+          operationName: operationName ?? null,
+          contextValue: newContext(),
+        });
+        send(200, JSON.stringify(result));
+      } catch (err) {
+        send(500, JSON.stringify({ errors: [{ message: err instanceof Error ? err.message : String(err) }] }));
+      } finally {
+        requests++;
+      }
+    })();
+  });
+}
+
+/** The stack alone (--apollo): Fastify and Apollo Server as the product configures them, no product code. */
+async function apolloServer(): Promise<Server> {
+  const app = Fastify({ logger: false });
+  const server = new ApolloServer<BareContext>({
+    schema,
+    allowBatchedHttpRequests: false,
+    persistedQueries: false,
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled()],
+  });
+  await server.start();
+  app.get('/stats', async (_req, reply) => reply.header('content-type', 'application/json').send(stats()));
+  app.addHook('onResponse', (request, _reply, done) => {
+    if (request.method === 'POST') requests++;
+    done();
+  });
+  await app.register(fastifyApollo(server), { path: '/graphql', method: ['GET', 'POST'], context: async () => newContext() });
+  await app.ready();
+  return app.server;
+}
+
+const http = apollo ? await apolloServer() : bareServer();
 const inflight = trackInflight(http);
 http.listen(0, '127.0.0.1', () => {
   const { port } = http.address() as AddressInfo;

@@ -31,9 +31,10 @@ const schema = z
     EVOLUTION_SHADOW_POOL_MAX: z.coerce.number().int().min(2).max(20).default(3),
     EVOLUTION_SHADOW_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(19).default(2),
     SEED_DEMO: bool.default(true),
-    // Who executes a validated operation: graphql-jit's compiled plans (src/executor.ts), or
-    // graphql-js. Authorization and tenant scope are the same resolvers either way.
-    GRAPHQL_EXECUTOR: z.enum(['jit', 'graphql-js']).default('graphql-js'),
+    // Who executes a validated operation: graphql-jit's compiled plans (src/executor.ts, falling
+    // back to graphql-js for what they cannot run), or graphql-js alone. Authorization and tenant
+    // scope are the same resolvers either way; CI runs the whole suite on each.
+    GRAPHQL_EXECUTOR: z.enum(['jit', 'graphql-js']).default('jit'),
     AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     AUTH_JWKS_URL: z.url().optional(),
     AUTH_ISSUER: z.string().optional(),

@@ -3,7 +3,7 @@ import { execute, GraphQLError, printSchema, type DocumentNode, type ExecutionRe
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 
 /**
- * The compiled executor (GRAPHQL_EXECUTOR=jit): graphql-jit behind Apollo Server's gateway hook,
+ * The compiled executor (GRAPHQL_EXECUTOR=jit, the default): graphql-jit behind Apollo Server's gateway hook,
  * the one place Apollo lets a server replace graphql-js's execute. The schema is the same object
  * graphql-js would run (authorization and input validation are wrapped into its resolvers, see
  * src/auth/authorize.ts), so every field is checked exactly as before; only the walk over the
@@ -25,7 +25,8 @@ type JitError = Pick<GraphQLError, 'message' | 'path' | 'originalError' | 'exten
  */
 const plans = new WeakMap<DocumentNode, Map<string, Compiled>>();
 
-function planFor(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined): Compiled {
+/** The compiled plan of an operation, or null when graphql-js runs it (exported for its test). */
+export function planFor(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined): Compiled {
   let byName = plans.get(document);
   if (!byName) {
     byName = new Map();

@@ -195,7 +195,7 @@ export async function createServer(deps: ServerDeps): Promise<ComplianceServer> 
     denials,
     log: (err) => app.log.error({ err }, 'unexpected error'),
   });
-  // graphql-jit is loaded only by servers that run it.
+  // graphql-jit is loaded only by servers that run it (GRAPHQL_EXECUTOR=graphql-js does not).
   const executor = config.GRAPHQL_EXECUTOR === 'jit' ? { gateway: (await import('./executor.js')).jitGateway(schema) } : { schema };
   const apollo = new ApolloServer<Context>({
     ...executor,
