@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'src/__generated__/', 'bench/results/', '.data/', 'drizzle/', 'packages/evidence-verify/verify.mjs'] },
+  { ignores: ['node_modules/', 'dist/', 'src/__generated__/', 'bench/results/', 'bench/.compiled/', '.data/', 'drizzle/', 'packages/evidence-verify/verify.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,12 +1,4 @@
-import {
-  getNamedType,
-  getNullableType,
-  isCompositeType,
-  isInputType,
-  parse,
-  type GraphQLField,
-  type GraphQLObjectType,
-} from 'graphql';
+import { getNamedType, getNullableType, isCompositeType, isInputType, parse, type GraphQLField, type GraphQLObjectType } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { loadManifest } from '../../src/audit/persisted.js';
 import { planFor } from '../../src/executor.js';
