@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { budgetRepo } from '../../src/budgets/repo.js';
+import { PgPubSub } from '../../src/pubsub/pg.js';
 import { MutableClock } from '../helpers/clock.js';
 import { subscribeWs, type WsSession } from '../helpers/gateway-ws.js';
 import { as, startTestServer, type Caller, type TestServer } from '../helpers/server.js';
@@ -37,7 +39,11 @@ describe('#budgetAlerts fan-out on one replica', () => {
   it('gives each of many subscribers of different scopes exactly its own alerts, in order, once', async () => {
     const tenants = ['fan-a', 'fan-b', 'fan-c'];
     for (const tenantId of tenants) {
-      const r = await t.gql(`mutation($i: BudgetPolicyInput!) { setBudgetPolicy(input: $i) { tenantId } }`, { i: { tenantId, epsilonLimit: 10, window: 'DAY' } }, officer);
+      const r = await t.gql(
+        `mutation($i: BudgetPolicyInput!) { setBudgetPolicy(input: $i) { tenantId } }`,
+        { i: { tenantId, epsilonLimit: 10, window: 'DAY' } },
+        officer,
+      );
       expect(r.errors).toBeUndefined();
     }
     // Each tenant's LOW first: every subscriber below starts just before the first one it may
@@ -57,13 +63,25 @@ describe('#budgetAlerts fan-out on one replica', () => {
       ['fan-c', 0.9],
     ];
     const expected = (seen: string[]) =>
-      [...tenants.map((x) => [x, 'LOW']), ...later.map(([x], i) => [x, i < 3 ? 'CRITICAL' : 'EXHAUSTED'])].filter(([x]) => seen.includes(x as string));
+      [...tenants.map((x) => [x, 'LOW']), ...later.map(([x], i) => [x, i < 3 ? 'CRITICAL' : 'EXHAUSTED'])].filter(([x]) =>
+        seen.includes(x as string),
+      );
     const subscribers: { name: string; caller: Caller; variables: Record<string, unknown>; sees: string[] }[] = [
       { name: 'a, scope a', caller: as.viewer(['fan-a']), variables: { after: lowOf('fan-a') - 1 }, sees: ['fan-a'] },
       { name: 'a again, scope a', caller: as.viewer(['fan-a']), variables: { after: lowOf('fan-a') - 1 }, sees: ['fan-a'] },
-      { name: 'b asked by name, scope a+b', caller: as.viewer(['fan-a', 'fan-b']), variables: { t: 'fan-b', after: lowOf('fan-b') - 1 }, sees: ['fan-b'] },
+      {
+        name: 'b asked by name, scope a+b',
+        caller: as.viewer(['fan-a', 'fan-b']),
+        variables: { t: 'fan-b', after: lowOf('fan-b') - 1 },
+        sees: ['fan-b'],
+      },
       { name: 'a+b, scope a+b', caller: as.viewer(['fan-a', 'fan-b']), variables: { after: lowOf('fan-a') - 1 }, sees: ['fan-a', 'fan-b'] },
-      { name: 'c asked by name, every tenant', caller: as.viewer(['*']), variables: { t: 'fan-c', after: lowOf('fan-c') - 1 }, sees: ['fan-c'] },
+      {
+        name: 'c asked by name, every tenant',
+        caller: as.viewer(['*']),
+        variables: { t: 'fan-c', after: lowOf('fan-c') - 1 },
+        sees: ['fan-c'],
+      },
       { name: 'all, every tenant', caller: as.viewer(['*']), variables: { after: lowOf('fan-a') - 1 }, sees: tenants },
     ];
     const alertsOf = (session: WsSession) => session.events.map((e) => (e.data as { budgetAlerts: Alert }).budgetAlerts);
@@ -82,17 +100,97 @@ describe('#budgetAlerts fan-out on one replica', () => {
     }
 
     if (!late) throw new Error('the late subscriber was not started');
-    const all = [...subscribers.map((s, i) => ({ name: s.name, sees: s.sees, session: sessions[i] as WsSession })), { name: 'late, scope a+c', sees: lateScope, session: late }];
+    const all = [
+      ...subscribers.map((s, i) => ({ name: s.name, sees: s.sees, session: sessions[i] as WsSession })),
+      { name: 'late, scope a+c', sees: lateScope, session: late },
+    ];
     for (const { name, sees, session } of all) {
       const want = expected(sees);
       await session.next(want.length);
       const got = alertsOf(session);
-      expect(got.map((a) => [a.tenantId, a.status]), name).toEqual(want);
+      expect(
+        got.map((a) => [a.tenantId, a.status]),
+        name,
+      ).toEqual(want);
       const seqs = got.map((a) => a.seq);
       expect(seqs, name).toEqual([...new Set(seqs)].sort((x, y) => x - y));
     }
     // And nothing more once every subscriber has had its last one.
     for (const { name, sees, session } of all) expect(session.events, name).toHaveLength(expected(sees).length);
     for (const { session } of all) session.close();
+  });
+});
+
+describe('#budgetAlerts when two transactions raise alerts at once', () => {
+  // Another replica's spend takes seq n and is still committing when this one's spend takes n+1.
+  // If n+1 could commit first, the live reader would read it, move its cursor past n, and n would
+  // never reach anyone (nor a client resuming from afterSeq). Alerts commit in seq order instead:
+  // the later one waits for the earlier one's commit.
+  it('delivers both, in seq order, the later one only after the earlier one committed', async () => {
+    for (const tenantId of ['ord-a', 'ord-b']) {
+      const r = await t.gql(
+        `mutation($i: BudgetPolicyInput!) { setBudgetPolicy(input: $i) { tenantId } }`,
+        { i: { tenantId, epsilonLimit: 10, window: 'DAY' } },
+        officer,
+      );
+      expect(r.errors).toBeUndefined();
+    }
+    await spend('ord-a', 8.5, 'ord-a-low');
+    const { sql } = t.db.database;
+    const [low] = await sql<
+      { seq: string; window_start: Date }[]
+    >`select seq, window_start from budget_alerts where tenant_id = 'ord-a' order by seq desc limit 1`;
+    if (!low) throw new Error('no LOW alert for ord-a');
+    const session = subscribeWs(t.url, await t.token(as.viewer(['ord-a', 'ord-b'])), QUERY, { after: Number(low.seq) - 1 });
+    await session.next(1); // ord-a's LOW: the subscription is in place
+
+    // "The other replica": an alert inserted and announced in a transaction held open.
+    let commit = () => {};
+    const held = new Promise<void>((r) => (commit = r));
+    let inserted = () => {};
+    const insertedOnce = new Promise<void>((r) => (inserted = r));
+    const other = t.db.database.db.transaction(async (tx) => {
+      const alert = await budgetRepo.insertAlert(tx, {
+        tenantId: 'ord-a',
+        windowStart: new Date(low.window_start),
+        status: 'CRITICAL',
+        remainingMicro: 1,
+        totalMicro: 10_000_000,
+        at: clock.now(),
+        notice: 'held open by the test',
+      });
+      await PgPubSub.publish(tx, 'budget_alerts', alert.seq);
+      inserted();
+      await held;
+    });
+    await Promise.race([insertedOnce, other]);
+
+    // This replica's spend raises ord-b's LOW meanwhile: it must not commit before the held one.
+    let spent = false;
+    const mine = spend('ord-b', 8.5, 'ord-b-low').then(() => (spent = true));
+    const waiting = async () => {
+      for (;;) {
+        const [w] = await sql<
+          { n: number }[]
+        >`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`;
+        if ((w?.n ?? 0) > 0 || spent) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    await waiting();
+    expect(spent, 'the spend committed its alert while an earlier seq was still in flight').toBe(false);
+    commit();
+    await other;
+    await mine;
+
+    const events = await session.next(3);
+    const got = events.map((e) => (e.data as { budgetAlerts: Alert }).budgetAlerts);
+    expect(got.map((a) => [a.tenantId, a.status])).toEqual([
+      ['ord-a', 'LOW'],
+      ['ord-a', 'CRITICAL'],
+      ['ord-b', 'LOW'],
+    ]);
+    expect(got.map((a) => a.seq)).toEqual([...got.map((a) => a.seq)].sort((x, y) => x - y));
+    session.close();
   });
 });
