@@ -15,6 +15,8 @@ interface ProfileNode {
   children?: number[];
 }
 interface Profile {
+  /** µs, monotonic clock. */
+  startTime: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -40,10 +42,22 @@ function packageOf(frame: CallFrame): string {
   return url;
 }
 
-export function summarize(path: string, top = 25): ProfileSummary {
+/**
+ * `window` (µs on the monotonic clock, as process.hrtime.bigint() / 1000n gives) keeps only the
+ * samples taken within it: the delivery in a profile of a whole process's life.
+ */
+export function summarize(path: string, top = 25, window?: { fromUs: number; toUs: number }): ProfileSummary {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as Profile;
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    // The first delta is the time from Profiler.start to the first sample, not the sampled
+    // function's: it would charge the inspector's dispatch with the profiler's start-up.
+    if (i === 0 || (window && (at < window.fromUs || at > window.toUs))) return;
+    self.set(id, (self.get(id) ?? 0) + delta);
+  });
   const byPackage = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let busyUs = 0;

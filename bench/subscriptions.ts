@@ -12,12 +12,13 @@
 // subscriber, from the moment the spend was sent; the spend's own round trip (sent to answered,
 // the alert is published at its commit) is the baseline of the same run. Settings (env):
 // DATABASE_URL (else an embedded PostgreSQL in a temp folder), BENCH_SUBSCRIBERS (1000),
-// BENCH_SETTLE_MS (3000); BENCH_PROFILE_DIR (a V8 CPU profile of this process over each
-// phase's delivery, summarised after the figures; not part of them); BENCH_GATEWAY (`process`,
+// BENCH_SETTLE_MS (3000); BENCH_PROFILE_DIR (V8 CPU profiles over each phase's delivery of this
+// process, of the client process and of the gateway's own process, summarised after the
+// figures; not part of them); BENCH_GATEWAY (`process`,
 // the default: the gateway as `npm run gateway` runs it, a process of its own, whose memory is
 // read from /proc; `in-process`: in this process, so its delivery shows in the profile).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
@@ -35,6 +36,7 @@ const TARGET_P99_MS = 250;
 const READY_TIMEOUT_MS = 120_000;
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 const GATEWAY_IN_PROCESS = process.env.BENCH_GATEWAY === 'in-process';
+const GATEWAY_PROFILE_DIR = `${PROFILE_DIR}/gateway-process`;
 
 interface PhaseReport {
   phase: string;
@@ -47,6 +49,8 @@ interface PhaseReport {
   max: number;
   /** How long the subscribers took to all be in place, from the first socket opened. */
   readyMs: number;
+  /** CPU time of the client process from the spend sent to the last arrival. */
+  clientCpuMs: number;
 }
 
 type ToClient = { go: true; subscribeUrl: string; spendUrl: string; tenant: string; phase: string } | { spend: true } | { exit: true };
@@ -127,12 +131,16 @@ async function client(): Promise<void> {
     }
     if ('spend' in m && current) {
       const phase = current;
+      const profiler = PROFILE_DIR ? await startProfiler() : null;
+      const cpuBefore = process.cpuUsage();
       sentAt = performance.now();
       await spend(phase, 0.6, 'critical'); // 9% left: CRITICAL
       const spendMs = performance.now() - sentAt;
       const deadline = performance.now() + 30_000;
       while (arrivals.length < tokens.length && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const cpu = process.cpuUsage(cpuBefore);
       const sorted = [...arrivals].sort((a, b) => a - b);
+      if (profiler && PROFILE_DIR) await stopProfiler(profiler, `${PROFILE_DIR}/subscriptions-${phase.phase}-client.cpuprofile`);
       send({
         report: {
           phase: phase.phase,
@@ -143,6 +151,7 @@ async function client(): Promise<void> {
           p99: quantile(sorted, 0.99),
           max: sorted.at(-1) ?? Number.NaN,
           readyMs,
+          clientCpuMs: (cpu.user + cpu.system) / 1000,
         },
       });
       for (const s of sockets) s.terminate();
@@ -150,6 +159,41 @@ async function client(): Promise<void> {
     }
   });
 }
+
+async function startProfiler(): Promise<Session> {
+  const profiler = new Session();
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
+  await profiler.post('Profiler.start');
+  return profiler;
+}
+
+async function stopProfiler(profiler: Session, file: string): Promise<void> {
+  const { profile } = await profiler.post('Profiler.stop');
+  profiler.disconnect();
+  mkdirSync(PROFILE_DIR as string, { recursive: true });
+  writeFileSync(file, JSON.stringify(profile));
+}
+
+/**
+ * CPU time of another process so far, all its threads, in ms: from the scheduler's own count
+ * (ns), as the clock-tick figures of /proc/<pid>/stat are too coarse for a delivery.
+ */
+function cpuMsOf(pid: number): number {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return ns / 1e6;
+}
+
+/** Now on the monotonic clock of V8's CPU profiles, in µs. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 function next(child: ChildProcess): Promise<ToParent> {
   return new Promise((resolve) => {
@@ -174,7 +218,10 @@ function rssOf(pid: number): number {
 /** Hive Gateway as `npm run gateway` runs it (src/gateway/main.ts), in a process of its own. */
 async function gatewayProcess(subgraphUrl: string, coreUrl: string): Promise<{ url: string; pid: number; close(): Promise<void> }> {
   const port = await freePort();
-  const gw: ChildProcess = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../src/gateway/main.ts', import.meta.url))], {
+  // Profiled over its whole life (written at its exit); the summary keeps the delivery's window.
+  // Node writes one profile per thread (tsx's loader hooks run in a worker of their own).
+  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${GATEWAY_PROFILE_DIR}`, '--cpu-prof-interval=200'] : [];
+  const gw: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', fileURLToPath(new URL('../src/gateway/main.ts', import.meta.url))], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: {
       ...process.env,
@@ -234,6 +281,7 @@ async function main(): Promise<void> {
   });
   const lines: string[] = [];
   const profiles: string[] = [];
+  let gatewayWindow: { fromUs: number; toUs: number } | null = null;
   try {
     for (const [phase, subscribeUrl] of [
       ['direct', subgraphUrl],
@@ -255,25 +303,28 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, SETTLE_MS));
       const idle = await memory();
       const gatewayIdle = phase === 'gateway' && gateway.pid ? rssOf(gateway.pid) : 0;
-      const profiler = PROFILE_DIR ? new Session() : null;
-      if (profiler) {
-        profiler.connect();
-        await profiler.post('Profiler.enable');
-        await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
-        await profiler.post('Profiler.start');
-      }
+      const profiler = PROFILE_DIR ? await startProfiler() : null;
+      const fromUs = monotonicUs();
+      const cpuBefore = process.cpuUsage();
+      const gatewayCpuBefore = phase === 'gateway' && gateway.pid ? cpuMsOf(gateway.pid) : 0;
       child.send({ spend: true } satisfies ToClient);
       const { report } = (await next(child)) as { report: PhaseReport };
+      const cpu = process.cpuUsage(cpuBefore);
+      const cpuMs = (cpu.user + cpu.system) / 1000;
+      const gatewayCpuMs = phase === 'gateway' && gateway.pid ? cpuMsOf(gateway.pid) - gatewayCpuBefore : null;
+      if (phase === 'gateway') gatewayWindow = { fromUs, toUs: monotonicUs() };
       if (profiler && PROFILE_DIR) {
-        const { profile } = await profiler.post('Profiler.stop');
-        profiler.disconnect();
-        mkdirSync(PROFILE_DIR, { recursive: true });
         const file = `${PROFILE_DIR}/subscriptions-${phase}.cpuprofile`;
-        writeFileSync(file, JSON.stringify(profile));
+        await stopProfiler(profiler, file);
         profiles.push(
           formatSummary(
-            `${phase}: delivery of one alert to ${ready} subscribers (subgraph${phase === 'gateway' ? ' + gateway' : ''} process)`,
+            `${phase}: delivery of one alert to ${ready} subscribers (subgraph${GATEWAY_IN_PROCESS && phase === 'gateway' ? ' + gateway' : ''} process)`,
             summarize(file),
+            null,
+          ),
+          formatSummary(
+            `${phase}: the same delivery in the client process (${ready} sockets)`,
+            summarize(`${PROFILE_DIR}/subscriptions-${phase}-client.cpuprofile`),
             null,
           ),
         );
@@ -285,6 +336,11 @@ async function main(): Promise<void> {
           (phase === 'gateway' && gateway.pid
             ? `memory per idle subscriber: subgraph heap ${perSub(idle.heap - before.heap)}, RSS ${perSub(idle.rss - before.rss)}; gateway process RSS ${perSub(gatewayIdle - gatewayBefore)}`
             : `memory per idle subscriber (${phase === 'direct' ? 'subgraph' : 'subgraph + gateway'} process): heap ${perSub(idle.heap - before.heap)}, RSS ${perSub(idle.rss - before.rss)}`),
+      );
+      // CPU time per process over the delivery: what the alert cost, whatever else ran on the machine.
+      lines.push(
+        `${''.padEnd(8)} CPU over the delivery: ${GATEWAY_IN_PROCESS && phase === 'gateway' ? 'subgraph + gateway' : 'subgraph'} process ${cpuMs.toFixed(0)} ms` +
+          `${gatewayCpuMs === null ? '' : `, gateway process ${gatewayCpuMs.toFixed(0)} ms`}, client process ${report.clientCpuMs.toFixed(0)} ms`,
       );
       if (phase === 'gateway')
         lines.push(
@@ -304,6 +360,13 @@ async function main(): Promise<void> {
     await gateway.close();
     await core.close();
     await close();
+  }
+  if (PROFILE_DIR && gatewayWindow && !GATEWAY_IN_PROCESS) {
+    // Node names a profile CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; the main thread is 0.
+    const main = readdirSync(GATEWAY_PROFILE_DIR).filter((f) => /\.0\.\d+\.cpuprofile$/.test(f)).sort().at(-1);
+    if (!main) throw new Error(`no profile of the gateway's main thread in ${GATEWAY_PROFILE_DIR}`);
+    const summary = summarize(`${GATEWAY_PROFILE_DIR}/${main}`, 25, gatewayWindow);
+    process.stdout.write(`\n${formatSummary('gateway: the same delivery in the gateway process', summary, null)}\n`);
   }
 }
 

@@ -66,7 +66,9 @@ export function attachSubscriptions(opts: {
   maxPayloadBytes: number;
 }): { close(): Promise<void> } {
   const { pipeline } = opts;
-  const wss = new WebSocketServer({ server: opts.server, path: '/graphql', maxPayload: opts.maxPayloadBytes });
+  // No permessage-deflate (ws's default, stated so it stays): compressing costs CPU per message
+  // per subscriber, and an alert fans out to every socket at once.
+  const wss = new WebSocketServer({ server: opts.server, path: '/graphql', maxPayload: opts.maxPayloadBytes, perMessageDeflate: false });
   const cleanup = useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema: opts.schema,

@@ -233,7 +233,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   // otherwise load it lazily, and would meet no schema.
   await gateway.getSchema();
   const server: Server = createServer(gateway);
-  const wss = new WebSocketServer({ server, path: '/graphql' });
+  // No permessage-deflate (ws's default, stated so it stays): see src/subscriptions.ts.
+  const wss = new WebSocketServer({ server, path: '/graphql', perMessageDeflate: false });
   const expiries = new Map<WebSocket, NodeJS.Timeout>();
   const wsServer = useServer(
     {
