@@ -221,17 +221,21 @@ async function gatewayProcess(subgraphUrl: string, coreUrl: string): Promise<{ u
   // Profiled over its whole life (written at its exit); the summary keeps the delivery's window.
   // Node writes one profile per thread (tsx's loader hooks run in a worker of their own).
   const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${GATEWAY_PROFILE_DIR}`, '--cpu-prof-interval=200'] : [];
-  const gw: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', fileURLToPath(new URL('../src/gateway/main.ts', import.meta.url))], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
-      SUBGRAPH_URL: subgraphUrl,
-      CORE_URL: coreUrl,
-      GATEWAY_HOST: '127.0.0.1',
-      GATEWAY_PORT: String(port),
-      LOG_LEVEL: 'info',
+  const gw: ChildProcess = spawn(
+    process.execPath,
+    [...profile, '--import', 'tsx', fileURLToPath(new URL('../src/gateway/main.ts', import.meta.url))],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        SUBGRAPH_URL: subgraphUrl,
+        CORE_URL: coreUrl,
+        GATEWAY_HOST: '127.0.0.1',
+        GATEWAY_PORT: String(port),
+        LOG_LEVEL: 'info',
+      },
     },
-  });
+  );
   const url = await new Promise<string>((res, rej) => {
     let out = '';
     gw.stdout?.on('data', (d: Buffer) => {
@@ -363,7 +367,10 @@ async function main(): Promise<void> {
   }
   if (PROFILE_DIR && gatewayWindow && !GATEWAY_IN_PROCESS) {
     // Node names a profile CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; the main thread is 0.
-    const main = readdirSync(GATEWAY_PROFILE_DIR).filter((f) => /\.0\.\d+\.cpuprofile$/.test(f)).sort().at(-1);
+    const main = readdirSync(GATEWAY_PROFILE_DIR)
+      .filter((f) => /\.0\.\d+\.cpuprofile$/.test(f))
+      .sort()
+      .at(-1);
     if (!main) throw new Error(`no profile of the gateway's main thread in ${GATEWAY_PROFILE_DIR}`);
     const summary = summarize(`${GATEWAY_PROFILE_DIR}/${main}`, 25, gatewayWindow);
     process.stdout.write(`\n${formatSummary('gateway: the same delivery in the gateway process', summary, null)}\n`);

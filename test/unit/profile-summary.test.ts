@@ -27,14 +27,26 @@ function profileFile(samples: [number, number][]): string {
 describe('bench profile summary', () => {
   it('does not charge the time before the first sample to the function it hit', () => {
     // The first delta is the profiler's start-up (what made the inspector's dispatch 62% before).
-    const s = summarize(profileFile([[2, 180_000], [3, 200], [3, 200], [4, 5_000]]));
+    const s = summarize(
+      profileFile([
+        [2, 180_000],
+        [3, 200],
+        [3, 200],
+        [4, 5_000],
+      ]),
+    );
     expect(s.busyUs).toBe(400);
     expect(s.byPackage).toEqual([['ws', 400]]);
   });
 
   it('keeps only the samples inside the window given on the profile clock', () => {
     // Samples at 1_000_100, 1_000_300, 1_000_600, 1_001_000 µs.
-    const file = profileFile([[2, 100], [3, 200], [2, 300], [3, 400]]);
+    const file = profileFile([
+      [2, 100],
+      [3, 200],
+      [2, 300],
+      [3, 400],
+    ]);
     expect(summarize(file, 25, { fromUs: 1_000_200, toUs: 1_000_700 }).byFunction).toEqual([
       ['dispatch', 300],
       ['send node_modules/ws/lib/sender.js:1', 200],
