@@ -451,6 +451,7 @@ export class AnomalyEngine {
     const severity = severityOf(score);
     const deadline = new Date(now.getTime() + this.opts.slaMs[severity]);
     const exemplars = await anomalyRepo.exemplars(tx, { ruleId: o.ruleId, from, to, pairs, limit: MAX_EXEMPLARS });
+    await this.ledger.lock(tx); // before the anomaly's seq: see LedgerService.lock
     const row = await anomalyRepo.insertAnomaly(tx, {
       kind: o.kind,
       ruleId: o.ruleId,
@@ -496,6 +497,8 @@ export class AnomalyEngine {
     const now = this.clock.now();
     return this.db.transaction(async (tx) => {
       const due = await anomalyRepo.dueForEscalation(tx, now);
+      // After the anomalies' rows (the order every transaction takes them in), before their new seqs.
+      if (due.length) await this.ledger.lock(tx);
       for (const a of due) {
         const row = await anomalyRepo.escalate(tx, a.id, new Date(now.getTime() + this.opts.slaMs[a.severity]));
         await this.ledger.append(tx, {

@@ -1,7 +1,6 @@
-import { and, asc, desc, eq, getTableName, gt, inArray, lte, min, ne, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lte, min, ne, or, sql } from 'drizzle-orm';
 import type { Sql, TransactionSql } from 'postgres';
 import type { DbOrTx } from '../db/client.js';
-import { PgPubSub } from '../pubsub/pg.js';
 import { isoDay, partitionName } from './partitions.js';
 import type { Decision } from './validate.js';
 import {
@@ -261,11 +260,8 @@ export const anomalyRepo = {
     return rows.map((r) => ({ decisionId: r.decision_id, traceId: r.trace_id, actor: r.actor, resource: r.resource, at: r.at }));
   },
 
-  /** Inside a transaction: anomalies commit in seq order (PgPubSub.lockSeqOrder), which live readers rely on. */
-  insertAnomaly: async (tx: DbOrTx, row: typeof policyAnomalies.$inferInsert): Promise<PolicyAnomalyRow> => {
-    await PgPubSub.lockSeqOrder(tx, getTableName(policyAnomalies));
-    return (await tx.insert(policyAnomalies).values(row).returning())[0] as PolicyAnomalyRow;
-  },
+  insertAnomaly: async (tx: DbOrTx, row: typeof policyAnomalies.$inferInsert): Promise<PolicyAnomalyRow> =>
+    (await tx.insert(policyAnomalies).values(row).returning())[0] as PolicyAnomalyRow,
 
   /** A continuing incident: widen its window and keep its peak figures. */
   extendAnomaly: async (tx: DbOrTx, id: string, windowEnd: Date, observed: number, score: number): Promise<void> => {
@@ -356,10 +352,9 @@ export const anomalyRepo = {
         .where(eq(policyAnomalies.status, 'OPEN'))
     )[0]?.at ?? null,
 
-  /** Escalates one step and gives the anomaly a new seq (in commit order, as insertAnomaly), so live subscribers hear of it again. */
-  escalate: async (tx: DbOrTx, id: string, nextAt: Date): Promise<PolicyAnomalyRow> => {
-    await PgPubSub.lockSeqOrder(tx, getTableName(policyAnomalies));
-    return (
+  /** Escalates one step and gives the anomaly a new seq, so live subscribers hear of it again. */
+  escalate: async (tx: DbOrTx, id: string, nextAt: Date): Promise<PolicyAnomalyRow> =>
+    (
       await tx
         .update(policyAnomalies)
         .set({
@@ -369,8 +364,7 @@ export const anomalyRepo = {
         })
         .where(eq(policyAnomalies.id, id))
         .returning()
-    )[0] as PolicyAnomalyRow;
-  },
+    )[0] as PolicyAnomalyRow,
 
   /** Anomalies whose issue is not opened yet, or whose issue has not heard of the latest escalation. */
   issueWork: (db: DbOrTx): Promise<PolicyAnomalyRow[]> =>

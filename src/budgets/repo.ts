@@ -1,7 +1,6 @@
-import { and, asc, desc, eq, getTableName, gt, gte, inArray, lte, max, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lte, max, or, sql, type SQL } from 'drizzle-orm';
 import type { TenantScope } from '../auth/scope.js';
 import type { DbOrTx } from '../db/client.js';
-import { PgPubSub } from '../pubsub/pg.js';
 import type { Composition } from './accountant.js';
 import {
   budgetAlerts,
@@ -256,11 +255,8 @@ export const budgetRepo = {
         .returning()
     )[0] as BudgetWindowRow,
 
-  /** Inside a transaction: alerts commit in seq order (PgPubSub.lockSeqOrder), which live readers rely on. */
-  insertAlert: async (tx: DbOrTx, row: typeof budgetAlerts.$inferInsert): Promise<BudgetAlertRow> => {
-    await PgPubSub.lockSeqOrder(tx, getTableName(budgetAlerts));
-    return (await tx.insert(budgetAlerts).values(row).returning())[0] as BudgetAlertRow;
-  },
+  insertAlert: async (tx: DbOrTx, row: typeof budgetAlerts.$inferInsert): Promise<BudgetAlertRow> =>
+    (await tx.insert(budgetAlerts).values(row).returning())[0] as BudgetAlertRow,
 
   alertsAfter: (db: DbOrTx, opts: { after: number; scope: TenantScope; tenantId: string | null; first: number }): Promise<BudgetAlertRow[]> =>
     db

@@ -472,6 +472,7 @@ export class BudgetService {
         windowToDateRate: Number(f.windowToDateRate.toFixed(6)),
       });
       const status = statusOf(total, w.spentMicro);
+      await this.ledger.lock(tx); // before the alert's seq: see LedgerService.lock
       const alert = await budgetRepo.insertAlert(tx, {
         tenantId: w.tenantId,
         windowStart: w.windowStart,
@@ -504,6 +505,7 @@ export class BudgetService {
     const level = STATUS_LEVEL[status];
     if (level === w.alertLevel) return;
     await budgetRepo.setAlertLevel(tx, w.tenantId, w.windowStart, level);
+    if (level > w.alertLevel) await this.ledger.lock(tx); // before the alerts' seqs: see LedgerService.lock
     for (let l = w.alertLevel + 1; l <= level; l++) {
       const crossed = LEVEL_STATUS[l] as BudgetStatus;
       const remaining = Math.max(total - w.spentMicro, 0);

@@ -123,6 +123,17 @@ export class LedgerService {
   }
 
   /**
+   * Takes the ledger's lock (what `append` takes) for the rest of the transaction. Events that
+   * are both ledgered and streamed by seq (budget alerts, anomalies) take it before their seq is
+   * drawn: seqs are then drawn in commit order, and a live reader that has seen seq n can never
+   * later find a smaller one committed (it would skip it: LiveFeed and `afterSeq` read "greater
+   * than the last seen"). No new lock: the event's own append takes this one right after.
+   */
+  async lock(tx: DbOrTx): Promise<void> {
+    await ledgerRepo.lockHead(tx);
+  }
+
+  /**
    * Appends inside the caller's transaction, so the event, its ledger entry and its Merkle
    * tiles commit together. The head row lock serializes appends across every replica.
    */

@@ -28,17 +28,6 @@ export class PgPubSub {
     await tx.execute(q`select pg_notify(${channel}, ${String(payload)})`);
   }
 
-  /**
-   * Makes a table's events commit in seq order. Taken in the transaction before the statement
-   * that gives an event its seq, and held to commit: a transaction holding a later seq cannot
-   * commit before one holding an earlier seq. Without it, a reader could see seq n+1 committed
-   * while n was still in flight, move its cursor past n, and never deliver n (LiveFeed, and a
-   * client resuming from `afterSeq`, read "seq greater than the last seen").
-   */
-  static async lockSeqOrder(tx: Executor, table: string): Promise<void> {
-    await tx.execute(q`select pg_advisory_xact_lock(hashtextextended(${`seq-order:${table}`}, 0))`);
-  }
-
   /** Registers `wake` for the channel; resolves once LISTEN is in place. Returns an unsubscribe. */
   async subscribe(channel: string, wake: () => void): Promise<() => void> {
     let set = this.waiters.get(channel);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { budgetRepo } from '../../src/budgets/repo.js';
+import { ledgerRepo } from '../../src/ledger/repo.js';
 import { PgPubSub } from '../../src/pubsub/pg.js';
 import { MutableClock } from '../helpers/clock.js';
 import { subscribeWs, type WsSession } from '../helpers/gateway-ws.js';
@@ -122,11 +123,12 @@ describe('#budgetAlerts fan-out on one replica', () => {
 });
 
 describe('#budgetAlerts when two transactions raise alerts at once', () => {
-  // Another replica's spend takes seq n and is still committing when this one's spend takes n+1.
-  // If n+1 could commit first, the live reader would read it, move its cursor past n, and n would
-  // never reach anyone (nor a client resuming from afterSeq). Alerts commit in seq order instead:
-  // the later one waits for the earlier one's commit.
-  it('delivers both, in seq order, the later one only after the earlier one committed', async () => {
+  // Another replica raises an alert while this one's spend is raising the next. If the spend drew
+  // its seq n first and committed last, the live reader would read the other's n+1, move its
+  // cursor past n, and n would never reach anyone (nor a client resuming from afterSeq). Alerts
+  // draw their seq under the ledger's lock (LedgerService.lock), held to commit: seq order is
+  // commit order.
+  it('delivers both, in seq order, when the later seq is drawn while the earlier one waits', async () => {
     for (const tenantId of ['ord-a', 'ord-b']) {
       const r = await t.gql(
         `mutation($i: BudgetPolicyInput!) { setBudgetPolicy(input: $i) { tenantId } }`,
@@ -138,18 +140,22 @@ describe('#budgetAlerts when two transactions raise alerts at once', () => {
     await spend('ord-a', 8.5, 'ord-a-low');
     const { sql } = t.db.database;
     const [low] = await sql<
-      { seq: string; window_start: Date }[]
+      { seq: string; window_start: string | Date }[]
     >`select seq, window_start from budget_alerts where tenant_id = 'ord-a' order by seq desc limit 1`;
     if (!low) throw new Error('no LOW alert for ord-a');
     const session = subscribeWs(t.url, await t.token(as.viewer(['ord-a', 'ord-b'])), QUERY, { after: Number(low.seq) - 1 });
     await session.next(1); // ord-a's LOW: the subscription is in place
 
-    // "The other replica": an alert inserted and announced in a transaction held open.
-    let commit = () => {};
-    const held = new Promise<void>((r) => (commit = r));
-    let inserted = () => {};
-    const insertedOnce = new Promise<void>((r) => (inserted = r));
+    // "The other replica": holds the ledger's lock, as an alert-raising transaction does.
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let locked = () => {};
+    const lockedOnce = new Promise<void>((r) => (locked = r));
     const other = t.db.database.db.transaction(async (tx) => {
+      await ledgerRepo.lockHead(tx);
+      locked();
+      await held;
+      // Drawn while this replica's spend waits.
       const alert = await budgetRepo.insertAlert(tx, {
         tenantId: 'ord-a',
         windowStart: new Date(low.window_start),
@@ -157,39 +163,69 @@ describe('#budgetAlerts when two transactions raise alerts at once', () => {
         remainingMicro: 1,
         totalMicro: 10_000_000,
         at: clock.now(),
-        notice: 'held open by the test',
+        notice: 'raised by the test',
       });
       await PgPubSub.publish(tx, 'budget_alerts', alert.seq);
-      inserted();
-      await held;
     });
-    await Promise.race([insertedOnce, other]);
+    await Promise.race([lockedOnce, other]);
 
-    // This replica's spend raises ord-b's LOW meanwhile: it must not commit before the held one.
+    // This replica's spend raises ord-b's LOW meanwhile, and waits for the lock.
     let spent = false;
     const mine = spend('ord-b', 8.5, 'ord-b-low').then(() => (spent = true));
-    const waiting = async () => {
-      for (;;) {
-        const [w] = await sql<
-          { n: number }[]
-        >`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`;
-        if ((w?.n ?? 0) > 0 || spent) return;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
-    await waiting();
-    expect(spent, 'the spend committed its alert while an earlier seq was still in flight').toBe(false);
-    commit();
+    for (;;) {
+      const [w] = await sql<
+        { n: number }[]
+      >`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+      if ((w?.n ?? 0) > 0) break;
+      expect(spent, 'the spend finished while the ledger was locked').toBe(false);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    release();
     await other;
     await mine;
 
-    const events = await session.next(3);
+    const events = await session.next(3, 10_000);
     const got = events.map((e) => (e.data as { budgetAlerts: Alert }).budgetAlerts);
     expect(got.map((a) => [a.tenantId, a.status])).toEqual([
       ['ord-a', 'LOW'],
       ['ord-a', 'CRITICAL'],
       ['ord-b', 'LOW'],
     ]);
+    expect(got.map((a) => a.seq)).toEqual([...got.map((a) => a.seq)].sort((x, y) => x - y));
+    session.close();
+  });
+});
+
+describe('#budgetAlerts raised by many transactions at once', () => {
+  // Spends crossing a threshold and policy changes that lower a limit (both ledgered, both
+  // raising alerts) on several tenants, all at once: none fails (no lock taken in two orders),
+  // and a subscriber of them all gets every alert, in seq order, once.
+  it('grants, changes and delivers all of them', async () => {
+    const spenders = ['many-s1', 'many-s2', 'many-s3'];
+    const lowered = ['many-p1', 'many-p2', 'many-p3'];
+    const setLimit = (tenantId: string, epsilonLimit: number) =>
+      t.gql(
+        `mutation($i: BudgetPolicyInput!) { setBudgetPolicy(input: $i) { tenantId } }`,
+        { i: { tenantId, epsilonLimit, window: 'DAY' } },
+        officer,
+      );
+    for (const tenantId of [...spenders, ...lowered]) expect((await setLimit(tenantId, 10)).errors).toBeUndefined();
+    // 4 of 10 spent on the policy tenants: lowering their limit to 5 leaves 20% (LOW).
+    for (const tenantId of lowered) await spend(tenantId, 4, `${tenantId}-base`);
+    // From seq 0: these tenants' alerts whenever it joins (catch-up, then live).
+    const session = subscribeWs(t.url, await t.token(as.viewer([...spenders, ...lowered])), QUERY, { after: 0 });
+    await session.acked;
+
+    const results = await Promise.all([
+      ...spenders.map((x) => spend(x, 8.5, `${x}-low`).then(() => null)),
+      ...lowered.map((x) => setLimit(x, 5)),
+    ]);
+    for (const r of results) expect(r?.errors).toBeUndefined();
+
+    const events = await session.next(6);
+    const got = events.map((e) => (e.data as { budgetAlerts: Alert }).budgetAlerts);
+    expect(got.map((a) => a.tenantId).sort()).toEqual([...spenders, ...lowered].sort());
+    expect(got.every((a) => a.status === 'LOW')).toBe(true);
     expect(got.map((a) => a.seq)).toEqual([...got.map((a) => a.seq)].sort((x, y) => x - y));
     session.close();
   });
