@@ -1,10 +1,11 @@
 // The shapes phase of `npm run bench` (bench/run.sh starts the servers, then runs this): what a
 // gateway mostly sends, each shape against the bare graphql-js server in the same run, as CPU per
 // request; the same with graphql-jit on both sides (bare-jit: the limit; candidate-jit: the real
-// server as shipped, with its compiled executor; candidate: GRAPHQL_EXECUTOR=graphql-js); the product's stack alone (bare-apollo: the
-// bare server's schema and resolvers behind Fastify and Apollo Server, no product code), so that
-// each real server's ratio splits into the stack's share and the product's (/bare-apollo); 1,000 distinct callers' tokens in rotation
-// (verification cost, the token cache's hit rate); the idle cost of a server as deployed (CPU ms/s
+// server as shipped, with its compiled executor; candidate: GRAPHQL_EXECUTOR=graphql-js); the
+// product's stack alone (bare-apollo: the bare server's schema and resolvers behind Fastify and
+// Apollo Server, no product code), so that each real server's ratio splits into the stack's share
+// and the product's (/bare-apollo); 1,000 distinct callers' tokens in rotation (verification
+// cost, the token cache's hit rate); the idle cost of a server as deployed (CPU ms/s
 // and RSS). BENCH_PROFILE=1 adds a V8 profile of the real server on the small-batch shape.
 //
 //   node --import tsx bench/shapes.ts <run dir with db.json, bare.json, bare-jit.json, bare-apollo.json, candidate.json, candidate-jit.json, deployed.json>
@@ -194,19 +195,17 @@ for (const shape of shapes) {
       rounds[n].push(s);
     }
   }
-  const perRound = Object.fromEntries(
-    NAMES.map((n) => [n, rounds[n].map((s, r) => Number((s.cpuUsPerRequest / (rounds.bare[r]?.cpuUsPerRequest ?? NaN)).toFixed(3)))]),
-  ) as Record<Name, number[]>;
+  /** Each round's CPU per request of `n` against `base`'s in the same round. */
+  const roundRatios = (n: Name, base: Name) =>
+    rounds[n].map((s, r) => Number((s.cpuUsPerRequest / (rounds[base][r]?.cpuUsPerRequest ?? NaN)).toFixed(3)));
+  const perRound = Object.fromEntries(NAMES.map((n) => [n, roundRatios(n, 'bare')])) as Record<Name, number[]>;
   const perServer = Object.fromEntries(
     NAMES.map((n) => [n, { cpuUsPerRequest: median(rounds[n].map((s) => s.cpuUsPerRequest)), rps: median(rounds[n].map((s) => s.rps)) }]),
   ) as Record<Name, { cpuUsPerRequest: number; rps: number }>;
   const ratios = Object.fromEntries(NAMES.map((n) => [n, median(perRound[n])])) as Record<Name, number>;
   // The product's own share: each candidate against the stack alone (bare-apollo), round by round.
   const overStack = Object.fromEntries(
-    (['candidate', 'candidate-jit'] as const).map((n) => [
-      n,
-      median(rounds[n].map((s, r) => s.cpuUsPerRequest / (rounds['bare-apollo'][r]?.cpuUsPerRequest ?? NaN))),
-    ]),
+    (['candidate', 'candidate-jit'] as const).map((n) => [n, median(roundRatios(n, 'bare-apollo'))]),
   ) as Record<'candidate' | 'candidate-jit', number>;
   results[shape.name] = { perServer, ratios, perRound, overStack };
   say(`  ${shape.label}`);

@@ -219,11 +219,12 @@ function rssOf(pid: number): number {
 async function gatewayProcess(subgraphUrl: string, coreUrl: string): Promise<{ url: string; pid: number; close(): Promise<void> }> {
   const port = await freePort();
   // Profiled over its whole life (written at its exit); the summary keeps the delivery's window.
-  // Node writes one profile per thread (tsx's loader hooks run in a worker of their own).
+  // Node writes one profile per thread (tsx's loader hooks, when dist/ is stale, run in a worker).
   const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${GATEWAY_PROFILE_DIR}`, '--cpu-prof-interval=200'] : [];
+  // `npm run gateway`'s command: dist/ when it is fresh, else the sources through tsx.
   const gw: ChildProcess = spawn(
     process.execPath,
-    [...profile, '--import', 'tsx', fileURLToPath(new URL('../src/gateway/main.ts', import.meta.url))],
+    [...profile, fileURLToPath(new URL('../bin/load.mjs', import.meta.url)), 'gateway/main'],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: {
